@@ -72,7 +72,7 @@ export function countVitest(report, exitCode, root = '') {
   }
   if (exitCode !== 0 && tally.failed === 0) {
     tally.failed++;
-    tally.failures.push(`vitest: ${describeExit(exitCode)} although no test failed (an unhandled error; see the output above)`);
+    tally.failures.push(`vitest: ${describeExit(exitCode)} although its report has no failed test (an error outside any test: unhandled error, browser launch; see the output above)`);
   }
   return tally;
 }

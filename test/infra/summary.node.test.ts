@@ -74,7 +74,7 @@ describe('countVitest', () => {
     expect(countVitest(clean, 0, ROOT)).toMatchObject({ passed: 1, failed: 0 });
     const tally = countVitest(clean, 1, ROOT);
     expect(tally).toMatchObject({ passed: 1, failed: 1 });
-    expect(tally.failures[0]).toContain('exit code 1 although no test failed');
+    expect(tally.failures[0]).toContain('exit code 1 although its report has no failed test');
   });
 
   test('a report without testResults is a crash', () => {
