@@ -1,0 +1,55 @@
+/**
+ * quickcage: run untrusted JavaScript safely in the browser.
+ *
+ * QuickJS (WebAssembly) in a Web Worker with memory, stack, deadline and output limits that hold,
+ * behind an acorn validator, with least-privilege host tools and an IndexedDB audit log.
+ *
+ * @packageDocumentation
+ */
+export { createSandbox, Sandbox, Session } from './sandbox.js';
+export type {
+  HostCallContext,
+  HostFunction,
+  HostToolDispatcher,
+  RunOptions,
+  RunOutput,
+  RunOutputStats,
+  SandboxOptions,
+} from './sandbox.js';
+export {
+  AbortedError,
+  CompilationError,
+  DisposedError,
+  ERROR_CODES,
+  GuestError,
+  InvalidArgumentError,
+  InvalidPolicyError,
+  LimitError,
+  RateLimitedError,
+  SandboxError,
+  ToolError,
+  UnserializableError,
+  ValidationError,
+  WorkerCrashedError,
+  isSandboxError,
+} from './errors.js';
+export type { ErrorCode, SandboxErrorOptions } from './errors.js';
+export { DETECTORS, PRESETS, definePolicy, isPolicy } from './policy.js';
+export type {
+  AllowedOperations,
+  DetectorId,
+  FilePolicy,
+  GuardrailPolicy,
+  GuardrailStrategy,
+  Limits,
+  NetworkPolicy,
+  Policy,
+  PolicyInput,
+  PresetName,
+  Quota,
+  QuotaPolicy,
+  ValidationPolicy,
+} from './policy.js';
+export type { GuestErrorInfo, LogEntry, RunStats, SourceType, Violation } from '../worker/protocol.js';
+export { EVENT_TYPES, SEVERITIES } from './audit/types.js';
+export type { EventSink, SecurityEventInput, SecurityEventType, Severity } from './audit/types.js';

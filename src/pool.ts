@@ -1,0 +1,174 @@
+/**
+ * Workers on the main thread: spawning, a warm standby, and the watchdog that terminates a worker
+ * that does not answer in time. comlink leaves calls pending on a terminated worker forever, so every
+ * call here races the slot's own death promise and is rejected when the worker goes.
+ */
+import * as Comlink from 'comlink';
+import type { HostBridge, WorkerApi, WorkerInfo } from '../worker/protocol.js';
+import { quickjsModule } from './wasm.js';
+
+/** Why a worker was terminated. */
+export type DeathReason = 'watchdog' | 'aborted' | 'disposed' | 'crashed';
+
+/** Raised (internally) for a call that was pending when its worker died. */
+export class WorkerDeath extends Error {
+  constructor(readonly reason: DeathReason, detail: string) {
+    super(detail);
+  }
+}
+
+/** One worker and its comlink remote. */
+export class WorkerSlot {
+  readonly remote: Comlink.Remote<WorkerApi & { leakForTest(): Promise<void> }>;
+  readonly ready: Promise<WorkerInfo>;
+  /** Rejects when the worker dies; every call races it. */
+  private readonly death: Promise<never>;
+  private kill!: (error: WorkerDeath) => void;
+  dead: WorkerDeath | null = null;
+  busy = false;
+  readonly sessions = new Set<string>();
+
+  constructor(private readonly worker: Worker, init: { wasmMemoryMaxBytes: number; debug: boolean }, bridge: HostBridge) {
+    this.death = new Promise<never>((_, reject) => {
+      this.kill = reject;
+    });
+    this.death.catch(() => {});
+    this.remote = Comlink.wrap(worker);
+    worker.addEventListener('error', (event) => this.terminate('crashed', `worker error: ${event.message || 'unknown'}`));
+    this.ready = this.call(async (remote) => remote.init({ wasmModule: await quickjsModule(), ...init }, Comlink.proxy(bridge)));
+    this.ready.catch(() => {});
+  }
+
+  /** Calls the worker; rejects with {@link WorkerDeath} if it dies first. */
+  call<T>(fn: (remote: Comlink.Remote<WorkerApi & { leakForTest(): Promise<void> }>) => Promise<T>): Promise<T> {
+    if (this.dead) return Promise.reject(this.dead);
+    return Promise.race([fn(this.remote), this.death]);
+  }
+
+  terminate(reason: DeathReason, detail: string): void {
+    if (this.dead) return;
+    this.dead = new WorkerDeath(reason, detail);
+    this.worker.terminate();
+    this.remote[Comlink.releaseProxy]();
+    this.kill(this.dead);
+  }
+}
+
+/** Options of {@link WorkerPool}. */
+export interface PoolOptions {
+  size: number;
+  standby: boolean;
+  wasmMemoryMaxBytes: number;
+  debug: boolean;
+  bridge: HostBridge;
+  /** Called after a worker was replaced (for audit `worker_recycled`). */
+  onRecycle(reason: DeathReason, detail: string): void;
+}
+
+interface Waiter {
+  resolve(slot: WorkerSlot): void;
+  reject(error: unknown): void;
+  pin?: WorkerSlot;
+}
+
+/** A fixed-size set of workers plus one warm standby that takes the place of a killed one. */
+export class WorkerPool {
+  private readonly slots: WorkerSlot[] = [];
+  private standby: WorkerSlot | null = null;
+  private readonly waiters: Waiter[] = [];
+  private closed = false;
+
+  constructor(private readonly options: PoolOptions) {
+    for (let i = 0; i < options.size; i++) this.slots.push(this.spawn());
+    if (options.standby) this.standby = this.spawn();
+  }
+
+  private spawn(): WorkerSlot {
+    const worker = new Worker(new URL('../worker/worker.ts', import.meta.url), { type: 'module', name: 'quickcage' });
+    return new WorkerSlot(worker, { wasmMemoryMaxBytes: this.options.wasmMemoryMaxBytes, debug: this.options.debug }, this.options.bridge);
+  }
+
+  /** Resolves when every worker (and the standby) is initialised. */
+  ready(): Promise<unknown> {
+    return Promise.all([...this.slots, ...(this.standby ? [this.standby] : [])].map((s) => s.ready));
+  }
+
+  /**
+   * Waits for an idle worker (or the given one, for sessions) and marks it busy. An abort while
+   * queued rejects with the signal's reason and leaves the queue.
+   */
+  acquire(pin?: WorkerSlot, signal?: AbortSignal): Promise<WorkerSlot> {
+    if (this.closed) return Promise.reject(new WorkerDeath('disposed', 'sandbox disposed'));
+    if (pin?.dead) return Promise.reject(pin.dead);
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const free = pin ? (pin.busy ? undefined : pin) : this.slots.find((s) => !s.busy && !s.dead);
+    if (free) {
+      free.busy = true;
+      return Promise.resolve(free);
+    }
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(signal!.reason);
+      };
+      const waiter: Waiter = {
+        resolve: (slot) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(slot);
+        },
+        reject: (error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      };
+      if (pin) waiter.pin = pin;
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Hands a finished worker to the next waiter, or marks it idle. */
+  release(slot: WorkerSlot): void {
+    slot.busy = false;
+    if (slot.dead) return;
+    const i = this.waiters.findIndex((w) => (w.pin ? w.pin === slot : true));
+    if (i >= 0) {
+      const [waiter] = this.waiters.splice(i, 1);
+      slot.busy = true;
+      waiter!.resolve(slot);
+    }
+  }
+
+  /** Terminates a worker and puts the standby (or a new worker) in its place. */
+  replace(slot: WorkerSlot, reason: DeathReason, detail: string): void {
+    slot.terminate(reason, detail);
+    const index = this.slots.indexOf(slot);
+    if (index < 0 || this.closed) return;
+    const next = this.standby ?? this.spawn();
+    this.standby = this.options.standby ? this.spawn() : null;
+    this.slots[index] = next;
+    // Waiters pinned to the dead slot (session runs) fail; the rest get the new worker.
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      if (this.waiters[i]!.pin === slot) this.waiters.splice(i, 1)[0]!.reject(slot.dead);
+    }
+    this.options.onRecycle(reason, detail);
+    this.release(next);
+  }
+
+  /** A worker for a new session: the least loaded one. */
+  pickForSession(): WorkerSlot {
+    return [...this.slots].filter((s) => !s.dead).sort((a, b) => a.sessions.size - b.sessions.size)[0]!;
+  }
+
+  all(): readonly WorkerSlot[] {
+    return this.slots;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) w.reject(new WorkerDeath('disposed', 'sandbox disposed'));
+    for (const s of [...this.slots, ...(this.standby ? [this.standby] : [])]) s.terminate('disposed', 'sandbox disposed');
+    this.standby = null;
+  }
+}

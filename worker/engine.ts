@@ -1,0 +1,766 @@
+/**
+ * QuickJS inside the worker: one WASM module instance with a hard memory cap, one runtime + context per
+ * one-shot run (prepared ahead of time so a warm run only evaluates), session contexts that live across
+ * runs, deadline interrupts, host calls, and the poisoned-module rule: any exception that comes out of
+ * the WASM itself (not a guest error) discards the whole instance and builds a new one.
+ */
+import {
+  newQuickJSWASMModuleFromVariant,
+  newVariant,
+  type QuickJSContext,
+  type QuickJSDeferredPromise,
+  type QuickJSHandle,
+  type QuickJSRuntime,
+  type QuickJSWASMModule,
+} from 'quickjs-emscripten-core';
+import releaseVariant from '@jitl/quickjs-wasmfile-release-sync';
+import { PRELUDE_SOURCE } from './prelude.js';
+import type {
+  ErrorCode,
+  GuestErrorInfo,
+  HostBridge,
+  LogEntry,
+  RunRequest,
+  RunResult,
+  RunStats,
+  WireError,
+  WireLimits,
+  WorkerInfo,
+} from './protocol.js';
+
+const now = (): number => performance.timeOrigin + performance.now();
+const PAGE = 65536;
+/** Initial WASM memory; the emscripten build expects at least 16 MiB. */
+const INITIAL_MEMORY = 16 * 1024 * 1024;
+
+/** Raised inside the engine to end a run with a code; never crosses the wire as an exception. */
+class RunFailure extends Error {
+  constructor(readonly wire: WireError) {
+    super(wire.message);
+  }
+}
+
+/** A context with the prelude installed, ready for one run (or a session's many runs). */
+interface Cell {
+  runtime: QuickJSRuntime;
+  context: QuickJSContext;
+  /** The object the prelude returned: serialize, installTools, tame, ... */
+  internal: QuickJSHandle;
+  /** Whether `tame()` ran in this context. */
+  tamed: boolean;
+  /** The run currently using this cell (host callbacks read it). */
+  state: RunState | null;
+  sessionId?: string;
+}
+
+interface RunState {
+  request: RunRequest;
+  startedAt: number;
+  deadline: number;
+  pausedAt: number | null;
+  logs: LogEntry[];
+  logChars: number;
+  /** Why the interrupt handler is stopping the guest, if it is. */
+  stop: 'deadline' | 'output' | 'abort' | null;
+  finished: boolean;
+  outstanding: Set<QuickJSDeferredPromise>;
+  timers: Map<number, ReturnType<typeof setTimeout>>;
+  wake: (() => void) | null;
+  toolCalls: number;
+  cpuMs: number;
+  peakWasm: number;
+}
+
+/** Options of {@link Engine.create}. */
+export interface EngineOptions {
+  wasmModule: WebAssembly.Module;
+  wasmMemoryMaxBytes: number;
+  bridge: HostBridge;
+}
+
+export class Engine {
+  private qjs!: QuickJSWASMModule;
+  private memory!: WebAssembly.Memory;
+  private prepared: Cell | null = null;
+  private preparing = false;
+  private readonly sessions = new Map<string, Cell>();
+  private rebuilds = 0;
+  /** Resolves when a rebuild started by a poisoned module has finished. */
+  private rebuilding: Promise<void> = Promise.resolve();
+  private readonly running = new Set<RunState>();
+  private liveContexts = 0;
+  /** Sessions lost to a module rebuild: their next run fails with SESSION_LOST. */
+  private readonly lostSessions = new Set<string>();
+
+  private constructor(private readonly options: EngineOptions) {}
+
+  static async create(options: EngineOptions): Promise<Engine> {
+    const engine = new Engine(options);
+    await engine.instantiate();
+    engine.prepareSoon();
+    return engine;
+  }
+
+  private async instantiate(): Promise<void> {
+    const pages = Math.max(INITIAL_MEMORY / PAGE, Math.ceil(this.options.wasmMemoryMaxBytes / PAGE));
+    this.memory = new WebAssembly.Memory({ initial: INITIAL_MEMORY / PAGE, maximum: pages });
+    const variant = newVariant(releaseVariant, { wasmModule: this.options.wasmModule, wasmMemory: this.memory });
+    this.qjs = await newQuickJSWASMModuleFromVariant(variant);
+  }
+
+  info(): WorkerInfo {
+    return {
+      moduleRebuilds: this.rebuilds,
+      wasmMemoryBytes: this.memory.buffer.byteLength,
+      sessions: [...this.sessions.keys()],
+      liveContexts: this.liveContexts,
+    };
+  }
+
+  /**
+   * Frees every context and runtime. QuickJS asserts that a freed runtime holds no objects, so a
+   * leaked handle surfaces here as an abort: reported as `leaked`, and the module is rebuilt.
+   */
+  shutdown(): { leaked: boolean; detail: string } {
+    const cells = [this.prepared, ...this.sessions.values()].filter((c): c is Cell => c !== null);
+    this.prepared = null;
+    this.sessions.clear();
+    try {
+      for (const cell of cells) this.disposeCell(cell);
+      return { leaked: false, detail: '' };
+    } catch (error) {
+      this.poisoned(error);
+      return { leaked: true, detail: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  /** Test hook (only with `debug` init): keeps one handle alive in the prepared context, a deliberate leak. */
+  leakForTest(): void {
+    this.prepared ??= this.newCell(true);
+    this.prepared.context.newObject();
+  }
+
+  // ---------------------------------------------------------------- cells
+
+  private newCell(tamed: boolean): Cell {
+    const runtime = this.qjs.newRuntime();
+    const context = runtime.newContext();
+    this.liveContexts++;
+    const cell: Cell = { runtime, context, internal: undefined as unknown as QuickJSHandle, tamed, state: null };
+    runtime.setInterruptHandler(() => this.shouldInterrupt(cell));
+    runtime.setModuleLoader((name) => this.loadModule(cell, name));
+    const host = context.newObject();
+    const log = context.newFunction('log', (level, text) => {
+      this.onLog(cell, context.getString(level) as LogEntry['level'], context.getString(text));
+    });
+    const call = context.newFunction('call', (target, args) => this.onHostCall(cell, context.getString(target), context.getString(args)));
+    const timer = context.newFunction('timer', (id, ms) => this.onTimer(cell, context.getNumber(id), context.getNumber(ms)));
+    context.setProp(host, 'log', log);
+    context.setProp(host, 'call', call);
+    context.setProp(host, 'timer', timer);
+    context.setProp(context.global, '__qc_host', host);
+    for (const h of [log, call, timer, host]) h.dispose();
+    cell.internal = context.unwrapResult(context.evalCode(PRELUDE_SOURCE, 'quickcage:prelude'));
+    if (tamed) this.callInternal(cell, 'tame', []);
+    return cell;
+  }
+
+  private disposeCell(cell: Cell): void {
+    if (cell.state) this.finishState(cell.state);
+    cell.internal.dispose();
+    cell.context.dispose();
+    this.liveContexts--;
+    cell.runtime.dispose();
+  }
+
+  /** Prepares the next one-shot context when the worker is idle, so a warm run only evaluates. */
+  private prepareSoon(): void {
+    if (this.prepared || this.preparing) return;
+    this.preparing = true;
+    setTimeout(() => {
+      this.preparing = false;
+      if (this.prepared) return;
+      try {
+        this.prepared = this.newCell(true);
+      } catch (error) {
+        this.poisoned(error);
+      }
+    }, 0);
+  }
+
+  private takeCell(tamed: boolean): Cell {
+    const cell = this.prepared;
+    if (cell && cell.tamed === tamed) {
+      this.prepared = null;
+      return cell;
+    }
+    return this.newCell(tamed);
+  }
+
+  private callInternal(cell: Cell, method: string, args: QuickJSHandle[]): QuickJSHandle {
+    const { context } = cell;
+    const fn = context.getProp(cell.internal, method);
+    try {
+      const result = context.callFunction(fn, context.undefined, args);
+      if (result.error) throw new GuestValueError(context, result.error);
+      return result.value;
+    } finally {
+      fn.dispose();
+    }
+  }
+
+  // ---------------------------------------------------------------- host callbacks
+
+  private shouldInterrupt(cell: Cell): boolean {
+    const state = cell.state;
+    if (!state) return false;
+    if (state.finished || state.stop) return true;
+    if (state.pausedAt === null && now() > state.deadline) {
+      state.stop = 'deadline';
+      return true;
+    }
+    return false;
+  }
+
+  private onLog(cell: Cell, level: LogEntry['level'], quoted: string): void {
+    const state = cell.state;
+    if (!state || state.finished) return;
+    const message = JSON.parse(quoted) as string;
+    state.logChars += message.length;
+    if (state.logChars > state.request.limits.maxLogBytes) {
+      // Uncatchable: the interrupt handler ends the guest at its next check.
+      state.stop ??= 'output';
+      return;
+    }
+    state.logs.push({ level, message, time: Math.round((now() - state.startedAt) * 1000) / 1000 });
+  }
+
+  private onHostCall(cell: Cell, target: string, argsJson: string): QuickJSHandle {
+    const state = cell.state;
+    const { context } = cell;
+    const deferred = context.newPromise();
+    const handle = deferred.handle;
+    if (!state || state.finished) {
+      const err = context.newError({ name: 'ToolError', message: 'the run has ended' });
+      deferred.reject(err);
+      err.dispose();
+      deferred.dispose();
+      return handle;
+    }
+    state.toolCalls++;
+    state.outstanding.add(deferred);
+    const allowed = state.request.toolNames.includes(target) || this.isHostModuleTarget(state.request, target);
+    const reply = allowed
+      ? this.options.bridge.hostCall({ runId: state.request.runId, target, argsJson })
+      : Promise.resolve({ ok: false as const, code: 'TOOL_DENIED' as ErrorCode, message: `tool \`${target}\` is not granted to this run` });
+    reply.then(
+      (result) => this.settleHostCall(cell, state, deferred, result.ok ? { json: result.valueJson } : { code: result.code, message: result.message }),
+      (error: unknown) => this.settleHostCall(cell, state, deferred, { code: 'TOOL_FAILED', message: String((error as Error)?.message ?? error) }),
+    );
+    return handle;
+  }
+
+  private isHostModuleTarget(request: RunRequest, target: string): boolean {
+    const colon = target.lastIndexOf('#');
+    if (colon < 0) return false;
+    const exports = request.hostModules[target.slice(0, colon)];
+    return exports !== undefined && exports.includes(target.slice(colon + 1));
+  }
+
+  private settleHostCall(
+    cell: Cell,
+    state: RunState,
+    deferred: QuickJSDeferredPromise,
+    outcome: { json: string | undefined } | { code: ErrorCode; message: string },
+  ): void {
+    if (!state.outstanding.delete(deferred)) return;
+    if (state.finished || cell.state !== state || !deferred.alive) {
+      if (deferred.alive) deferred.dispose();
+      return;
+    }
+    const { context } = cell;
+    try {
+      if ('json' in outcome) {
+        const value = outcome.json === undefined ? context.undefined : context.newString(outcome.json);
+        deferred.resolve(value);
+        if (value !== context.undefined) value.dispose();
+      } else {
+        const err = context.newError({ name: 'ToolError', message: `${outcome.message} (${outcome.code})` });
+        const code = context.newString(outcome.code);
+        context.setProp(err, 'code', code);
+        code.dispose();
+        deferred.reject(err);
+        err.dispose();
+      }
+    } finally {
+      deferred.dispose();
+    }
+    state.wake?.();
+  }
+
+  private onTimer(cell: Cell, id: number, ms: number): QuickJSHandle {
+    const state = cell.state;
+    const { context } = cell;
+    const deferred = context.newPromise();
+    const handle = deferred.handle;
+    if (!state || state.finished) {
+      deferred.dispose();
+      return handle;
+    }
+    state.outstanding.add(deferred);
+    const delay = Math.min(Math.max(0, ms), 2 ** 31 - 1);
+    state.timers.set(id, setTimeout(() => {
+      state.timers.delete(id);
+      this.settleHostCall(cell, state, deferred, { json: undefined });
+    }, delay));
+    return handle;
+  }
+
+  private loadModule(cell: Cell, name: string): string | { error: Error } {
+    const request = cell.state?.request;
+    const exports = request?.hostModules[name];
+    if (exports) {
+      // Each export of a host module is an async call back to the main thread.
+      return exports
+        .map((fn) => `export const ${fn} = (arg) => globalThis.__qc_call(${JSON.stringify(`${name}#${fn}`)}, arg, ${request!.limits.maxResultBytes});`)
+        .join('\n');
+    }
+    if (name === 'quickcage:tools' && request) {
+      return request.toolNames.map((t) => `export const ${t} = globalThis.tools[${JSON.stringify(t)}];`).join('\n');
+    }
+    return { error: new Error(`module \`${name}\` is not allowed by the policy`) };
+  }
+
+  // ---------------------------------------------------------------- runs
+
+  /** Opens a session cell. Its globals persist across runs until {@link closeSession}. */
+  openSession(sessionId: string, trusted: boolean): void {
+    if (this.sessions.has(sessionId)) return;
+    const cell = this.newCell(!trusted);
+    cell.sessionId = sessionId;
+    try {
+      this.callInternal(cell, 'hardenIntrinsics', []).dispose();
+    } catch (error) {
+      this.disposeCell(cell);
+      throw error;
+    }
+    this.sessions.set(sessionId, cell);
+  }
+
+  closeSession(sessionId: string): void {
+    const cell = this.sessions.get(sessionId);
+    this.lostSessions.delete(sessionId);
+    if (!cell) return;
+    this.sessions.delete(sessionId);
+    this.disposeCell(cell);
+  }
+
+  /**
+   * Evaluates already-checked code. `mode` and `code` come from the source analysis (the worker's api
+   * rewrites a top-level-await script into a module whose default export is the last expression).
+   */
+  async evaluate(request: RunRequest, mode: 'script' | 'module', code: string, startedAt: number): Promise<RunResult> {
+    await this.rebuilding;
+    const state = this.newState(request, startedAt);
+    if (request.sessionId !== undefined && !this.sessions.has(request.sessionId)) {
+      const lost = this.lostSessions.has(request.sessionId);
+      return this.fail(state, {
+        code: lost ? 'SESSION_LOST' : 'INVALID_ARGUMENT',
+        message: lost
+          ? `session \`${request.sessionId}\` was lost when its QuickJS module had to be rebuilt`
+          : `unknown session \`${request.sessionId}\``,
+      });
+    }
+    const tamed = !request.trusted && !request.allowDangerousOperations;
+    let cell: Cell | undefined;
+    let valueJson: string | undefined;
+    let failure: WireError | undefined;
+    let heapBytes = 0;
+    this.running.add(state);
+    try {
+      cell = request.sessionId === undefined ? this.takeCell(tamed) : this.sessions.get(request.sessionId)!;
+      cell.state = state;
+      cell.runtime.setMemoryLimit(request.limits.memoryLimitBytes);
+      cell.runtime.setMaxStackSize(request.limits.maxStackBytes);
+      this.installRunGlobals(cell, request);
+      valueJson = await this.execute(cell, state, mode, code);
+      if (request.sessionId === undefined && request.measureHeap) heapBytes = this.heapBytes(cell);
+    } catch (error) {
+      failure = this.classify(cell, state, error);
+    } finally {
+      this.running.delete(state);
+    }
+    state.peakWasm = this.memory.buffer.byteLength;
+    // Teardown: one-shot cells go away entirely (jobs, timers and all); session cells stay. A
+    // poisoned module is discarded whole, so its cells are not touched again.
+    this.finishState(state);
+    if (cell && !failure?.poisoned) {
+      cell.state = null;
+      try {
+        cell.runtime.setMemoryLimit(-1);
+        if (request.sessionId === undefined) this.disposeCell(cell);
+        else this.drainSession(cell, request);
+      } catch (error) {
+        // Freeing a runtime can abort inside the WASM (the gc_obj_list assertion after a promise
+        // flood or an out-of-memory in a job): the result stands, the module is rebuilt.
+        const fault = this.poisoned(error);
+        if (failure) failure.poisoned = true;
+        else failure = fault;
+      }
+    }
+    this.prepareSoon();
+    const stats = this.stats(state, heapBytes);
+    if (failure) return { ok: false, error: failure, logs: state.logs, stats, trusted: request.trusted };
+    return { ok: true, valueJson, logs: state.logs, stats, trusted: request.trusted };
+  }
+
+  private fail(state: RunState, error: WireError): RunResult {
+    return { ok: false, error, logs: state.logs, stats: this.stats(state, 0), trusted: state.request.trusted };
+  }
+
+  private stats(state: RunState, heapBytes: number): RunStats {
+    return {
+      wallMs: now() - state.startedAt,
+      cpuMs: state.cpuMs,
+      peakMemoryBytes: Math.max(state.peakWasm, this.memory.buffer.byteLength),
+      heapBytes,
+      toolCalls: state.toolCalls,
+    };
+  }
+
+  private installRunGlobals(cell: Cell, request: RunRequest): void {
+    const { context } = cell;
+    const scope: QuickJSHandle[] = [];
+    try {
+      if (request.toolNames.length > 0 || Object.keys(request.hostModules).length > 0) {
+        const names = context.newArray();
+        scope.push(names);
+        request.toolNames.forEach((name, i) => {
+          const s = context.newString(name);
+          context.setProp(names, i, s);
+          s.dispose();
+        });
+        const max = context.newNumber(request.limits.maxResultBytes);
+        scope.push(max);
+        scope.push(this.callInternal(cell, 'installTools', [names, max]));
+        const callHost = context.getProp(cell.internal, 'callHost');
+        scope.push(callHost);
+        // Host-module shims call back through this; deleted from reach of guest code is not needed
+        // since it only reaches targets the request already grants.
+        context.setProp(context.global, '__qc_call', callHost);
+      }
+      if (request.globalsJson !== undefined) {
+        const json = context.newString(request.globalsJson);
+        scope.push(json);
+        scope.push(this.callInternal(cell, 'installGlobals', [json]));
+      }
+    } finally {
+      for (const h of scope) h.dispose();
+    }
+  }
+
+  /** Runs guest code to completion (or failure) and returns its serialized value. */
+  private async execute(cell: Cell, state: RunState, mode: 'script' | 'module', code: string): Promise<string | undefined> {
+    const { context } = cell;
+    const t0 = performance.now();
+    let result;
+    try {
+      result = context.evalCode(code, state.request.filename, { type: mode === 'module' ? 'module' : 'global' });
+    } finally {
+      state.cpuMs += performance.now() - t0;
+    }
+    if (result.error) throw new GuestValueError(context, result.error);
+    let value = result.value;
+    try {
+      const settled = await this.settle(cell, state, value);
+      value.dispose();
+      value = settled;
+      if (mode === 'module') {
+        const def = context.getProp(value, 'default');
+        value.dispose();
+        value = def;
+      }
+      return this.serializeResult(cell, state, value);
+    } finally {
+      if (value.alive) value.dispose();
+    }
+  }
+
+  /** Waits for a promise handle to settle while running jobs; returns the fulfilled value handle. */
+  private async settle(cell: Cell, state: RunState, handle: QuickJSHandle): Promise<QuickJSHandle> {
+    const { context, runtime } = cell;
+    for (;;) {
+      const promiseState = context.getPromiseState(handle);
+      if (promiseState.type === 'fulfilled') {
+        if (promiseState.notAPromise) return handle.dup();
+        return promiseState.value;
+      }
+      if (promiseState.type === 'rejected') throw new GuestValueError(context, promiseState.error);
+      if (state.stop) throw new RunFailure(this.stopError(state));
+      if (runtime.hasPendingJob()) {
+        const t0 = performance.now();
+        const jobs = runtime.executePendingJobs(-1);
+        state.cpuMs += performance.now() - t0;
+        if (jobs.error) {
+          // A job threw. If we stopped it (deadline/output), end the run; a guest's unhandled
+          // rejection in some other job is not fatal, like in browsers.
+          jobs.error.dispose();
+          if (state.stop) throw new RunFailure(this.stopError(state));
+        }
+        continue;
+      }
+      await this.waitForHost(state);
+    }
+  }
+
+  /** Sleeps until a host call or timer settles, or the deadline passes. */
+  private waitForHost(state: RunState): Promise<void> {
+    return new Promise((resolve) => {
+      const remaining = state.deadline - now();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = () => {
+        if (timer !== undefined) clearTimeout(timer);
+        state.wake = null;
+        resolve();
+      };
+      state.wake = done;
+      const onDeadline = () => {
+        if (state.pausedAt !== null) {
+          timer = setTimeout(onDeadline, 50);
+          return;
+        }
+        const left = state.deadline - now();
+        if (left > 0) {
+          timer = setTimeout(onDeadline, left);
+          return;
+        }
+        state.stop ??= 'deadline';
+        done();
+      };
+      timer = setTimeout(onDeadline, Math.max(0, remaining));
+    });
+  }
+
+  private serializeResult(cell: Cell, state: RunState, value: QuickJSHandle): string | undefined {
+    const { context } = cell;
+    if (context.typeof(value) === 'undefined') return undefined;
+    const max = context.newNumber(state.request.limits.maxResultBytes);
+    const depth = context.newNumber(state.request.limits.maxDepth);
+    const what = context.newString('result');
+    const t0 = performance.now();
+    try {
+      const text = this.callInternal(cell, 'serialize', [value, max, depth, what]);
+      try {
+        return context.typeof(text) === 'string' ? context.getString(text) : undefined;
+      } finally {
+        text.dispose();
+      }
+    } finally {
+      state.cpuMs += performance.now() - t0;
+      max.dispose();
+      depth.dispose();
+      what.dispose();
+    }
+  }
+
+  private heapBytes(cell: Cell): number {
+    const usage = cell.runtime.computeMemoryUsage();
+    try {
+      const used = cell.context.getProp(usage, 'memory_used_size');
+      const n = cell.context.getNumber(used);
+      used.dispose();
+      return n;
+    } finally {
+      usage.dispose();
+    }
+  }
+
+  /**
+   * Session cells keep their runtime, so what a run left queued would run during the next one. Run it
+   * now, charged to this run, with interrupts forced on and host calls refused; a flood that keeps
+   * re-arming cannot be cleaned, so the session is discarded.
+   */
+  private drainSession(cell: Cell, request: RunRequest): void {
+    const drain = this.newState(request, now());
+    drain.finished = true;
+    drain.stop = 'deadline';
+    cell.state = drain;
+    for (let i = 0; i < 16 && cell.runtime.hasPendingJob(); i++) {
+      cell.runtime.executePendingJobs(-1).error?.dispose();
+    }
+    cell.state = null;
+    if (cell.runtime.hasPendingJob()) {
+      const id = cell.sessionId!;
+      this.sessions.delete(id);
+      this.lostSessions.add(id);
+      this.disposeCell(cell);
+    }
+  }
+
+  private newState(request: RunRequest, startedAt: number): RunState {
+    return {
+      request, startedAt, deadline: request.deadline, pausedAt: null, logs: [], logChars: 0, stop: null,
+      finished: false, outstanding: new Set(), timers: new Map(), wake: null, toolCalls: 0, cpuMs: 0, peakWasm: 0,
+    };
+  }
+
+  private finishState(state: RunState): void {
+    state.finished = true;
+    for (const t of state.timers.values()) clearTimeout(t);
+    state.timers.clear();
+    for (const d of state.outstanding) if (d.alive) d.dispose();
+    state.outstanding.clear();
+    state.wake?.();
+  }
+
+  /** Ends a run at its next interrupt check, or now if it is waiting on the host. */
+  abort(runId: string): void {
+    for (const state of this.running) {
+      if (state.request.runId !== runId) continue;
+      state.stop ??= 'abort';
+      state.wake?.();
+    }
+  }
+
+  /** Pause or resume a run's deadline while a person decides an approval. */
+  setPaused(runId: string, paused: boolean): void {
+    for (const state of this.running) {
+      if (state.request.runId !== runId) continue;
+      if (paused && state.pausedAt === null) state.pausedAt = now();
+      if (!paused && state.pausedAt !== null) {
+        state.deadline += now() - state.pausedAt;
+        state.pausedAt = null;
+      }
+    }
+  }
+
+  private stopError(state: RunState): WireError {
+    if (state.stop === 'abort') return { code: 'ABORTED', message: 'run aborted by the caller' };
+    if (state.stop === 'output') {
+      return { code: 'OUTPUT_TOO_LARGE', message: `console output exceeded ${state.request.limits.maxLogBytes} characters` };
+    }
+    return { code: 'DEADLINE_EXCEEDED', message: `run exceeded its ${state.request.limits.timeoutMs} ms deadline` };
+  }
+
+  /** Maps whatever ended the run to a wire error. Anything that is not a guest value poisons the module. */
+  private classify(cell: Cell | undefined, state: RunState, error: unknown): WireError {
+    if (error instanceof RunFailure) return error.wire;
+    if (!(error instanceof GuestValueError)) return this.poisoned(error);
+    if (state.stop) {
+      error.dispose();
+      return this.stopError(state);
+    }
+    // Reading an error after an out-of-memory needs memory: lift QuickJS's own limit first.
+    cell?.runtime.setMemoryLimit(-1);
+    const info = error.read();
+    const limit = state.request.limits;
+    const nearCap = this.memory.buffer.byteLength + 2 * PAGE * 16 >= this.options.wasmMemoryMaxBytes;
+    if ((info.isNull && nearCap) || (info.name === 'InternalError' && info.message === 'out of memory')) {
+      return { code: 'MEMORY_LIMIT', message: `guest exceeded the ${limit.memoryLimitBytes}-byte memory limit` };
+    }
+    if (info.name === 'InternalError' && info.message === 'string too long') {
+      return { code: 'MEMORY_LIMIT', message: 'guest built a string longer than QuickJS allows' };
+    }
+    if (info.name === 'InternalError' && info.message === 'stack overflow') {
+      return { code: 'STACK_OVERFLOW', message: `guest exceeded the ${limit.maxStackBytes}-byte stack limit` };
+    }
+    if (info.name === 'QuickcageError' && info.code) {
+      return { code: info.code as ErrorCode, message: info.message };
+    }
+    const guest: GuestErrorInfo = { name: info.name, message: info.message };
+    if (info.stack !== undefined) guest.stack = info.stack;
+    const pos = firstPosition(info.stack, state.request.filename);
+    if (pos) {
+      guest.line = pos.line;
+      guest.column = pos.column;
+    }
+    return { code: 'GUEST_ERROR', message: `${info.name}: ${info.message}`, guest };
+  }
+
+  /** Discards the module instance (and every context in it) and starts building a new one. */
+  private poisoned(error: unknown): WireError {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const hostStack = error instanceof RangeError && /call stack/i.test(message);
+    this.rebuilds++;
+    this.running.clear();
+    for (const id of this.sessions.keys()) this.lostSessions.add(id);
+    this.sessions.clear();
+    this.prepared = null;
+    this.liveContexts = 0;
+    this.rebuilding = this.instantiate();
+    return {
+      code: hostStack ? 'STACK_OVERFLOW' : 'WORKER_CRASHED',
+      message: hostStack
+        ? 'guest overflowed the host stack inside QuickJS; the module was discarded and rebuilt'
+        : `QuickJS failed inside the WASM (${message.slice(0, 300)}); the module was discarded and rebuilt`,
+      poisoned: true,
+      details: { cause: message.slice(0, 300) },
+    };
+  }
+}
+
+/** A rejected promise / thrown guest value, still as a handle, read lazily. */
+class GuestValueError extends Error {
+  constructor(
+    private readonly context: QuickJSContext,
+    readonly handle: QuickJSHandle,
+  ) {
+    super('guest value');
+  }
+  read(): GuestErrorInfo & { isNull: boolean; code?: string } {
+    try {
+      const info = describeGuestThrow(this.context.dump(this.handle));
+      if (info.name === 'QuickcageError' && this.context.typeof(this.handle) === 'object') {
+        // The prelude's own errors carry their code in a non-enumerable property that dump() skips.
+        const code = this.context.getProp(this.handle, 'code');
+        if (this.context.typeof(code) === 'string') info.code = this.context.getString(code);
+        code.dispose();
+      }
+      return info;
+    } catch {
+      return { name: 'Error', message: 'unreadable guest error', isNull: false };
+    } finally {
+      this.dispose();
+    }
+  }
+  dispose(): void {
+    if (this.handle.alive) this.handle.dispose();
+  }
+}
+
+function describeGuestThrow(value: unknown): GuestErrorInfo & { isNull: boolean; code?: string } {
+  if (value === null || value === undefined || value === '') {
+    return { name: 'Error', message: `guest threw ${value === '' ? 'an empty string' : String(value)}`, isNull: value === null || value === '' };
+  }
+  if (typeof value === 'object') {
+    const v = value as { name?: unknown; message?: unknown; stack?: unknown; code?: unknown };
+    const info: GuestErrorInfo & { isNull: boolean; code?: string } = {
+      name: typeof v.name === 'string' ? v.name : 'Error',
+      message: typeof v.message === 'string' ? v.message : safeJson(value),
+      isNull: false,
+    };
+    if (typeof v.stack === 'string') info.stack = v.stack;
+    if (typeof v.code === 'string') info.code = v.code;
+    return info;
+  }
+  return { name: 'Error', message: `guest threw ${typeof value === 'string' ? value : safeJson(value)}`, isNull: false };
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value)?.slice(0, 500) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** First `file:line:col` frame of the guest's own file in a QuickJS stack. */
+function firstPosition(stack: string | undefined, filename: string): { line: number; column: number } | undefined {
+  if (!stack) return undefined;
+  for (const m of stack.matchAll(/\(([^()]*):(\d+):(\d+)\)/g)) {
+    if (m[1] === filename) return { line: Number(m[2]), column: Number(m[3]) };
+  }
+  return undefined;
+}
+
+export type { WireLimits };

@@ -1,0 +1,297 @@
+/**
+ * Trusted JavaScript evaluated in every fresh QuickJS context before guest code.
+ *
+ * It captures the intrinsics it needs first (guest code may later replace `JSON`, `Object.keys` or
+ * `Array.prototype.*`), takes the raw host functions off the global object into closures, and builds:
+ * - `console` that formats in the guest and hands JSON-quoted text to the host (lone surrogates and
+ *   NUL survive the trip, since `getString` goes through UTF-8 and stops at NUL),
+ * - the result serializer: JSON-safe values plus `undefined`; functions, symbols, bigints, cycles,
+ *   non-plain objects fail with a path; depth and size caps abort early, before memory is spent,
+ * - `tools` / host calls and timers as promises,
+ * - taming: `eval`, `Function` and the async/generator function constructors throw, unless the
+ *   policy allows dangerous operations. The validator rejects the same things statically; this is the
+ *   runtime line that holds when the parser is fooled.
+ *
+ * Everything is reached through one object the host receives (`__qc_internal`), deleted from the
+ * global before guest code runs.
+ */
+export const PRELUDE_SOURCE = String.raw`(function () {
+  'use strict';
+  const g = globalThis;
+  const host = g.__qc_host;
+  delete g.__qc_host;
+  const hostLog = host.log, hostCall = host.call, hostTimer = host.timer;
+  const jsonStringify = JSON.stringify, jsonParse = JSON.parse;
+  const objectKeys = Object.keys, getProto = Object.getPrototypeOf, isArray = Array.isArray;
+  const defineProperty = Object.defineProperty, freeze = Object.freeze;
+  const getOwnNames = Object.getOwnPropertyNames, getOwnDesc = Object.getOwnPropertyDescriptor;
+  const apply = Reflect.apply, ownKeys = Reflect.ownKeys;
+  const ObjectProto = Object.prototype, ArrayProto = Array.prototype;
+  const toStr = ObjectProto.toString, hasOwn = ObjectProto.hasOwnProperty;
+  const mathMin = Math.min;
+  const PromiseCtor = Promise, promiseThen = Promise.prototype.then;
+  const ErrorCtor = Error, TypeErrorCtor = TypeError, EvalErrorCtor = EvalError;
+  const numberIsFinite = Number.isFinite;
+  const stringSlice = String.prototype.slice;
+
+  /** Errors the host classifies by name; guests can build the same shape but only mislabel their own failure. */
+  function cageError(code, message) {
+    const e = new ErrorCtor(message);
+    defineProperty(e, 'name', { value: 'QuickcageError', enumerable: false });
+    defineProperty(e, 'code', { value: code, enumerable: false });
+    return e;
+  }
+
+  function pathJoin(path, key) {
+    return typeof key === 'number' ? path + '[' + key + ']' : path + '.' + key;
+  }
+
+  /**
+   * Serializes a value to JSON text with caps. Returns undefined for undefined.
+   * maxChars: cap on the text length; maxDepth: cap on nesting (STACK_OVERFLOW beyond).
+   */
+  function serialize(value, maxChars, maxDepth, what) {
+    if (value === undefined) return undefined;
+    let size = 0;
+    const ancestors = [];
+    let depth = 0;
+    function emit(text) {
+      size += text.length;
+      if (size > maxChars) throw cageError('OUTPUT_TOO_LARGE', what + ' exceeds ' + maxChars + ' characters of JSON');
+      return text;
+    }
+    function walk(v, path) {
+      switch (typeof v) {
+        case 'string': return emit(jsonStringify(v));
+        case 'boolean': return emit(v ? 'true' : 'false');
+        case 'number':
+          if (!numberIsFinite(v)) throw cageError('UNSERIALIZABLE', path + ' is ' + v + ', which JSON cannot represent');
+          return emit(jsonStringify(v));
+        case 'undefined': throw cageError('UNSERIALIZABLE', path + ' is undefined (only the top-level result may be undefined)');
+        case 'function': throw cageError('UNSERIALIZABLE', path + ' is a function, which cannot leave the sandbox');
+        case 'symbol': throw cageError('UNSERIALIZABLE', path + ' is a symbol, which cannot leave the sandbox');
+        case 'bigint': throw cageError('UNSERIALIZABLE', path + ' is a bigint; convert it to a string or number first');
+      }
+      if (v === null) return emit('null');
+      for (let i = 0; i < ancestors.length; i++) {
+        if (ancestors[i] === v) throw cageError('UNSERIALIZABLE', path + ' is a cycle back to ' + (i === 0 ? 'the root' : 'an ancestor'));
+      }
+      if (depth >= maxDepth) throw cageError('STACK_OVERFLOW', path + ' is nested deeper than ' + maxDepth + ' levels');
+      ancestors[ancestors.length] = v;
+      depth++;
+      let out;
+      if (isArray(v)) {
+        out = emit('[');
+        const n = v.length;
+        for (let i = 0; i < n; i++) {
+          if (i > 0) out += emit(',');
+          const item = v[i];
+          out += item === undefined ? emit('null') : walk(item, pathJoin(path, i));
+        }
+        out += emit(']');
+      } else {
+        const proto = getProto(v);
+        if (proto !== ObjectProto && proto !== null) {
+          const tag = apply(toStr, v, []);
+          throw cageError('UNSERIALIZABLE', path + ' is ' + tag + ', not a plain object or array; convert it (e.g. Object.fromEntries, Array.from, toISOString) first');
+        }
+        out = emit('{');
+        const keys = objectKeys(v);
+        let first = true;
+        for (let i = 0; i < keys.length; i++) {
+          const k = keys[i];
+          const item = v[k];
+          if (item === undefined) continue;
+          if (!first) out += emit(',');
+          first = false;
+          out += emit(jsonStringify(k)) + emit(':') + walk(item, pathJoin(path, k));
+        }
+        out += emit('}');
+      }
+      depth--;
+      ancestors.length = ancestors.length - 1;
+      return out;
+    }
+    return walk(value, what);
+  }
+
+  /** Human formatting for console output: never throws, bounded. */
+  function inspect(v, depth, seen) {
+    switch (typeof v) {
+      case 'string': return depth === 0 ? v : jsonStringify(v);
+      case 'function': return '[Function ' + (v.name || '(anonymous)') + ']';
+      case 'symbol': return 'Symbol(' + (v.description || '') + ')';
+      case 'bigint': return v + 'n';
+      case 'undefined': return 'undefined';
+      case 'number': return (v === 0 && 1 / v < 0) ? '-0' : '' + v;
+      case 'boolean': return '' + v;
+    }
+    if (v === null) return 'null';
+    if (depth > 4) return isArray(v) ? '[Array]' : '[Object]';
+    for (let i = 0; i < seen.length; i++) if (seen[i] === v) return '[Circular]';
+    seen[seen.length] = v;
+    let out;
+    try {
+      if (v instanceof ErrorCtor) {
+        out = (v.stack ? v.name + ': ' + v.message + '\n' + v.stack : v.name + ': ' + v.message);
+      } else if (isArray(v)) {
+        out = '[';
+        const n = mathMin(v.length, 100);
+        for (let i = 0; i < n; i++) out += (i ? ', ' : '') + inspect(v[i], depth + 1, seen);
+        if (v.length > n) out += ', ... ' + (v.length - n) + ' more';
+        out += ']';
+      } else {
+        const keys = objectKeys(v);
+        const tag = apply(toStr, v, []);
+        out = (tag === '[object Object]' ? '' : tag + ' ') + '{';
+        const n = mathMin(keys.length, 100);
+        for (let i = 0; i < n; i++) out += (i ? ', ' : ' ') + keys[i] + ': ' + inspect(v[keys[i]], depth + 1, seen);
+        if (keys.length > n) out += ', ... ' + (keys.length - n) + ' more';
+        out += (n ? ' }' : '}');
+      }
+    } catch (e) {
+      out = '[Uninspectable]';
+    }
+    seen.length = seen.length - 1;
+    return out;
+  }
+
+  function makeLogger(level) {
+    return function () {
+      let text = '';
+      for (let i = 0; i < arguments.length; i++) text += (i ? ' ' : '') + inspect(arguments[i], 0, []);
+      hostLog(level, jsonStringify(text));
+    };
+  }
+  const consoleObject = {
+    log: makeLogger('log'), info: makeLogger('info'), warn: makeLogger('warn'),
+    error: makeLogger('error'), debug: makeLogger('debug'),
+  };
+  defineProperty(g, 'console', { value: consoleObject, writable: true, configurable: true, enumerable: false });
+
+  /** Promise for one host call; the host resolves with JSON text or rejects with an Error carrying code. */
+  function callHost(target, arg, maxChars) {
+    const json = serialize(arg === undefined ? null : arg, maxChars, 256, 'arguments of ' + target);
+    return apply(promiseThen, hostCall(target, json), [function (text) {
+      return text === undefined ? undefined : jsonParse(text);
+    }]);
+  }
+
+  // Timers: each is one host timer; the host cancels them all when the run ends.
+  let nextTimer = 1;
+  const liveTimers = {};
+  function setTimeoutImpl(fn, ms) {
+    if (typeof fn !== 'function') throw new TypeErrorCtor('setTimeout expects a function');
+    const id = nextTimer++;
+    const args = [];
+    for (let i = 2; i < arguments.length; i++) args[args.length] = arguments[i];
+    liveTimers[id] = true;
+    apply(promiseThen, hostTimer(id, +ms || 0), [function () {
+      if (!liveTimers[id]) return;
+      delete liveTimers[id];
+      apply(fn, undefined, args);
+    }]);
+    return id;
+  }
+  function clearTimeoutImpl(id) { delete liveTimers[id]; }
+  defineProperty(g, 'setTimeout', { value: setTimeoutImpl, writable: true, configurable: true });
+  defineProperty(g, 'clearTimeout', { value: clearTimeoutImpl, writable: true, configurable: true });
+  defineProperty(g, 'queueMicrotask', {
+    value: function (fn) { apply(promiseThen, PromiseCtor.resolve(), [function () { fn(); }]); },
+    writable: true, configurable: true,
+  });
+
+  function installTools(names, maxChars) {
+    const tools = {};
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      tools[name] = function (arg) { return callHost(name, arg, maxChars); };
+    }
+    defineProperty(g, 'tools', { value: freeze(tools), writable: false, configurable: false, enumerable: false });
+  }
+
+  function installGlobals(json) {
+    const values = jsonParse(json);
+    const keys = objectKeys(values);
+    for (let i = 0; i < keys.length; i++) {
+      defineProperty(g, keys[i], { value: deepFreeze(values[keys[i]]), writable: false, configurable: false, enumerable: true });
+    }
+  }
+
+  function deepFreeze(v) {
+    if (typeof v === 'object' && v !== null) {
+      freeze(v);
+      const keys = objectKeys(v);
+      for (let i = 0; i < keys.length; i++) deepFreeze(v[keys[i]]);
+    }
+    return v;
+  }
+
+  /** Replaces code-compiling constructors with throwing stand-ins that keep prototype links. */
+  function tame() {
+    function denied(what) {
+      return function () { throw new EvalErrorCtor(what + ' is disabled in this sandbox (code generation is not allowed)'); };
+    }
+    const evalStandIn = denied('eval');
+    defineProperty(g, 'eval', { value: evalStandIn, writable: false, configurable: false });
+    const kinds = [
+      ['Function', function () {}],
+      ['AsyncFunction', async function () {}],
+      ['GeneratorFunction', function* () {}],
+      ['AsyncGeneratorFunction', async function* () {}],
+    ];
+    for (let i = 0; i < kinds.length; i++) {
+      const name = kinds[i][0];
+      const proto = getProto(kinds[i][1]);
+      const standIn = denied(name);
+      defineProperty(standIn, 'prototype', { value: proto, writable: false, configurable: false });
+      defineProperty(standIn, 'name', { value: name });
+      defineProperty(proto, 'constructor', { value: standIn, writable: false, configurable: false });
+      if (name === 'Function') defineProperty(g, 'Function', { value: standIn, writable: false, configurable: false });
+    }
+  }
+
+  /** Freezes the shared intrinsics reachable from the global object (sessions: one cell cannot poison the next). */
+  function hardenIntrinsics() {
+    const queue = [];
+    const names = getOwnNames(g);
+    for (let i = 0; i < names.length; i++) {
+      const d = getOwnDesc(g, names[i]);
+      if (d && 'value' in d && d.value !== g && (typeof d.value === 'function' || (typeof d.value === 'object' && d.value !== null))) queue[queue.length] = d.value;
+    }
+    queue[queue.length] = getProto(function* () {});
+    queue[queue.length] = getProto(async function () {});
+    queue[queue.length] = getProto(async function* () {});
+    queue[queue.length] = getProto(getProto([][Symbol.iterator]()));
+    const seen = new Set();
+    while (queue.length) {
+      const v = queue[queue.length - 1];
+      queue.length = queue.length - 1;
+      if (seen.has(v)) continue;
+      seen.add(v);
+      freeze(v);
+      const proto = getProto(v);
+      if (proto) queue[queue.length] = proto;
+      const keys = ownKeys(v);
+      for (let i = 0; i < keys.length; i++) {
+        const d = getOwnDesc(v, keys[i]);
+        if (!d) continue;
+        const parts = 'value' in d ? [d.value] : [d.get, d.set];
+        for (let j = 0; j < parts.length; j++) {
+          const p = parts[j];
+          if ((typeof p === 'object' && p !== null) || typeof p === 'function') queue[queue.length] = p;
+        }
+      }
+    }
+  }
+
+  return {
+    serialize: serialize,
+    installTools: installTools,
+    installGlobals: installGlobals,
+    tame: tame,
+    hardenIntrinsics: hardenIntrinsics,
+    callHost: callHost,
+    clearTimers: function () { const k = objectKeys(liveTimers); for (let i = 0; i < k.length; i++) delete liveTimers[k[i]]; },
+  };
+})()`;
