@@ -88,6 +88,10 @@ export class Engine {
   /** Resolves when a rebuild started by a poisoned module has finished. */
   private rebuilding: Promise<void> = Promise.resolve();
   private readonly running = new Set<RunState>();
+  /** Set when the hard memory cap refused a grow during the current run. */
+  private growRefused = false;
+  /** A host callback called from C failed (quickjs-emscripten swallows it): host stack overflow or a bug. */
+  private callbackFault: unknown = null;
   private liveContexts = 0;
   /** Sessions lost to a module rebuild: their next run fails with SESSION_LOST. */
   private readonly lostSessions = new Set<string>();
@@ -103,9 +107,31 @@ export class Engine {
 
   private async instantiate(): Promise<void> {
     const pages = Math.max(INITIAL_MEMORY / PAGE, Math.ceil(this.options.wasmMemoryMaxBytes / PAGE));
-    this.memory = new WebAssembly.Memory({ initial: INITIAL_MEMORY / PAGE, maximum: pages });
+    const memory = new WebAssembly.Memory({ initial: INITIAL_MEMORY / PAGE, maximum: pages });
+    // The emscripten glue grows this very object; a refused grow means a malloc inside QuickJS failed
+    // at the hard cap. QuickJS then throws a value that may dump as null or "", so this flag is how
+    // MEMORY_LIMIT is told apart from a guest that throws null.
+    const grow = memory.grow.bind(memory);
+    memory.grow = (delta: number) => {
+      try {
+        return grow(delta);
+      } catch (error) {
+        this.growRefused = true;
+        throw error;
+      }
+    };
+    this.memory = memory;
     const variant = newVariant(releaseVariant, { wasmModule: this.options.wasmModule, wasmMemory: this.memory });
     this.qjs = await newQuickJSWASMModuleFromVariant(variant);
+  }
+
+  /**
+   * quickjs-emscripten catches exceptions thrown by host callbacks called from C (interrupt handler,
+   * host functions, module loader), logs them and carries on with a made-up value. The worker routes
+   * that log here: the run's result cannot be trusted, and the module is rebuilt.
+   */
+  reportCallbackFault(error: unknown): void {
+    this.callbackFault ??= error ?? new Error('host callback failed');
   }
 
   info(): WorkerInfo {
@@ -377,6 +403,8 @@ export class Engine {
     let failure: WireError | undefined;
     let heapBytes = 0;
     this.running.add(state);
+    this.growRefused = false;
+    this.callbackFault = null;
     try {
       cell = request.sessionId === undefined ? this.takeCell(tamed) : this.sessions.get(request.sessionId)!;
       cell.state = state;
@@ -389,6 +417,9 @@ export class Engine {
       failure = this.classify(cell, state, error);
     } finally {
       this.running.delete(state);
+    }
+    if (this.callbackFault !== null && !failure?.poisoned) {
+      failure = this.poisoned(this.callbackFault);
     }
     state.peakWasm = this.memory.buffer.byteLength;
     // Teardown: one-shot cells go away entirely (jobs, timers and all); session cells stay. A
@@ -496,6 +527,9 @@ export class Engine {
         return promiseState.value;
       }
       if (promiseState.type === 'rejected') throw new GuestValueError(context, promiseState.error);
+      // Host timers and calls wake this loop without entering QuickJS's interrupt checks, so the
+      // deadline is also checked here.
+      if (!state.stop && state.pausedAt === null && now() > state.deadline) state.stop = 'deadline';
       if (state.stop) throw new RunFailure(this.stopError(state));
       if (runtime.hasPendingJob()) {
         const t0 = performance.now();
@@ -654,8 +688,7 @@ export class Engine {
     cell?.runtime.setMemoryLimit(-1);
     const info = error.read();
     const limit = state.request.limits;
-    const nearCap = this.memory.buffer.byteLength + 2 * PAGE * 16 >= this.options.wasmMemoryMaxBytes;
-    if ((info.isNull && nearCap) || (info.name === 'InternalError' && info.message === 'out of memory')) {
+    if ((info.isNull && this.growRefused) || (info.name === 'InternalError' && info.message === 'out of memory')) {
       return { code: 'MEMORY_LIMIT', message: `guest exceeded the ${limit.memoryLimitBytes}-byte memory limit` };
     }
     if (info.name === 'InternalError' && info.message === 'string too long') {
@@ -680,7 +713,7 @@ export class Engine {
   /** Discards the module instance (and every context in it) and starts building a new one. */
   private poisoned(error: unknown): WireError {
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    const hostStack = error instanceof RangeError && /call stack/i.test(message);
+    const hostStack = /call stack/i.test(message);
     this.rebuilds++;
     this.running.clear();
     for (const id of this.sessions.keys()) this.lostSessions.add(id);

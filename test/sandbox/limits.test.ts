@@ -1,0 +1,199 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSandbox, type Sandbox } from '../../src/index.js';
+import { rejectsWith } from './helpers.js';
+
+const MIB = 1024 * 1024;
+const sandbox = createSandbox({ policy: { limits: { timeoutMs: 1000 } } });
+afterAll(() => sandbox.dispose());
+
+/** Every limit test also proves the sandbox still serves: the next run on it must work. */
+async function nextRunWorks(box: Sandbox = sandbox): Promise<void> {
+  expect((await box.run('[1, 2, 3].reduce((a, b) => a + b)')).value).toBe(6);
+}
+
+describe('deadline', () => {
+  it.each([
+    ['a busy loop', 'while (true) {}'],
+    ['a loop in a catch block', 'for (;;) { try { for (;;) {} } catch (e) {} }'],
+    ['catastrophic regex backtracking', '/^(a+)+$/.test("a".repeat(40) + "b")'],
+    ['an async function loop', '(async () => { for (;;) await null; })()'],
+    ['a never-settling promise', 'await new Promise(() => {})'],
+    ['a timer chain', 'await new Promise((r) => { const tick = () => setTimeout(tick, 1); tick(); })'],
+    ['a promise-job flood', 'function f() { Promise.resolve().then(f); } f(); await new Promise(() => {})'],
+  ])('%s ends with DEADLINE_EXCEEDED', async (_, code) => {
+    const error = await rejectsWith(sandbox.run(code, { timeoutMs: 200 }), 'DEADLINE_EXCEEDED');
+    expect(error.details.workerTerminated).toBeUndefined();
+    await nextRunWorks();
+  });
+
+  it('a guest that turns the interrupt into a handled rejection is still stopped', async () => {
+    const code = `
+      async function spin() { for (;;) {} }
+      spin().catch(() => { for (;;) {} }).finally(() => { for (;;) {} });
+      await new Promise(() => {});`;
+    await rejectsWith(sandbox.run(code, { timeoutMs: 200 }), 'DEADLINE_EXCEEDED');
+    await nextRunWorks();
+  });
+
+  it('nothing a session run leaves queued runs in the next run', async () => {
+    await using session = await sandbox.session();
+    await session.run('var hits = 0;');
+    // The deadline hits while jobs that would bump `hits` are queued behind a spinning one.
+    const code = 'Promise.resolve().then(() => { for (;;) {} }); for (let i = 0; i < 100; i++) Promise.resolve().then(() => { hits++; }); await new Promise(() => {})';
+    await rejectsWith(session.run(code, { timeoutMs: 200 }), 'DEADLINE_EXCEEDED');
+    const before = (await session.run('hits')).value as number;
+    expect((await session.run('await null; await null; hits')).value).toBe(before);
+  });
+
+  it.each([
+    ['a join of a huge sparse array', 'const a = []; a.length = 2 ** 32 - 1; a.join(",").length'],
+    ['indexOf over a fake length of 2**53', 'Array.prototype.indexOf.call({ length: 2 ** 53 }, 1)'],
+    ['huge BigInt arithmetic', '(7n ** 12345678n) % 10n'],
+  ])('%s (no interrupt check inside the builtin) ends with DEADLINE_EXCEEDED via the watchdog', async (_, code) => {
+    const error = await rejectsWith(sandbox.run(code, { timeoutMs: 200 }), 'DEADLINE_EXCEEDED');
+    expect(error.details.workerTerminated).toBe(true);
+    await nextRunWorks();
+  });
+
+  it('a session whose worker was terminated reports SESSION_LOST from then on', async () => {
+    const session = await sandbox.session();
+    await session.run('var x = 1');
+    await rejectsWith(session.run('(7n ** 12345678n) % 10n', { timeoutMs: 200 }), 'DEADLINE_EXCEEDED');
+    await rejectsWith(session.run('x'), 'SESSION_LOST');
+    await session.dispose();
+    await nextRunWorks();
+  });
+});
+
+describe('memory', () => {
+  const box = createSandbox({ policy: { limits: { memoryLimitBytes: 50 * MIB, timeoutMs: 10_000 } } });
+  afterAll(() => box.dispose());
+
+  it.each([
+    ['many small objects', 'const a = []; for (;;) a.push({ i: a.length })'],
+    ['many small arrays', 'const a = []; for (;;) a.push([1, 2, 3])'],
+    ['a growing Map', 'const m = new Map(); for (let i = 0; ; i++) m.set(i, "v" + i)'],
+    ['many small strings', 'const a = []; for (let i = 0; ; i++) a.push("s" + i)'],
+    ['one huge typed array', 'new Uint8Array(200 * 1024 * 1024).length'],
+    ['one huge array', 'new Array(100 * 1024 * 1024).fill(0).length'],
+    ['a doubling string', 'let s = "x"; for (;;) s += s'],
+    ['string chunks', 'const parts = []; for (;;) parts.push("x".repeat(1 << 20))'],
+  ])('%s ends with MEMORY_LIMIT and the WASM memory stays near the limit', async (_, code) => {
+    await rejectsWith(box.run(code), 'MEMORY_LIMIT');
+    const [info] = await box.workerInfo();
+    expect(info!.wasmMemoryBytes).toBeLessThanOrEqual(50 * MIB + 16 * MIB);
+    await nextRunWorks(box);
+  });
+
+  it('near miss: 20 MB of data under a 50 MB limit runs', async () => {
+    const out = await box.run('const a = new Uint8Array(20 * 1024 * 1024); a[a.length - 1] = 7; a[a.length - 1]');
+    expect(out.value).toBe(7);
+  });
+});
+
+describe('stack', () => {
+  it.each([
+    ['deep recursion', 'function f(n) { return f(n + 1) + 1; } f(0)'],
+    ['deep recursion through a caught error', 'function f() { try { return f(); } catch (e) { throw e; } } f()'],
+    ['deeply nested JSON.parse', 'JSON.parse("[".repeat(100000) + "]".repeat(100000))'],
+    ['a deeply nested result', 'let v = 1; for (let i = 0; i < 10000; i++) v = [v]; v'],
+  ])('%s ends with STACK_OVERFLOW', async (_, code) => {
+    await rejectsWith(sandbox.run(code), 'STACK_OVERFLOW');
+    await nextRunWorks();
+  });
+
+  it('deeply nested source is refused before any parser recurses', async () => {
+    await rejectsWith(sandbox.run(`${'['.repeat(5000)}${']'.repeat(5000)}`), 'STACK_OVERFLOW');
+    await nextRunWorks();
+  });
+
+  it('near miss: recursion a few hundred frames deep runs', async () => {
+    expect((await sandbox.run('function f(n) { return n === 0 ? 0 : 1 + f(n - 1); } f(300)')).value).toBe(300);
+  });
+
+  it('an overflow of the host stack inside the WASM poisons the module: rebuilt, reported, and the next run works', async () => {
+    // With a huge QuickJS stack limit its own check never trips, so the parser overflows the browser's stack.
+    const box = createSandbox({ policy: { limits: { maxStackBytes: 1 * MIB } } });
+    try {
+      const error = await rejectsWith(box.run('JSON.parse("[".repeat(200000))'), 'STACK_OVERFLOW');
+      expect(error.details.poisoned).toBe(true);
+      const [info] = await box.workerInfo();
+      expect(info!.moduleRebuilds).toBe(1);
+      await nextRunWorks(box);
+    } finally {
+      await box.dispose();
+    }
+  });
+});
+
+describe('output', () => {
+  const box = createSandbox({ policy: { limits: { maxResultBytes: 64 * 1024, maxLogBytes: 16 * 1024 } } });
+  afterAll(() => box.dispose());
+
+  it('a huge result ends with OUTPUT_TOO_LARGE before it is built on the host', async () => {
+    const error = await rejectsWith(box.run('const s = "x".repeat(1 << 20); Array.from({ length: 50 }, () => s)'), 'OUTPUT_TOO_LARGE');
+    expect(error.message).toContain('65536');
+    await nextRunWorks(box);
+  });
+
+  it('a log flood ends with OUTPUT_TOO_LARGE and keeps the logs up to the cap', async () => {
+    const error = await rejectsWith(box.run('for (;;) console.log("spam spam spam spam")'), 'OUTPUT_TOO_LARGE');
+    const chars = error.logs.reduce((n, l) => n + l.message.length, 0);
+    expect(chars).toBeLessThanOrEqual(16 * 1024);
+    expect(error.logs.length).toBeGreaterThan(100);
+    await nextRunWorks(box);
+  });
+
+  it('near miss: output just under the caps is returned whole', async () => {
+    const out = await box.run('console.log("y".repeat(1000)); "z".repeat(60000)');
+    expect((out.value as string).length).toBe(60000);
+    expect(out.logs[0]!.message.length).toBe(1000);
+  });
+});
+
+describe('no handle leaks', () => {
+  it('after runs of every kind, freeing every runtime finds no leaked QuickJS object', async () => {
+    const box = createSandbox({ modules: { 'app:x': { f: (a: unknown) => a } } });
+    try {
+      await box.run('1');
+      await box.run('import { f } from "app:x"; export default await f({ a: 1 });');
+      await box.run('throw new Error("x")').catch(() => {});
+      await box.run('while (true) {}', { timeoutMs: 50 }).catch(() => {});
+      await box.run('const a = []; for (;;) a.push({})').catch(() => {});
+      await box.run('({ f() {} })').catch(() => {});
+      await box.run('await new Promise((r) => setTimeout(r, 5)); 1');
+      const session = await box.session();
+      await session.run('var keep = { deep: [1, 2, 3] }');
+      const [info] = await box.workerInfo();
+      expect(info!.moduleRebuilds).toBe(0);
+      expect(await box.leakCheck()).toEqual([{ leaked: false, detail: '' }]);
+    } finally {
+      await box.dispose();
+    }
+  });
+
+  it('the leak check can fail: a deliberately leaked handle is reported', async () => {
+    const box = createSandbox({ debug: true });
+    try {
+      await box.leakForTest();
+      const [report] = await box.leakCheck();
+      expect(report!.leaked).toBe(true);
+      expect(report!.detail).toContain('gc_obj_list');
+    } finally {
+      await box.dispose();
+    }
+  });
+
+  it('a leaked handle inside a run is caught as a poisoned module (WORKER_CRASHED), then the sandbox serves again', async () => {
+    const box = createSandbox({ debug: true });
+    try {
+      await box.ready();
+      await box.leakForTest();
+      const error = await rejectsWith(box.run('1'), 'WORKER_CRASHED');
+      expect(error.details.poisoned).toBe(true);
+      await nextRunWorks(box);
+    } finally {
+      await box.dispose();
+    }
+  });
+});
