@@ -1,0 +1,105 @@
+/**
+ * `detect()`: runs the chosen detectors over a string and returns non-overlapping spans.
+ */
+import { invalidArgument } from '../errors.js';
+import { DETECTORS, type DetectorId } from '../policy.js';
+import { findCards } from './detectors/card.js';
+import { findEmails } from './detectors/email.js';
+import { findIbans } from './detectors/iban.js';
+import { findIps } from './detectors/ip.js';
+import { findPhones } from './detectors/phone.js';
+import { findSecrets } from './detectors/secret.js';
+import { findSsns } from './detectors/ssn.js';
+import type { DetectedSpan } from './types.js';
+
+/** One finder per detector id. Each returns its own spans sorted and non-overlapping. */
+export const FINDERS: Readonly<Record<DetectorId, (text: string) => DetectedSpan[]>> = Object.freeze({
+  email: findEmails,
+  phone: findPhones,
+  card: findCards,
+  iban: findIbans,
+  ssn: findSsns,
+  ip: findIps,
+  secret: findSecrets,
+});
+
+/**
+ * Tie order when two overlapping spans have the same confidence and length: the more harmful leak
+ * first (a secret over a card number over a phone number).
+ */
+const TIE_ORDER: readonly DetectorId[] = ['secret', 'card', 'iban', 'ssn', 'email', 'ip', 'phone'];
+
+/** Options of {@link detect}. */
+export interface DetectOptions {
+  /** Detectors to run; default all of {@link DETECTORS}. */
+  detectors?: readonly DetectorId[];
+}
+
+/**
+ * Finds sensitive spans in `text`. Runs in time linear in `text.length` (no backtracking regex over
+ * attacker-controlled input).
+ *
+ * Spans never overlap. When two detectors claim overlapping text, the span with the higher
+ * confidence wins, then the longer one, then the earlier one, then the detector listed first in
+ * `secret, card, iban, ssn, email, ip, phone`. The losing span is dropped whole, not trimmed.
+ *
+ * @returns spans sorted by `start`.
+ * @throws {InvalidArgumentError} `INVALID_ARGUMENT` when `text` is not a string, or `options.detectors`
+ *   is not an array of known detector ids.
+ */
+export function detect(text: string, options: DetectOptions = {}): DetectedSpan[] {
+  if (typeof text !== 'string') throw invalidArgument('text', 'a string', text);
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidArgument('options', 'an object', options);
+  for (const key of Object.keys(options)) {
+    if (key !== 'detectors') throw invalidArgument(`options.${key}`, 'absent (known options: detectors)', (options as Record<string, unknown>)[key]);
+  }
+  const ids = checkDetectorIds(options.detectors);
+  return detectUnchecked(text, ids);
+}
+
+/** {@link detect} without input checks, for callers that checked already. */
+export function detectUnchecked(text: string, ids: readonly DetectorId[]): DetectedSpan[] {
+  if (text.length === 0 || ids.length === 0) return [];
+  const lists = ids.map((id) => FINDERS[id](text)).filter((list) => list.length > 0);
+  if (lists.length === 0) return [];
+  if (lists.length === 1) return lists[0] as DetectedSpan[];
+  return resolveOverlaps(lists.flat(), text.length);
+}
+
+function checkDetectorIds(value: unknown): readonly DetectorId[] {
+  if (value === undefined) return DETECTORS;
+  const expected = `an array of detector ids (${DETECTORS.join(', ')})`;
+  if (!Array.isArray(value)) throw invalidArgument('options.detectors', expected, value);
+  value.forEach((id: unknown, i) => {
+    if (typeof id !== 'string' || !(DETECTORS as readonly string[]).includes(id)) throw invalidArgument(`options.detectors[${i}]`, `one of ${DETECTORS.join(', ')}`, id);
+  });
+  return [...new Set(value as DetectorId[])];
+}
+
+/**
+ * Keeps the best spans among overlapping candidates (see {@link detect} for the order). Each
+ * candidate checks and claims its own characters in a bitmap; since every detector's spans are
+ * disjoint, the total work is at most (number of detectors) × text length.
+ */
+function resolveOverlaps(candidates: DetectedSpan[], length: number): DetectedSpan[] {
+  candidates.sort((a, b) =>
+    b.confidence - a.confidence
+    || (b.end - b.start) - (a.end - a.start)
+    || a.start - b.start
+    || TIE_ORDER.indexOf(a.type) - TIE_ORDER.indexOf(b.type));
+  const claimed = new Uint8Array(length);
+  const kept: DetectedSpan[] = [];
+  for (const span of candidates) {
+    let free = true;
+    for (let i = span.start; i < span.end; i++) {
+      if (claimed[i] === 1) {
+        free = false;
+        break;
+      }
+    }
+    if (!free) continue;
+    claimed.fill(1, span.start, span.end);
+    kept.push(span);
+  }
+  return kept.sort((a, b) => a.start - b.start);
+}
