@@ -66,6 +66,29 @@ export function detectUnchecked(text: string, ids: readonly DetectorId[]): Detec
   return resolveOverlaps(lists.flat(), text.length);
 }
 
+/**
+ * Merges spans from several finders (for example a built-in one and an app's own) into one
+ * non-overlapping list, with the tie rule of {@link detect}. Pure: the input array is not modified.
+ *
+ * @returns the kept spans sorted by `start`.
+ * @throws {InvalidArgumentError} `INVALID_ARGUMENT` when a span has no integer `0 <= start <= end`,
+ *   no known `type`, or no `confidence` from 0 to 1.
+ */
+export function mergeSpans(spans: readonly DetectedSpan[]): DetectedSpan[] {
+  if (!Array.isArray(spans)) throw invalidArgument('spans', 'an array of spans', spans);
+  let length = 0;
+  spans.forEach((span: DetectedSpan, i) => {
+    const ok = typeof span === 'object' && span !== null && Number.isSafeInteger(span.start) && Number.isSafeInteger(span.end)
+      && span.start >= 0 && span.end >= span.start && (DETECTORS as readonly string[]).includes(span.type)
+      && typeof span.confidence === 'number' && span.confidence >= 0 && span.confidence <= 1;
+    // The message shows the span without its `value`: errors get logged, the value is the secret.
+    const shown = typeof span === 'object' && span !== null ? { type: span.type, start: span.start, end: span.end, confidence: span.confidence } : span;
+    if (!ok) throw invalidArgument(`spans[${i}]`, 'a span { type, start, end, confidence } with 0 <= start <= end and confidence in [0, 1]', shown);
+    length = Math.max(length, span.end);
+  });
+  return resolveOverlaps([...spans], length);
+}
+
 function checkDetectorIds(value: unknown): readonly DetectorId[] {
   if (value === undefined) return DETECTORS;
   const expected = `an array of detector ids (${DETECTORS.join(', ')})`;

@@ -4,7 +4,7 @@
  * tool arguments and tool results, and apps can call them directly.
  */
 export type { DetectedSpan } from './types.js';
-export { detect, FINDERS, type DetectOptions } from './detect.js';
+export { detect, mergeSpans, FINDERS, type DetectOptions } from './detect.js';
 export { findEmails } from './detectors/email.js';
 export { findPhones } from './detectors/phone.js';
 export { findCards, isValidLuhn, cardBrand } from './detectors/card.js';

@@ -62,19 +62,20 @@ export function cardBrand(digits: string): string | undefined {
   return undefined;
 }
 
-interface Group {
-  start: number;
-  end: number;
-  sep: number; // char code of the separator before this group, -1 for the first
+/** Digit groups of one run, as parallel arrays (no object per group: this loop is the hot path). */
+interface Groups {
+  starts: number[];
+  ends: number[];
+  /** Separator before each group (char code), -1 for the first. */
+  seps: number[];
 }
 
 /** Accepted layouts of grouped numbers (digit counts per group). Every 4 with a short tail covers most printed cards. */
-function groupedLayout(sizes: number[]): boolean {
-  const total = sizes.reduce((a, b) => a + b, 0);
-  if (total < 13 || total > 19) return false;
-  const key = sizes.join('-');
-  if (key === '4-6-5' || key === '4-6-4') return true; // Amex, Diners
-  return sizes.every((size, i) => (i < sizes.length - 1 ? size === 4 : size >= 1 && size <= 4));
+function groupedLayout(g: Groups, k: number, w: number): boolean {
+  const size = (i: number): number => (g.ends[i] as number) - (g.starts[i] as number);
+  if (w - k === 2 && size(k) === 4 && size(k + 1) === 6 && (size(k + 2) === 5 || size(k + 2) === 4)) return true; // Amex, Diners
+  for (let i = k; i < w; i++) if (size(i) !== 4) return false;
+  return size(w) >= 1 && size(w) <= 4;
 }
 
 /**
@@ -93,23 +94,27 @@ export function findCards(text: string): DetectedSpan[] {
       i++;
       continue;
     }
-    const groups = readGroups(text, i);
-    const last = groups[groups.length - 1] as Group;
-    i = last.end;
-    if (last.end - (groups[0] as Group).start < 13) continue; // cards have 13 digits or more
+    const g = readGroups(text, i);
+    const count = g.starts.length;
+    i = g.ends[count - 1] as number;
+    if (i - (g.starts[0] as number) < 13) continue; // cards have 13 digits or more
+    // Digits before group j, to get a window's digit count without building strings.
+    const before = [0];
+    for (let j = 0; j < count; j++) before.push((before[j] as number) + (g.ends[j] as number) - (g.starts[j] as number));
     // Longest card-shaped window at each group, left to right. A window that starts inside a run of
     // digit groups (`Qty 12 4111 1111 1111 1111`) must also have a known IIN: in a table of numbers,
     // one window in ten passes Luhn by chance.
-    let k = numberBoundaryBefore(text, (groups[0] as Group).start) ? 0 : 1;
+    let k = numberBoundaryBefore(text, g.starts[0] as number) ? 0 : 1;
     let clean = k === 0;
-    while (k < groups.length) {
+    while (k < count) {
       let matched = false;
-      for (let w = Math.min(k + 5, groups.length) - 1; w >= k; w--) {
-        const window = groups.slice(k, w + 1);
-        const start = (window[0] as Group).start;
-        const end = (window[window.length - 1] as Group).end;
+      for (let w = Math.min(k + 5, count) - 1; w >= k; w--) {
+        const digits = (before[w + 1] as number) - (before[k] as number);
+        if (digits < 13 || digits > 19) continue;
+        if (w > k && (!groupedLayout(g, k, w) || !sameSeparator(g, k, w))) continue;
+        const end = g.ends[w] as number;
         if (!numberBoundaryAfter(text, end)) continue;
-        const span = classify(text, window, start, end);
+        const span = classify(text, g.starts[k] as number, end, w > k);
         if (span === undefined || (!clean && span.kind === 'unknown')) continue;
         out.push(span);
         k = w + 1;
@@ -123,40 +128,57 @@ export function findCards(text: string): DetectedSpan[] {
   return out;
 }
 
-function readGroups(text: string, start: number): Group[] {
-  const groups: Group[] = [];
+// One separator kind throughout: `4111 1111-1111 1111` is not how cards are printed.
+function sameSeparator(g: Groups, k: number, w: number): boolean {
+  for (let i = k + 2; i <= w; i++) if (g.seps[i] !== g.seps[k + 1]) return false;
+  return true;
+}
+
+function readGroups(text: string, start: number): Groups {
+  const g: Groups = { starts: [], ends: [], seps: [] };
   let s = start;
   let sep = -1;
   for (;;) {
     let e = s;
     while (isDigit(codeAt(text, e))) e++;
-    groups.push({ start: s, end: e, sep });
+    g.starts.push(s);
+    g.ends.push(e);
+    g.seps.push(sep);
     const c = codeAt(text, e);
     if ((c !== 32 && c !== 45) || !isDigit(codeAt(text, e + 1))) break;
     sep = c;
     s = e + 1;
   }
-  return groups;
+  return g;
 }
 
-function classify(text: string, window: Group[], start: number, end: number): DetectedSpan | undefined {
-  const sizes = window.map((g) => g.end - g.start);
-  const digits = window.map((g) => text.slice(g.start, g.end)).join('');
-  if (window.length === 1) {
-    if (digits.length < 13 || digits.length > 19) return undefined;
-  } else {
-    // One separator kind throughout: `4111 1111-1111 1111` is not how cards are printed.
-    const sep = (window[1] as Group).sep;
-    if (window.slice(2).some((g) => g.sep !== sep) || !groupedLayout(sizes)) return undefined;
+function classify(text: string, start: number, end: number, grouped: boolean): DetectedSpan | undefined {
+  // Luhn straight over the text, separators skipped: no string is built for the many windows that fail.
+  let sum = 0;
+  let double = false;
+  let same = true;
+  const last = text.charCodeAt(end - 1);
+  for (let p = end - 1; p >= start; p--) {
+    const c = text.charCodeAt(p);
+    if (!isDigit(c)) continue;
+    if (c !== last) same = false;
+    let d = c - 48;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
   }
-  if (/^(\d)\1*$/.test(digits) || !isValidLuhn(digits)) return undefined;
-  const brand = cardBrand(digits);
+  if (same || sum % 10 !== 0) return undefined;
+  const value = text.slice(start, end);
+  const brand = cardBrand(grouped ? value.replace(/\D/g, '') : value);
   let confidence: number;
-  if (window.length === 1) {
+  if (!grouped) {
     if (brand === undefined) return undefined;
     confidence = 0.9;
   } else {
     confidence = brand === undefined ? 0.7 : 0.95;
   }
-  return { type: 'card', start, end, confidence, value: text.slice(start, end), kind: brand ?? 'unknown' };
+  return { type: 'card', start, end, confidence, value, kind: brand ?? 'unknown' };
 }

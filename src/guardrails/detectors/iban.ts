@@ -64,10 +64,10 @@ export function findIbans(text: string): DetectedSpan[] {
       continue;
     }
     const length = ibanLength(text.slice(i, i + 2));
-    const found = length === undefined ? undefined : readIban(text, i, length);
-    if (found !== undefined && isValidIban(found.compact)) {
-      out.push({ type: 'iban', start: i, end: found.end, confidence: 0.95, value: text.slice(i, found.end), kind: text.slice(i, i + 2) });
-      i = found.end;
+    const end = length === undefined ? undefined : ibanEnd(text, i, length);
+    if (end !== undefined && isValidIban(text.slice(i, end).replace(/ /g, ''))) {
+      out.push({ type: 'iban', start: i, end, confidence: 0.95, value: text.slice(i, end), kind: text.slice(i, i + 2) });
+      i = end;
     } else {
       i++;
     }
@@ -75,21 +75,20 @@ export function findIbans(text: string): DetectedSpan[] {
   return out;
 }
 
-/** Reads `length` IBAN characters from `start`: all contiguous, or a space after every fourth. */
-function readIban(text: string, start: number, length: number): { compact: string; end: number } | undefined {
+/** End of `length` IBAN characters from `start`: all contiguous, or a space after every fourth; or undefined. */
+function ibanEnd(text: string, start: number, length: number): number | undefined {
   const spaced = codeAt(text, start + 4) === 32;
-  let compact = '';
+  let count = 0;
   let p = start;
-  while (compact.length < length) {
+  while (count < length) {
     const c = codeAt(text, p);
-    if (c === 32 && spaced && compact.length % 4 === 0 && compact.length > 0 && isAsciiAlnum(codeAt(text, p + 1))) {
+    if (c === 32 && spaced && count % 4 === 0 && count > 0 && isAsciiAlnum(codeAt(text, p + 1))) {
       p++;
       continue;
     }
     if (!isDigit(c) && !isUpper(c)) return undefined;
-    compact += text[p];
+    count++;
     p++;
   }
-  if (isWordAt(text, p)) return undefined;
-  return { compact, end: p };
+  return isWordAt(text, p) ? undefined : p;
 }

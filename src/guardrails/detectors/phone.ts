@@ -17,11 +17,14 @@ interface Group {
   open: boolean;
   /** `)` right after the digits (only recorded when `open`). */
   close: boolean;
-  /** Separator between the previous group and this one, parentheses excluded (`' '`, `'-'`, `'.'`, `''`). */
-  sep: string;
+  /** Separator before this group, parentheses excluded: SPACE (no-break space too), DASH, DOT, or NONE. */
+  sep: number;
 }
 
 const MAX_WINDOW = 7;
+const NONE = -1;
+const SPACE = 32;
+const DASH = 45;
 const isSep = (c: number): boolean => c === 32 || c === 0xa0 || c === 45 || c === 46;
 
 /**
@@ -81,7 +84,7 @@ function readSequence(text: string, start: number): Group[] {
   const groups: Group[] = [];
   let s = start;
   let open = codeAt(text, s - 1) === 40;
-  let sep = '';
+  let sep = NONE;
   for (;;) {
     let e = s;
     while (isDigit(codeAt(text, e))) e++;
@@ -89,14 +92,14 @@ function readSequence(text: string, start: number): Group[] {
     const close = open && codeAt(text, p) === 41;
     if (close) p++;
     groups.push({ start: s, end: e, open, close, sep });
-    const sepStart = p;
-    if (isSep(codeAt(text, p))) p++;
-    const sepEnd = p;
+    const c = codeAt(text, p);
+    const nextSep = isSep(c) ? (c === 0xa0 ? SPACE : c) : NONE;
+    if (nextSep !== NONE) p++;
     const nextOpen = codeAt(text, p) === 40;
     if (nextOpen) p++;
     // Groups join only with exactly one separator, or with none right after `)`: `(415)555-2671`.
-    if (!isDigit(codeAt(text, p)) || (sepEnd === sepStart && !close)) break;
-    sep = text.slice(sepStart, sepEnd).replace('\u00a0', ' ');
+    if (!isDigit(codeAt(text, p)) || (nextSep === NONE && !close)) break;
+    sep = nextSep;
     open = nextOpen;
     s = p;
   }
@@ -147,7 +150,7 @@ function classify(text: string, window: Group[], plus: boolean): Shape | undefin
 }
 
 /** NANP: `[1] NXX NXX XXXX` with N in 2..9, as `(415) 555-2671`, `415-555-2671`, `415.555.2671`, `415 555 2671`. */
-function classifyNanp(window: Group[], sizes: number[], digits: string, seps: string[]): Shape | undefined {
+function classifyNanp(window: Group[], sizes: number[], digits: string, seps: number[]): Shape | undefined {
   let offset = 0;
   if (sizes.length === 4 && sizes[0] === 1 && digits[0] === '1') offset = 1;
   else if (sizes.length !== 3) return undefined;
@@ -158,13 +161,13 @@ function classifyNanp(window: Group[], sizes: number[], digits: string, seps: st
   const areaGroup = window[offset] as Group;
   if (window.some((g, idx) => g.open && idx !== offset)) return undefined;
   // Separators after the area code and after the exchange; the one after `1` may differ.
-  const afterArea = seps[offset] ?? '';
-  const afterExchange = seps[offset + 1] ?? '';
+  const afterArea = seps[offset] ?? NONE;
+  const afterExchange = seps[offset + 1] ?? NONE;
   if (areaGroup.open) {
-    if (afterArea !== ' ' && afterArea !== '') return undefined;
-    if (afterExchange === '') return undefined;
+    if (afterArea !== SPACE && afterArea !== NONE) return undefined;
+    if (afterExchange === NONE) return undefined;
     return { kind: 'nanp', confidence: 0.8 };
   }
-  if (afterArea !== afterExchange || afterArea === '') return undefined;
-  return { kind: 'nanp', confidence: afterArea === '-' ? 0.8 : 0.7 };
+  if (afterArea !== afterExchange || afterArea === NONE) return undefined;
+  return { kind: 'nanp', confidence: afterArea === DASH ? 0.8 : 0.7 };
 }
