@@ -28,7 +28,7 @@ export class WorkerSlot {
   busy = false;
   readonly sessions = new Set<string>();
 
-  constructor(private readonly worker: Worker, init: { wasmMemoryMaxBytes: number; debug: boolean }, bridge: HostBridge) {
+  constructor(private readonly worker: Worker, init: { wasmMemoryMaxBytes: number; debug: boolean; setupCode?: string }, bridge: HostBridge) {
     this.death = new Promise<never>((_, reject) => {
       this.kill = reject;
     });
@@ -60,6 +60,7 @@ export interface PoolOptions {
   standby: boolean;
   wasmMemoryMaxBytes: number;
   debug: boolean;
+  setupCode?: string;
   bridge: HostBridge;
   /** Called after a worker was replaced (for audit `worker_recycled`). */
   onRecycle(reason: DeathReason, detail: string): void;
@@ -85,7 +86,8 @@ export class WorkerPool {
 
   private spawn(): WorkerSlot {
     const worker = new Worker(new URL('../worker/worker.ts', import.meta.url), { type: 'module', name: 'quickcage' });
-    return new WorkerSlot(worker, { wasmMemoryMaxBytes: this.options.wasmMemoryMaxBytes, debug: this.options.debug }, this.options.bridge);
+    const init = { wasmMemoryMaxBytes: this.options.wasmMemoryMaxBytes, debug: this.options.debug, ...(this.options.setupCode === undefined ? {} : { setupCode: this.options.setupCode }) };
+    return new WorkerSlot(worker, init, this.options.bridge);
   }
 
   /** Resolves when every worker (and the standby) is initialised. */

@@ -16,11 +16,11 @@ import {
   UnserializableError,
   ValidationError,
   WorkerCrashedError,
-  describeValue,
   invalidArgument,
   type SandboxErrorOptions,
 } from './errors.js';
 import { definePolicy, isPolicy, type Policy, type PolicyInput } from './policy.js';
+import { DEFAULT_IMPORTS, DEFAULT_MODULES } from '../worker/validate.js';
 import { WorkerDeath, WorkerPool, type DeathReason, type WorkerSlot } from './pool.js';
 import type {
   HostCallRequest,
@@ -76,6 +76,13 @@ export interface SandboxOptions {
   audit?: EventSink;
   /** Checked before each run; throw a `RateLimitedError` to refuse it. */
   beforeRun?: (context: { runId: string; user: string | undefined; trusted: boolean }) => void | Promise<void>;
+  /**
+   * Trusted framework code (tool wrappers, helper libraries) evaluated first in every fresh context,
+   * before taming and before any guest code: the seeds' "first execution is trusted". Its globals are
+   * visible to guest code. It has its own 1 s budget; if it throws, runs fail with `GUEST_ERROR`
+   * (`details.setup: true`).
+   */
+  setup?: string;
   /** Enables worker test hooks. Default false. */
   debug?: boolean;
 }
@@ -122,7 +129,7 @@ export interface RunOutput<T = unknown> {
 }
 
 const RUN_OPTION_KEYS = new Set(['signal', 'timeoutMs', 'trusted', 'sourceType', 'filename', 'globals', 'user', 'measureHeap']);
-const SANDBOX_OPTION_KEYS = new Set(['policy', 'workers', 'standby', 'watchdogGraceMs', 'modules', 'tools', 'audit', 'beforeRun', 'debug']);
+const SANDBOX_OPTION_KEYS = new Set(['policy', 'workers', 'standby', 'watchdogGraceMs', 'modules', 'tools', 'audit', 'beforeRun', 'setup', 'debug']);
 const IDENT = /^[A-Za-z_$][\w$]*$/;
 
 interface Ticket {
@@ -202,6 +209,9 @@ export class Sandbox implements AsyncDisposable {
     this.audit = options.audit;
     if (options.beforeRun !== undefined && typeof options.beforeRun !== 'function') throw invalidArgument('options.beforeRun', 'a function', options.beforeRun);
     this.beforeRun = options.beforeRun;
+    if (options.setup !== undefined && (typeof options.setup !== 'string' || options.setup.length > this.policy.limits.maxSourceBytes)) {
+      throw invalidArgument('options.setup', `a string of at most ${this.policy.limits.maxSourceBytes} characters`, options.setup);
+    }
     // The WASM memory cap is the real memory limit (QuickJS under-counts small allocations in this
     // build): the QuickJS limit plus 16 MiB for the runtime itself and one prepared context.
     const wasmMemoryMaxBytes = this.policy.limits.memoryLimitBytes + 16 * MIB;
@@ -210,6 +220,7 @@ export class Sandbox implements AsyncDisposable {
       standby: options.standby ?? true,
       wasmMemoryMaxBytes,
       debug: options.debug ?? false,
+      ...(options.setup === undefined ? {} : { setupCode: options.setup }),
       bridge: { hostCall: (request) => this.onHostCall(request) },
       onRecycle: (reason, detail) => this.emit({ type: 'worker_recycled', severity: reason === 'watchdog' ? 'high' : 'medium', details: { reason, detail } }),
     });
@@ -317,6 +328,7 @@ export class Sandbox implements AsyncDisposable {
       let result: RunResult;
       try {
         await slot.ready.catch((e: unknown) => {
+          if (e instanceof WorkerDeath) throw this.deathError(e, request, session !== undefined);
           throw new WorkerCrashedError('WORKER_CRASHED', `worker failed to start: ${(e as Error)?.message ?? e}`, { runId: request.runId });
         });
         result = await this.execute(slot, request, user, options.signal, session !== undefined);
@@ -397,6 +409,10 @@ export class Sandbox implements AsyncDisposable {
       trusted,
       toolNames: this.tools?.names() ?? [],
       hostModules,
+      // Trusted and dangerous runs may import every built-in module; others the defaults plus what the policy adds.
+      allowedModules: trusted || this.policy.allowDangerousOperations
+        ? Object.keys(DEFAULT_MODULES)
+        : [...DEFAULT_IMPORTS, ...this.policy.allowedOperations.imports.filter((m) => m in DEFAULT_MODULES)],
       allowDangerousOperations: this.policy.allowDangerousOperations,
       measureHeap: options.measureHeap ?? true,
     };

@@ -15,6 +15,7 @@ import {
 } from 'quickjs-emscripten-core';
 import releaseVariant from '@jitl/quickjs-wasmfile-release-sync';
 import { PRELUDE_SOURCE } from './prelude.js';
+import { DEFAULT_MODULES } from './validate.js';
 import type {
   ErrorCode,
   GuestErrorInfo,
@@ -51,7 +52,12 @@ interface Cell {
   /** The run currently using this cell (host callbacks read it). */
   state: RunState | null;
   sessionId?: string;
+  /** Deadline of the setup code while it runs (no run state yet). */
+  setupDeadline?: number | undefined;
 }
+
+/** Budget of the app's setup code in each fresh context. */
+const SETUP_TIMEOUT_MS = 1000;
 
 interface RunState {
   request: RunRequest;
@@ -76,6 +82,8 @@ export interface EngineOptions {
   wasmModule: WebAssembly.Module;
   wasmMemoryMaxBytes: number;
   bridge: HostBridge;
+  /** Trusted framework code evaluated first in every fresh context. */
+  setupCode?: string | undefined;
 }
 
 export class Engine {
@@ -187,8 +195,31 @@ export class Engine {
     context.setProp(context.global, '__qc_host', host);
     for (const h of [log, call, timer, host]) h.dispose();
     cell.internal = context.unwrapResult(context.evalCode(PRELUDE_SOURCE, 'quickcage:prelude'));
-    if (tamed) this.callInternal(cell, 'tame', []);
+    if (this.options.setupCode) this.runSetup(cell, this.options.setupCode);
+    if (tamed) this.callInternal(cell, 'tame', []).dispose();
     return cell;
+  }
+
+  /**
+   * The app's trusted framework code (tool wrappers, helpers): the first execution in every fresh
+   * context, before taming, under its own 1 s deadline. Everything after it is untrusted.
+   */
+  private runSetup(cell: Cell, code: string): void {
+    cell.setupDeadline = now() + SETUP_TIMEOUT_MS;
+    try {
+      const result = cell.context.evalCode(code, 'quickcage:setup', { type: 'global' });
+      if (result.error) {
+        const info = new GuestValueError(cell.context, result.error).read();
+        throw new RunFailure({ code: 'GUEST_ERROR', message: `setup code failed: ${info.name}: ${info.message}`, details: { setup: true } });
+      }
+      result.value.dispose();
+      if (cell.runtime.hasPendingJob()) cell.runtime.executePendingJobs(-1).error?.dispose();
+    } catch (error) {
+      this.disposeCell(cell);
+      throw error;
+    } finally {
+      cell.setupDeadline = undefined;
+    }
   }
 
   private disposeCell(cell: Cell): void {
@@ -209,7 +240,8 @@ export class Engine {
       try {
         this.prepared = this.newCell(true);
       } catch (error) {
-        this.poisoned(error);
+        // A failing setup script is reported by the run that needs the context; anything else is a fault.
+        if (!(error instanceof RunFailure)) this.poisoned(error);
       }
     }, 0);
   }
@@ -239,7 +271,7 @@ export class Engine {
 
   private shouldInterrupt(cell: Cell): boolean {
     const state = cell.state;
-    if (!state) return false;
+    if (!state) return cell.setupDeadline !== undefined && now() > cell.setupDeadline;
     if (state.finished || state.stop) return true;
     if (state.pausedAt === null && now() > state.deadline) {
       state.stop = 'deadline';
@@ -351,6 +383,8 @@ export class Engine {
         .map((fn) => `export const ${fn} = (arg) => globalThis.__qc_call(${JSON.stringify(`${name}#${fn}`)}, arg, ${request!.limits.maxResultBytes});`)
         .join('\n');
     }
+    const builtin = DEFAULT_MODULES[name];
+    if (builtin !== undefined && request?.allowedModules.includes(name)) return builtin;
     if (name === 'quickcage:tools' && request) {
       return request.toolNames.map((t) => `export const ${t} = globalThis.tools[${JSON.stringify(t)}];`).join('\n');
     }

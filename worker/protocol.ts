@@ -87,6 +87,11 @@ export interface RunRequest {
   toolNames: string[];
   /** Host modules the guest may import, `specifier -> export names` (each export is an async host call). */
   hostModules: Record<string, string[]>;
+  /**
+   * Built-in module specifiers (`quickcage:*`) the module loader serves to this run. The loader
+   * enforces this at runtime too, so the validator's `import-not-allowed` is not the only line.
+   */
+  allowedModules: string[];
   /** Validator options from the policy; absent for trusted code. */
   validation?: WireValidation;
   /** Measure the QuickJS heap at the end (costs a walk over the heap). */
@@ -178,6 +183,8 @@ export interface WorkerInit {
   wasmMemoryMaxBytes: number;
   /** Enables test hooks (a deliberate handle leak to prove the leak check can fail). */
   debug?: boolean;
+  /** Trusted framework code evaluated first in every fresh context (before taming). */
+  setupCode?: string;
 }
 
 /** Health information the pool uses. */

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSandbox, isSandboxError, SandboxError } from '../../src/index.js';
+import { createSandbox, isSandboxError, type SandboxError } from '../../src/index.js';
 import { rejectsWith } from './helpers.js';
 
 const sandbox = createSandbox({
@@ -44,7 +44,8 @@ describe('results', () => {
   });
 
   it('gives every one-shot run a fresh context', async () => {
-    await sandbox.run('globalThis.leak = 1; Array.prototype.poisoned = true; 0');
+    // Trusted, so the validator does not stop the prototype write: the fresh context is what holds.
+    await sandbox.run('globalThis.leak = 1; Array.prototype.poisoned = true; 0', { trusted: true });
     const out = await sandbox.run('[typeof globalThis.leak, [].poisoned]');
     expect(out.value).toEqual(['undefined', null]);
   });
@@ -201,7 +202,8 @@ describe('sessions', () => {
   });
 
   it('freeze shared intrinsics so one cell cannot poison the next', async () => {
-    await using session = await sandbox.session();
+    // Trusted, so the validator does not stop the prototype write: the frozen intrinsics are what holds.
+    await using session = await sandbox.session({ trusted: true });
     const out = await session.run('"use strict"; let r; try { Array.prototype.map = null; r = "changed"; } catch (e) { r = e.constructor === TypeError ? "blocked" : "other"; } r');
     expect(out.value).toBe('blocked');
     expect((await session.run('[1].map((x) => x + 1)')).value).toEqual([2]);
@@ -270,5 +272,81 @@ describe('lifecycle', () => {
     } finally {
       await box.dispose();
     }
+  });
+});
+
+describe('trusted setup code', () => {
+  it('runs first in every fresh context, untamed, and its globals serve guest code', async () => {
+    const box = createSandbox({
+      setup: 'globalThis.helpers = Object.freeze({ double: eval("(x) => x * 2") }); var setupRuns = (globalThis.setupRuns || 0) + 1;',
+      // With no-eval off, only the runtime taming stands between the guest and eval.
+      policy: { validation: { disabledRules: ['no-eval'] } },
+    });
+    try {
+      expect((await box.run('helpers.double(21)')).value).toBe(42);
+      expect((await box.run('setupRuns')).value).toBe(1);
+      const error = await rejectsWith(box.run('eval("1")'), 'GUEST_ERROR');
+      expect(error.message).toContain('eval is disabled');
+    } finally {
+      await box.dispose();
+    }
+  });
+
+  it('a failing setup script fails runs with GUEST_ERROR marked setup', async () => {
+    const box = createSandbox({ setup: 'throw new Error("broken framework")' });
+    try {
+      const error = await rejectsWith(box.run('1'), 'GUEST_ERROR');
+      expect(error.message).toContain('setup code failed: Error: broken framework');
+      expect(error.details.setup).toBe(true);
+    } finally {
+      await box.dispose();
+    }
+  });
+
+  it('an endless setup script is stopped by its own budget', async () => {
+    const box = createSandbox({ setup: 'for (;;) {}' });
+    try {
+      const error = await rejectsWith(box.run('1'), 'GUEST_ERROR');
+      expect(error.message).toContain('setup code failed');
+    } finally {
+      await box.dispose();
+    }
+  });
+});
+
+describe('runtime taming backs the validator', () => {
+  // Every rule that would catch these statically is off: only the prelude's taming is left.
+  const unvalidated = createSandbox({
+    policy: { validation: { disabledRules: ['no-eval', 'no-function-constructor', 'forbidden-property', 'dynamic-sensitive-access', 'host-global'] } },
+  });
+  afterAll(() => unvalidated.dispose());
+
+  it.each([
+    ['eval', 'eval("1 + 1")'],
+    ['indirect eval', '(0, globalThis.eval)("1")'],
+    ['Function', 'Function("return 1")()'],
+    ['function constructor', '(function () {}).constructor("return 1")()'],
+    ['async function constructor', '(async function () {}).constructor("return 1")'],
+    ['generator function constructor', '(function* () {}).constructor("yield 1")'],
+    ['async generator function constructor', '(async function* () {}).constructor("yield 1")'],
+    ['Reflect.construct of Function', 'Reflect.construct(Function, ["return 1"])'],
+  ])('%s throws EvalError at runtime when the validator lets it through', async (_, code) => {
+    const error = await rejectsWith(unvalidated.run(code), 'GUEST_ERROR');
+    expect((error as unknown as { guest: { name: string } }).guest.name).toBe('EvalError');
+    expect(error.message).toContain('is disabled in this sandbox');
+  });
+
+  it('the same code is rejected statically by default, with rule and position', async () => {
+    const error = await rejectsWith(sandbox.run('const f = (function () {}).constructor;\nf("return 1")()'), 'VALIDATION_REJECTED');
+    expect((error as unknown as { violations: Array<{ rule: string; line: number }> }).violations[0]).toMatchObject({ rule: 'no-function-constructor', line: 1 });
+  });
+
+  it('trusted runs are not tamed, and say so', async () => {
+    const out = await sandbox.run('eval("6 * 7")', { trusted: true });
+    expect(out).toMatchObject({ value: 42, trusted: true });
+  });
+
+  it('instanceof Function still holds for ordinary functions', async () => {
+    expect((await unvalidated.run('[(() => 1) instanceof Function, typeof Function.prototype.call]')).value).toEqual([true, 'function']);
   });
 });

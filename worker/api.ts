@@ -1,0 +1,137 @@
+/**
+ * The worker's request handler: source checks, validation, then evaluation in the engine. Every call
+ * resolves to plain data; nothing throws across the comlink boundary (comlink would keep only
+ * name/message/stack of an error).
+ */
+import { Engine } from './engine.js';
+import { parseSource } from './source.js';
+import { checkLimits, validate } from './validate.js';
+import type { HostBridge, RunRequest, RunResult, WireError, WorkerApi, WorkerInfo, WorkerInit } from './protocol.js';
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+function failed(request: RunRequest, startedAt: number, error: WireError): RunResult {
+  return {
+    ok: false,
+    error,
+    logs: [],
+    stats: { wallMs: now() - startedAt, cpuMs: 0, peakMemoryBytes: 0, heapBytes: 0, toolCalls: 0 },
+    trusted: request.trusted,
+  };
+}
+
+/**
+ * A top-level-await script is evaluated as a module whose default export is the script's last
+ * expression, so `const r = await tools.x(); r.length` still yields `r.length`. Only the text of
+ * that one statement changes, so every line and column before it stays where the author wrote it.
+ */
+function scriptAsModule(code: string, parsed: Extract<ReturnType<typeof parseSource>, { ok: true }>): string {
+  const last = parsed.ast.body[parsed.ast.body.length - 1];
+  if (!last || last.type !== 'ExpressionStatement') return code;
+  const expr = last.expression;
+  return `${code.slice(0, last.start)}export default (${code.slice(expr.start, expr.end)});${code.slice(last.end)}`;
+}
+
+export function createWorkerApi(): WorkerApi & { leakForTest(): Promise<void>; reportCallbackFault(error: unknown): void } {
+  let engine: Engine | undefined;
+  let debug = false;
+  const ready = (): Engine => {
+    if (!engine) throw new Error('worker used before init');
+    return engine;
+  };
+
+  return {
+    async init(init: WorkerInit, bridge: HostBridge): Promise<WorkerInfo> {
+      debug = init.debug === true;
+      engine = await Engine.create({ wasmModule: init.wasmModule, wasmMemoryMaxBytes: init.wasmMemoryMaxBytes, bridge, setupCode: init.setupCode });
+      return engine.info();
+    },
+
+    async run(request: RunRequest): Promise<RunResult> {
+      const startedAt = now();
+      try {
+        const limit = checkLimits(request.code, { maxSourceBytes: request.limits.maxSourceBytes, maxNestingDepth: request.limits.maxDepth });
+        if (limit) {
+          return failed(request, startedAt, {
+            code: limit.rule === 'nesting-too-deep' ? 'STACK_OVERFLOW' : 'VALIDATION_REJECTED',
+            message: limit.message,
+            violations: [limit],
+          });
+        }
+        const parsed = parseSource(request.code, request.sourceType);
+        if (!parsed.ok) {
+          // acorn guards its own recursion; nesting that gets past checkLimits still ends as a stack error.
+          if (/not enough stack space/i.test(parsed.message)) {
+            return failed(request, startedAt, { code: 'STACK_OVERFLOW', message: `source nests too deeply to parse: ${parsed.message}` });
+          }
+          return failed(request, startedAt, {
+            code: 'COMPILATION_ERROR',
+            message: `SyntaxError: ${parsed.message}`,
+            details: { line: parsed.line, column: parsed.column },
+          });
+        }
+        if (!request.trusted && !request.allowDangerousOperations && request.validation) {
+          const violations = validate(parsed, request.code, { ...request.validation, maxNestingDepth: request.limits.maxDepth });
+          if (violations.length > 0) {
+            const first = violations[0]!;
+            return failed(request, startedAt, {
+              code: 'VALIDATION_REJECTED',
+              message: `${violations.length} violation${violations.length > 1 ? 's' : ''}; first: ${first.message}`,
+              violations,
+            });
+          }
+        }
+        let mode: 'script' | 'module' = parsed.sourceType;
+        let code = request.code;
+        if (mode === 'script' && parsed.topLevelAwait) {
+          mode = 'module';
+          code = scriptAsModule(code, parsed);
+        }
+        return await ready().evaluate(request, mode, code, startedAt);
+      } catch (error) {
+        return failed(request, startedAt, {
+          code: 'WORKER_CRASHED',
+          message: `worker failed outside the guest: ${error instanceof Error ? error.message : String(error)}`,
+        });
+      }
+    },
+
+    async abort(runId: string): Promise<void> {
+      engine?.abort(runId);
+    },
+
+    async setPaused(runId: string, paused: boolean): Promise<void> {
+      engine?.setPaused(runId, paused);
+    },
+
+    async openSession(sessionId: string, trusted: boolean): Promise<WireError | null> {
+      try {
+        ready().openSession(sessionId, trusted);
+        return null;
+      } catch (error) {
+        return { code: 'WORKER_CRASHED', message: `could not open session: ${error instanceof Error ? error.message : String(error)}` };
+      }
+    },
+
+    async closeSession(sessionId: string): Promise<void> {
+      engine?.closeSession(sessionId);
+    },
+
+    async info(): Promise<WorkerInfo> {
+      return ready().info();
+    },
+
+    async shutdown(): Promise<{ leaked: boolean; detail: string }> {
+      return ready().shutdown();
+    },
+
+    reportCallbackFault(error: unknown): void {
+      engine?.reportCallbackFault(error);
+    },
+
+    async leakForTest(): Promise<void> {
+      if (!debug) throw new Error('leakForTest needs a worker initialised with debug: true');
+      ready().leakForTest();
+    },
+  };
+}
