@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { definePolicy } from '../../src/policy.js';
+import { makePolicy } from './helpers.js';
 import {
   Permission,
   definePermissionPolicy,
@@ -113,12 +113,12 @@ describe('definePermissionPolicy', () => {
 
 describe('permissionPolicyFromPolicy', () => {
   test('grants only what allowedOperations grants', () => {
-    const none = permissionPolicyFromPolicy(definePolicy({}));
+    const none = permissionPolicyFromPolicy(makePolicy({}));
     expect(none.permissions).toBe(0);
-    const files = permissionPolicyFromPolicy(definePolicy({}, 'trustedEnvironment'));
+    const files = permissionPolicyFromPolicy(makePolicy({}, 'trustedEnvironment'));
     expect(permissionNames(files.permissions)).toEqual(['READ_FILE', 'WRITE_FILE']);
     expect(files.allowedPaths).toEqual(['/workspace']);
-    const net = permissionPolicyFromPolicy(definePolicy({ allowedOperations: { networkOperations: true }, network: { allowedDomains: ['example.com'] } }));
+    const net = permissionPolicyFromPolicy(makePolicy({ allowedOperations: { networkOperations: true }, network: { allowedDomains: ['example.com'] } }));
     expect(permissionNames(net.permissions)).toEqual(['NETWORK_ACCESS']);
     expect(net.check(Permission.NETWORK_ACCESS, 'https://example.com/')).toMatchObject({ allowed: true });
   });

@@ -1,0 +1,382 @@
+/**
+ * The tool registry: the one place a guest's host call is decided. Per call, in this order: known and
+ * granted tool (else `TOOL_DENIED`), arguments against the schema (else `INVALID_ARGUMENT`), approval
+ * when the tool asks for it (else `APPROVAL_DENIED`), the handler (its failure is `TOOL_FAILED`), a
+ * JSON-data result within the size cap. Every outcome is one `tool_call` event.
+ */
+import type { EventSink, SecurityEventInput, Severity } from '../audit/types.js';
+import { AbortedError, InvalidArgumentError, ToolError, describeValue, invalidArgument, isSandboxError, type SandboxError } from '../errors.js';
+import { PRESETS, type Policy } from '../policy.js';
+import type { ApprovalManager } from './approvals.js';
+import { FETCH_TOOL_NAME, FILE_TOOL_NAMES, createFetchTool, createFileTools } from './builtins.js';
+import { isToolName, type Tool } from './define.js';
+import type { DynamicToolRecord, DynamicToolStore } from './dynamic.js';
+import { canonicalJson, deepFreeze } from './json.js';
+import { Permission, isPermissionPolicy, permissionNames, permissionPolicyFromPolicy, type PermissionPolicy } from './permissions.js';
+import { assertArgs } from './schema.js';
+import { createVirtualFileSystem, type VirtualFileSystem } from './vfs.js';
+
+/** What the sandbox passes with each host call. */
+export interface ToolCallContext {
+  runId: string;
+  /** The app's user the run was made for. */
+  user?: string;
+  /** The agent making the call; decides what it may do. */
+  agent: PermissionPolicy;
+  /** Aborted when the run ends; the call then rejects with `ABORTED`. */
+  signal: AbortSignal;
+  /** Where `tool_call` and `approval` events go. */
+  sink?: EventSink;
+  /** Stops the run's deadline clock while a person decides; call the returned function to restart it. */
+  pauseDeadline(): () => void;
+}
+
+/** Options of {@link createToolRegistry}. */
+export interface ToolRegistryOptions {
+  /** The sandbox policy: `allowedOperations` grants the built-in tools, `files`/`network` cap them. Default: the `webApi` preset (no built-ins). */
+  policy?: Policy;
+  /** App tools from `defineTool`. */
+  tools?: readonly Tool<never>[];
+  /** The file system of the file tools. Default: a new one per `policy.files` (`storage`, `maxFileBytes`). */
+  fileSystem?: VirtualFileSystem;
+  /** `fetch` used by the fetch tool. Default: the platform's. */
+  fetchImpl?: typeof fetch;
+  /** Redirect hops the fetch tool follows (each re-checked). Default 5. */
+  maxRedirects?: number;
+  /** Needed when any tool can require approval; without it such calls are denied. */
+  approvals?: ApprovalManager;
+  /** User-created tools. */
+  dynamicTools?: DynamicToolStore;
+  /** Cap on the JSON text of one tool result, in UTF-16 code units. Default `policy.limits.maxResultBytes`. */
+  maxResultBytes?: number;
+}
+
+/** A tool as the guest (or the model writing guest code) should see it. */
+export interface ToolDescription {
+  name: string;
+  description: string;
+  params: unknown;
+  /** Names of the flags the tool requires. */
+  permissions: string[];
+  requiresApproval: boolean | 'depends-on-args';
+  kind: 'builtin' | 'app' | 'dynamic';
+}
+
+/** The dispatcher shape the sandbox calls: one agent bound, per-call context from the sandbox. */
+export interface BoundToolDispatcher {
+  /** Tools the bound agent may call (dynamic ones filtered by `user`). */
+  names(user?: string): string[];
+  invoke(name: string, args: unknown, context: { runId: string; user?: string; signal: AbortSignal; pauseDeadline(): () => void }): Promise<unknown>;
+}
+
+/** The tools of an app. */
+export interface ToolRegistry {
+  /** The file system behind the file tools (when `fileOperations` is granted). */
+  readonly fileSystem: VirtualFileSystem | undefined;
+  /**
+   * Adds an app tool.
+   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` when it is not from `defineTool` or its name is taken.
+   */
+  register(tool: Tool<never>): void;
+  /** The static (built-in or app) tool with this name. */
+  get(name: string): Tool | undefined;
+  /**
+   * Names of the tools `agent` may call: static tools whose flags it holds, then enabled dynamic tools
+   * visible to `user` when it holds `EXECUTE_CODE`. Sorted.
+   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` when `agent` is not from `definePermissionPolicy`.
+   */
+  names(agent: PermissionPolicy, user?: string): string[];
+  /**
+   * Descriptions of the tools {@link ToolRegistry.names} lists.
+   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` when `agent` is not from `definePermissionPolicy`.
+   */
+  describe(agent: PermissionPolicy, user?: string): ToolDescription[];
+  /**
+   * Decides and runs one host call. Resolves to JSON data (or undefined).
+   * @throws {ToolError} `TOOL_DENIED` (unknown or not granted tool, resource guard), `APPROVAL_DENIED`, `TOOL_FAILED`.
+   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` when `args` fail the schema (or `ctx` is malformed).
+   * @throws {AbortedError} `ABORTED` when `ctx.signal` aborts.
+   */
+  invoke(name: string, args: unknown, ctx: ToolCallContext): Promise<unknown>;
+  /**
+   * A dispatcher for `createSandbox({ tools })` with `agent` bound and `sink` as the event sink.
+   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` when `agent` is not from `definePermissionPolicy`.
+   */
+  forAgent(agent: PermissionPolicy, options?: { sink?: EventSink }): BoundToolDispatcher;
+}
+
+type Outcome = 'ok' | 'denied' | 'invalid' | 'rejected' | 'failed' | 'aborted';
+
+const SEVERITY: Record<Outcome, Severity> = { ok: 'low', invalid: 'low', denied: 'medium', rejected: 'low', failed: 'low', aborted: 'low' };
+/** Guard rules that look like an attack rather than a mistake: recorded as `high`. */
+const ATTACK_RULE = /^(path\.(traversal|encoded|backslash|unicode|null-byte|control|outside|empty-segment|trailing-dot)|url\.(userinfo|ip-notation|non-canonical-host|scheme|backslash|control|host-not-allowed|port-not-allowed|trailing-dot))$/;
+
+function assertAgent(agent: unknown, field = 'agent'): asserts agent is PermissionPolicy {
+  if (!isPermissionPolicy(agent)) throw invalidArgument(field, 'a policy from definePermissionPolicy()', agent);
+}
+
+function assertContext(ctx: unknown): asserts ctx is ToolCallContext {
+  if (typeof ctx !== 'object' || ctx === null) throw invalidArgument('ctx', 'a ToolCallContext', ctx);
+  const c = ctx as Partial<ToolCallContext>;
+  if (typeof c.runId !== 'string' || c.runId.length === 0) throw invalidArgument('ctx.runId', 'a non-empty string', c.runId);
+  if (c.user !== undefined && typeof c.user !== 'string') throw invalidArgument('ctx.user', 'a string or undefined', c.user);
+  assertAgent(c.agent, 'ctx.agent');
+  if (!(c.signal instanceof AbortSignal)) throw invalidArgument('ctx.signal', 'an AbortSignal', c.signal);
+  if (typeof c.pauseDeadline !== 'function') throw invalidArgument('ctx.pauseDeadline', 'a function', c.pauseDeadline);
+  if (c.sink !== undefined && typeof c.sink?.record !== 'function') throw invalidArgument('ctx.sink', 'an EventSink', c.sink);
+}
+
+const BUILTIN_NAMES: readonly string[] = [...FILE_TOOL_NAMES, FETCH_TOOL_NAME];
+
+/**
+ * Creates the tool registry of an app. Built-in tools appear when the policy grants them:
+ * `allowedOperations.fileOperations` adds `readFile`, `writeFile`, `listDir`, `deleteFile`, `stat`;
+ * `allowedOperations.networkOperations` adds `fetch`. Their names are reserved either way.
+ *
+ * @example
+ * const registry = createToolRegistry({ policy, tools: [lookupOrder], approvals });
+ * const sandbox = createSandbox({ policy, tools: registry.forAgent(support, { sink: audit }) });
+ * @throws {InvalidArgumentError} `INVALID_ARGUMENT` for a bad option, a tool not made by `defineTool`, or a duplicate name.
+ * @throws {InvalidPolicyError} `INVALID_POLICY` when the policy's `files.allowedPaths` or `network.allowedDomains` hold non-canonical entries.
+ */
+export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegistry {
+  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
+  const known = ['policy', 'tools', 'fileSystem', 'fetchImpl', 'maxRedirects', 'approvals', 'dynamicTools', 'maxResultBytes'];
+  for (const key of Object.keys(options)) if (!known.includes(key)) throw invalidArgument(`options.${key}`, `one of ${known.join(', ')} (unknown option)`, key);
+  const policy = options.policy ?? PRESETS.webApi;
+  if (typeof policy !== 'object' || policy === null || typeof policy.allowedOperations !== 'object') throw invalidArgument('policy', 'a policy from definePolicy()', policy);
+  const { approvals, dynamicTools, maxRedirects = 5, maxResultBytes = policy.limits.maxResultBytes } = options;
+  const fetchImpl = options.fetchImpl ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+  if (typeof fetchImpl !== 'function') throw invalidArgument('fetchImpl', 'a fetch function', fetchImpl);
+  if (!Number.isInteger(maxRedirects) || maxRedirects < 0 || maxRedirects > 20) throw invalidArgument('maxRedirects', 'an integer from 0 to 20', maxRedirects);
+  if (!Number.isInteger(maxResultBytes) || maxResultBytes < 2) throw invalidArgument('maxResultBytes', 'an integer of at least 2', maxResultBytes);
+  if (approvals !== undefined && typeof approvals?.request !== 'function') throw invalidArgument('approvals', 'an ApprovalManager', approvals);
+  if (dynamicTools !== undefined && typeof dynamicTools?.execute !== 'function') throw invalidArgument('dynamicTools', 'a DynamicToolStore', dynamicTools);
+
+  const ceiling = permissionPolicyFromPolicy(policy);
+  const tools = new Map<string, { tool: Tool; kind: 'builtin' | 'app' }>();
+  let fileSystem: VirtualFileSystem | undefined;
+  if (policy.allowedOperations.fileOperations) {
+    fileSystem = options.fileSystem ?? createVirtualFileSystem({ storage: policy.files.storage, maxFileBytes: policy.files.maxFileBytes });
+    for (const tool of createFileTools(fileSystem, ceiling)) tools.set(tool.name, { tool, kind: 'builtin' });
+  }
+  if (policy.allowedOperations.networkOperations) {
+    const tool = createFetchTool({ ceiling, fetchImpl, timeoutMs: policy.network.timeoutMs, maxResponseBytes: policy.network.maxResponseBytes, maxRedirects });
+    tools.set(tool.name, { tool, kind: 'builtin' });
+  }
+
+  const register = (tool: Tool<never>): void => {
+    const t = tool as unknown as Tool;
+    if (typeof t !== 'object' || t === null || !Object.isFrozen(t) || typeof t.validate !== 'function' || !isToolName(t.name)) {
+      throw invalidArgument('tool', 'a tool from defineTool()', tool);
+    }
+    if (tools.has(t.name) || BUILTIN_NAMES.includes(t.name)) throw invalidArgument('tool.name', 'a name no other tool uses (built-in names are reserved)', t.name);
+    tools.set(t.name, { tool: t, kind: 'app' });
+  };
+  if (options.tools !== undefined) {
+    if (!Array.isArray(options.tools)) throw invalidArgument('tools', 'an array of tools from defineTool()', options.tools);
+    for (const tool of options.tools) register(tool);
+  }
+  dynamicTools?.reserveNames((name) => tools.has(name) || BUILTIN_NAMES.includes(name));
+
+  const visibleDynamic = (agent: PermissionPolicy, user: string | undefined): DynamicToolRecord[] => {
+    if (dynamicTools === undefined || (agent.permissions & Permission.EXECUTE_CODE) === 0) return [];
+    return dynamicTools.snapshot().filter((r) => r.enabled && !tools.has(r.name) && (r.shared || (user !== undefined && r.owner === user)));
+  };
+
+  const names = (agent: PermissionPolicy, user?: string): string[] => {
+    assertAgent(agent);
+    const granted = [...tools.values()].filter(({ tool }) => (tool.permission & ~agent.permissions) === 0).map(({ tool }) => tool.name);
+    return [...granted, ...visibleDynamic(agent, user).map((r) => r.name)].sort();
+  };
+
+  const describe = (agent: PermissionPolicy, user?: string): ToolDescription[] => {
+    const visible = new Set(names(agent, user));
+    const out: ToolDescription[] = [];
+    for (const { tool, kind } of tools.values()) {
+      if (!visible.has(tool.name)) continue;
+      out.push({
+        name: tool.name,
+        description: tool.description,
+        params: tool.params,
+        permissions: permissionNames(tool.permission),
+        requiresApproval: typeof tool.requiresApproval === 'function' ? 'depends-on-args' : tool.requiresApproval,
+        kind,
+      });
+    }
+    for (const r of visibleDynamic(agent, user)) {
+      out.push({ name: r.name, description: r.description, params: r.params ?? { type: 'object' }, permissions: ['EXECUTE_CODE'], requiresApproval: false, kind: 'dynamic' });
+    }
+    return deepFreeze(out.sort((a, b) => (a.name < b.name ? -1 : 1)));
+  };
+
+  const invoke = async (name: string, rawArgs: unknown, ctx: ToolCallContext): Promise<unknown> => {
+    assertContext(ctx);
+    const { agent, runId, user, sink } = ctx;
+    const started = performance.now();
+    const record = (outcome: Outcome, tool: string, details: Record<string, unknown> = {}) => {
+      const rule = typeof details.rule === 'string' ? details.rule : undefined;
+      const event: SecurityEventInput = {
+        type: 'tool_call',
+        severity: outcome === 'denied' && rule !== undefined && ATTACK_RULE.test(rule) ? 'high' : SEVERITY[outcome],
+        agent: agent.agent,
+        tool,
+        runId,
+        ...(user === undefined ? {} : { user }),
+        details: { outcome, durationMs: Math.round(performance.now() - started), ...details },
+      };
+      try {
+        sink?.record(event);
+      } catch {
+        // A sink must not throw; a faulty one must not change the call's outcome.
+      }
+    };
+    const deny = (tool: string, message: string, details: Record<string, unknown>): never => {
+      record('denied', tool, details);
+      throw new ToolError('TOOL_DENIED', `${message} (TOOL_DENIED)`, { runId, details: { tool, ...details } });
+    };
+
+    if (!isToolName(name)) return deny(String(name).slice(0, 64), `No tool ${describeValue(name)}`, { reason: 'unknown' });
+    if (ctx.signal.aborted) {
+      record('aborted', name);
+      throw new AbortedError(`The run was aborted before tool \`${name}\` ran (ABORTED)`, { runId });
+    }
+
+    // Resolve the tool: static first; a dynamic tool is read from storage so another tab's disable counts.
+    const entry = tools.get(name);
+    let dynamic: DynamicToolRecord | undefined;
+    if (entry === undefined && dynamicTools !== undefined) {
+      const r = await dynamicTools.get(name);
+      if (r !== undefined && (r.shared || (user !== undefined && r.owner === user))) {
+        if (!r.enabled) return deny(name, `Tool \`${name}\` is disabled${r.reason ? `: ${r.reason}` : ''}`, { reason: 'disabled', dynamic: true });
+        dynamic = r;
+      }
+    }
+    if (entry === undefined && dynamic === undefined) return deny(name, `No tool \`${name}\``, { reason: 'unknown' });
+    const permission = entry?.tool.permission ?? Permission.EXECUTE_CODE;
+    const decision = agent.check(permission);
+    if (!decision.allowed) return deny(name, `Agent \`${agent.agent}\` may not call \`${name}\`: ${decision.reason}`, { reason: 'permission', rule: decision.rule });
+
+    // Arguments: plain JSON data, canonical copy, frozen. The schema, the approval digest and the
+    // handler all see this one copy, so nothing can change between approval and execution.
+    let args: Record<string, unknown>;
+    try {
+      args = deepFreeze(JSON.parse(canonicalJson(rawArgs === undefined ? {} : rawArgs)) as Record<string, unknown>);
+    } catch (error) {
+      record('invalid', name, { reason: 'not-json' });
+      throw new InvalidArgumentError('args', `Expected \`args\` of tool \`${name}\` to be plain JSON data: ${(error as Error).message}`, { runId, cause: error });
+    }
+    try {
+      if (entry !== undefined) assertArgs(entry.tool.validate, args, name);
+      else dynamicTools!.checkArgs(dynamic!, args);
+    } catch (error) {
+      record('invalid', name, { reason: 'schema', field: (error as InvalidArgumentError).field });
+      throw error;
+    }
+
+    // Human in the loop.
+    let needsApproval: boolean;
+    try {
+      const rule = entry?.tool.requiresApproval;
+      needsApproval = entry !== undefined ? (typeof rule === 'function' ? rule(args) === true : rule === true) : dynamicTools!.needsApproval(dynamic!, args);
+    } catch (error) {
+      // A throwing approval rule must not skip approval: fail closed.
+      needsApproval = true;
+      void error;
+    }
+    if (needsApproval) {
+      if (approvals === undefined) {
+        record('rejected', name, { reason: 'no-approval-manager' });
+        throw new ToolError('APPROVAL_DENIED', `Tool \`${name}\` needs approval and no approval manager is configured (APPROVAL_DENIED)`, { runId, details: { tool: name } });
+      }
+      try {
+        await approvals.request({ tool: name, agent: agent.agent, ...(user === undefined ? {} : { user }), runId, args }, ctx);
+      } catch (error) {
+        if (error instanceof AbortedError) record('aborted', name, { stage: 'approval' });
+        else record('rejected', name, { reason: isSandboxError(error) ? error.details.status ?? error.code : 'error' });
+        if (isSandboxError(error)) throw error;
+        throw new ToolError('APPROVAL_DENIED', `Approval for tool \`${name}\` failed (APPROVAL_DENIED)`, { runId, cause: error });
+      }
+    }
+    if (ctx.signal.aborted) {
+      record('aborted', name);
+      throw new AbortedError(`The run was aborted before tool \`${name}\` ran (ABORTED)`, { runId });
+    }
+
+    // Execution.
+    let value: unknown;
+    try {
+      value = entry !== undefined
+        ? await entry.tool.handler(args, Object.freeze({ runId, ...(user === undefined ? {} : { user }), agent, signal: ctx.signal }))
+        : await dynamicTools!.execute(dynamic!, args, { runId, ...(user === undefined ? {} : { user }), signal: ctx.signal });
+    } catch (error) {
+      if (ctx.signal.aborted && !(error instanceof ToolError)) {
+        record('aborted', name);
+        throw new AbortedError(`The run was aborted while tool \`${name}\` ran (ABORTED)`, { runId, cause: error });
+      }
+      if (isSandboxError(error)) {
+        const e = error as SandboxError;
+        const outcome: Outcome = e.code === 'TOOL_DENIED' ? 'denied' : e.code === 'INVALID_ARGUMENT' ? 'invalid' : e.code === 'ABORTED' ? 'aborted' : e.code === 'APPROVAL_DENIED' ? 'rejected' : 'failed';
+        record(outcome, name, { code: e.code, ...pick(e.details, ['rule', 'reason', 'by']) });
+        throw e;
+      }
+      // Host errors stay on the host: the guest learns that the tool failed, not the host's internals.
+      record('failed', name, { errorName: error instanceof Error ? error.name : typeof error });
+      throw new ToolError('TOOL_FAILED', `Tool \`${name}\` failed (TOOL_FAILED)`, { runId, cause: error, details: { tool: name } });
+    }
+
+    if (value === undefined) {
+      record('ok', name, { resultBytes: 0 });
+      return undefined;
+    }
+    let text: string;
+    try {
+      text = canonicalJson(value);
+    } catch (error) {
+      record('failed', name, { reason: 'result-not-json' });
+      throw new ToolError('TOOL_FAILED', `Tool \`${name}\` returned something that is not JSON data: ${(error as Error).message} (TOOL_FAILED)`, { runId, cause: error, details: { tool: name, reason: 'result-not-json' } });
+    }
+    if (text.length > maxResultBytes) {
+      record('failed', name, { reason: 'result-too-large', resultBytes: text.length });
+      throw new ToolError('TOOL_FAILED', `Tool \`${name}\` returned ${text.length} characters of JSON, more than the limit of ${maxResultBytes} (TOOL_FAILED)`, { runId, details: { tool: name, reason: 'result-too-large' } });
+    }
+    record('ok', name, { resultBytes: text.length, ...(needsApproval ? { approved: true } : {}), ...(dynamic ? { dynamic: true } : {}) });
+    return JSON.parse(text) as unknown;
+  };
+
+  const forAgent = (agent: PermissionPolicy, bound: { sink?: EventSink } = {}): BoundToolDispatcher => {
+    assertAgent(agent);
+    if (typeof bound !== 'object' || bound === null) throw invalidArgument('options', 'an object', bound);
+    if (bound.sink !== undefined && typeof bound.sink?.record !== 'function') throw invalidArgument('options.sink', 'an EventSink', bound.sink);
+    return Object.freeze({
+      names: (user?: string) => names(agent, user),
+      invoke: (name: string, args: unknown, context: { runId: string; user?: string; signal: AbortSignal; pauseDeadline(): () => void }) =>
+        invoke(name, args, {
+          runId: context.runId,
+          ...(context.user === undefined ? {} : { user: context.user }),
+          agent,
+          signal: context.signal,
+          pauseDeadline: () => context.pauseDeadline(),
+          ...(bound.sink === undefined ? {} : { sink: bound.sink }),
+        }),
+    });
+  };
+
+  return Object.freeze({
+    get fileSystem() {
+      return fileSystem;
+    },
+    register,
+    get: (name: string) => tools.get(name)?.tool,
+    names,
+    describe,
+    invoke,
+    forAgent,
+  });
+}
+
+function pick(source: Readonly<Record<string, unknown>>, keys: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
+  return out;
+}
