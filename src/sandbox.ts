@@ -21,6 +21,7 @@ import {
 } from './errors.js';
 import { definePolicy, isPolicy, type Policy, type PolicyInput } from './policy.js';
 import { DEFAULT_IMPORTS, DEFAULT_MODULES } from '../worker/validate.js';
+import { applyGuardrails, type GuardrailContext } from './guardrails/index.js';
 import { WorkerDeath, WorkerPool, type DeathReason, type WorkerSlot } from './pool.js';
 import type {
   HostCallRequest,
@@ -53,8 +54,8 @@ export interface HostCallContext {
 
 /** Host tool dispatcher (the tools layer implements it). */
 export interface HostToolDispatcher {
-  /** Names of tools this sandbox's guests may call. */
-  names(): string[];
+  /** Names of tools this sandbox's guests may call (for `user`, when given). */
+  names(user?: string): string[];
   invoke(name: string, args: unknown, context: HostCallContext): Promise<unknown>;
 }
 
@@ -190,6 +191,7 @@ export class Sandbox implements AsyncDisposable {
   private readonly tickets = new Map<string, Ticket>();
   private disposed = false;
   private sessionCounter = 0;
+  private readonly guardrailsOn: boolean;
 
   /** @internal Use {@link createSandbox}. */
   constructor(options: SandboxOptions) {
@@ -205,6 +207,7 @@ export class Sandbox implements AsyncDisposable {
       throw invalidArgument('options.tools', 'a tool registry with names() and invoke()', options.tools);
     }
     this.tools = options.tools;
+    this.guardrailsOn = Object.values(this.policy.guardrails.detectors).some((s) => s !== 'off');
     if (options.audit !== undefined && typeof options.audit?.record !== 'function') throw invalidArgument('options.audit', 'an EventSink with record()', options.audit);
     this.audit = options.audit;
     if (options.beforeRun !== undefined && typeof options.beforeRun !== 'function') throw invalidArgument('options.beforeRun', 'a function', options.beforeRun);
@@ -337,12 +340,19 @@ export class Sandbox implements AsyncDisposable {
       }
       if (!result.ok) {
         poisoned = result.error.poisoned === true;
-        throw this.toError(result.error, { runId: request.runId, logs: result.logs, stats: result.stats });
+        const logs = this.guardrailsOn
+          ? result.logs.map((log) => ({ ...log, message: this.guard(log.message, { where: 'logs', runId: request.runId, ...(user === undefined ? {} : { user }) }) }))
+          : result.logs;
+        throw this.toError(result.error, { runId: request.runId, logs, stats: result.stats });
       }
-      const value = (result.valueJson === undefined ? undefined : JSON.parse(result.valueJson)) as T;
+      const who = { runId: request.runId, ...(user === undefined ? {} : { user }) };
+      const value = this.guard(result.valueJson === undefined ? undefined : JSON.parse(result.valueJson), { where: 'result', ...who }) as T;
+      const logs = this.guardrailsOn
+        ? result.logs.map((log) => ({ ...log, message: this.guard(log.message, { where: 'logs', ...who }) }))
+        : result.logs;
       return {
         value,
-        logs: result.logs,
+        logs,
         stats: { ...result.stats, queuedMs, totalMs: now() - calledAt },
         runId: request.runId,
         trusted: result.trusted,
@@ -407,7 +417,7 @@ export class Sandbox implements AsyncDisposable {
       limits: wireLimits,
       deadline: 0,
       trusted,
-      toolNames: this.tools?.names() ?? [],
+      toolNames: this.tools?.names(options.user) ?? [],
       hostModules,
       // Trusted and dangerous runs may import every built-in module; others the defaults plus what the policy adds.
       allowedModules: trusted || this.policy.allowDangerousOperations
@@ -536,6 +546,8 @@ export class Sandbox implements AsyncDisposable {
       } catch {
         return { ok: false, code: 'INVALID_ARGUMENT', message: 'tool arguments are not JSON' };
       }
+      const who = { runId: request.runId, tool: request.target, ...(ticket.user === undefined ? {} : { user: ticket.user }) };
+      args = this.guard(args, { where: 'toolArgs', ...who });
       let value: unknown;
       const hash = request.target.lastIndexOf('#');
       if (hash >= 0) {
@@ -546,6 +558,7 @@ export class Sandbox implements AsyncDisposable {
         if (!this.tools) return { ok: false, code: 'TOOL_DENIED', message: `no tool \`${request.target}\`` };
         value = await this.tools.invoke(request.target, args, context);
       }
+      value = this.guard(value, { where: 'toolResult', ...who });
       return { ok: true, valueJson: value === undefined ? undefined : toJson(value, `result of ${request.target}`, this.policy.limits.maxResultBytes) };
     } catch (error) {
       if (error instanceof SandboxError) return { ok: false, code: error.code, message: error.message };
@@ -567,6 +580,15 @@ export class Sandbox implements AsyncDisposable {
       ticket.rearm();
       void ticket.slot.call((r) => r.setPaused(ticket.runId, false)).catch(() => undefined);
     };
+  }
+
+  /**
+   * Applies the policy's PII/secret guardrails to a value leaving or entering the sandbox. Off (no
+   * work at all) unless some detector has a strategy. `block` throws `GUARDRAIL_BLOCKED`.
+   */
+  private guard<T>(value: T, context: GuardrailContext): T {
+    if (!this.guardrailsOn || value === undefined) return value;
+    return applyGuardrails(value, this.policy.guardrails, { context, ...(this.audit ? { sink: this.audit } : {}) }).value as T;
   }
 
   private emit(event: SecurityEventInput): void {
@@ -615,6 +637,7 @@ function eventFor(error: SandboxError): [SecurityEventType, Severity] {
     case 'SESSION_LOST': return ['sandbox_violation', 'high'];
     case 'RATE_LIMITED': return ['rate_limit_exceeded', 'medium'];
     case 'TOOL_DENIED': return ['sandbox_violation', 'high'];
+    case 'GUARDRAIL_BLOCKED': return ['suspicious_pattern', 'high'];
     default: return ['execution', 'low'];
   }
 }

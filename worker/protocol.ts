@@ -26,6 +26,7 @@ export const ERROR_CODES = [
   'TOOL_DENIED',
   'TOOL_FAILED',
   'APPROVAL_DENIED',
+  'GUARDRAIL_BLOCKED',
 ] as const;
 
 /** One of {@link ERROR_CODES}. */

@@ -1,0 +1,97 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSandbox, type SecurityEventInput } from '../../src/index.js';
+import { rejectsWith } from './helpers.js';
+
+function collectingSink() {
+  const events: SecurityEventInput[] = [];
+  return { events, record: (event: SecurityEventInput) => void events.push(event) };
+}
+
+describe('guardrails applied by the sandbox', () => {
+  const sink = collectingSink();
+  const seen: unknown[] = [];
+  const box = createSandbox({
+    audit: sink,
+    policy: { guardrails: { detectors: { email: 'redact', card: 'block', ssn: 'mask' } } },
+    modules: { 'app:crm': { lookup: (arg: unknown) => { seen.push(arg); return { owner: 'jane.doe@example.com' }; } } },
+  });
+  afterAll(() => box.dispose());
+
+  it('redacts results and logs, and reports without the raw value', async () => {
+    const out = await box.run('console.log("mail bob@example.org now"); ({ contact: "ann@example.com", ok: true })', { user: 'u1' });
+    expect(out.value).toEqual({ contact: '[REDACTED:EMAIL]', ok: true });
+    expect(out.logs[0]!.message).toBe('mail [REDACTED:EMAIL] now');
+    await new Promise((r) => setTimeout(r, 20));
+    const hits = sink.events.filter((e) => e.type === 'suspicious_pattern');
+    expect(hits.length).toBeGreaterThanOrEqual(2);
+    expect(JSON.stringify(sink.events)).not.toContain('ann@example.com');
+    expect(JSON.stringify(sink.events)).not.toContain('bob@example.org');
+  });
+
+  it('blocks a result holding a valid card number with GUARDRAIL_BLOCKED', async () => {
+    await rejectsWith(box.run('"card 4111 1111 1111 1111"'), 'GUARDRAIL_BLOCKED');
+  });
+
+  it('near miss: a number that fails the Luhn check passes through', async () => {
+    expect((await box.run('"ref 4111 1111 1111 1112"')).value).toBe('ref 4111 1111 1111 1112');
+  });
+
+  it('guards tool arguments before the handler and tool results before the guest', async () => {
+    const out = await box.run('import { lookup } from "app:crm";\nexport default await lookup({ q: "who is carl@example.net" });');
+    expect(seen.at(-1)).toEqual({ q: 'who is [REDACTED:EMAIL]' });
+    expect(out.value).toEqual({ owner: '[REDACTED:EMAIL]' });
+  });
+});
+
+describe('audit records', () => {
+  it('every run leaves exactly one record, failures included, with the code hash', async () => {
+    const sink = collectingSink();
+    const box = createSandbox({ audit: sink });
+    try {
+      await box.run('1', { user: 'alice' });
+      await box.run('eval("1")', { user: 'alice' }).catch(() => {});
+      await box.run('while (true) {}', { timeoutMs: 50, user: 'alice' }).catch(() => {});
+      await box.run('let = ;', { user: 'alice' }).catch(() => {});
+      await new Promise((r) => setTimeout(r, 50));
+      const runs = sink.events.filter((e) => e.runId !== undefined);
+      expect(runs.map((e) => e.type)).toEqual(['execution', 'validation_failure', 'timeout_exceeded', 'compilation_error']);
+      expect(runs.every((e) => e.user === 'alice' && /^[0-9a-f]{64}$/.test(e.codeHash ?? ''))).toBe(true);
+      expect(runs[1]!.details).toMatchObject({ code: 'VALIDATION_REJECTED', rules: ['no-eval'] });
+    } finally {
+      await box.dispose();
+    }
+  });
+
+  it('a watchdog kill records timeout_exceeded (high) and worker_recycled', async () => {
+    const sink = collectingSink();
+    const box = createSandbox({ audit: sink });
+    try {
+      await box.run('(7n ** 12345678n) % 10n', { timeoutMs: 100 }).catch(() => {});
+      await new Promise((r) => setTimeout(r, 50));
+      expect(sink.events.find((e) => e.type === 'timeout_exceeded')?.severity).toBe('high');
+      expect(sink.events.some((e) => e.type === 'worker_recycled')).toBe(true);
+    } finally {
+      await box.dispose();
+    }
+  });
+
+  it('beforeRun can refuse a run (quotas), and the refusal is recorded', async () => {
+    const sink = collectingSink();
+    const { RateLimitedError } = await import('../../src/index.js');
+    const box = createSandbox({
+      audit: sink,
+      beforeRun: ({ user }) => {
+        if (user === 'greedy') throw new RateLimitedError('quota used up', { remaining: 0, resetAt: 123 });
+      },
+    });
+    try {
+      const error = await rejectsWith(box.run('1', { user: 'greedy' }), 'RATE_LIMITED');
+      expect(error.details).toMatchObject({ remaining: 0, resetAt: 123 });
+      expect((await box.run('2', { user: 'modest' })).value).toBe(2);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(sink.events[0]).toMatchObject({ type: 'rate_limit_exceeded', user: 'greedy' });
+    } finally {
+      await box.dispose();
+    }
+  });
+});
