@@ -75,6 +75,12 @@ export interface SandboxOptions {
   tools?: HostToolDispatcher;
   /** Where security events go (the audit log). */
   audit?: EventSink;
+  /**
+   * Quotas (from `createRateLimiter`): every untrusted run takes one `execution` for its user
+   * (`options.user`, or `anonymous`) before it is queued, and fails fast with `RATE_LIMITED` when the
+   * quota is used up. The sandbox's audit record of the refusal is `rate_limit_exceeded`.
+   */
+  rateLimiter?: { enforce(user: string, action: string): Promise<unknown> };
   /** Checked before each run; throw a `RateLimitedError` to refuse it. */
   beforeRun?: (context: { runId: string; user: string | undefined; trusted: boolean }) => void | Promise<void>;
   /**
@@ -130,7 +136,7 @@ export interface RunOutput<T = unknown> {
 }
 
 const RUN_OPTION_KEYS = new Set(['signal', 'timeoutMs', 'trusted', 'sourceType', 'filename', 'globals', 'user', 'measureHeap']);
-const SANDBOX_OPTION_KEYS = new Set(['policy', 'workers', 'standby', 'watchdogGraceMs', 'modules', 'tools', 'audit', 'beforeRun', 'setup', 'debug']);
+const SANDBOX_OPTION_KEYS = new Set(['policy', 'workers', 'standby', 'watchdogGraceMs', 'modules', 'tools', 'audit', 'rateLimiter', 'beforeRun', 'setup', 'debug']);
 const IDENT = /^[A-Za-z_$][\w$]*$/;
 
 interface Ticket {
@@ -188,6 +194,7 @@ export class Sandbox implements AsyncDisposable {
   private readonly tools: HostToolDispatcher | undefined;
   private readonly audit: EventSink | undefined;
   private readonly beforeRun: SandboxOptions['beforeRun'];
+  private readonly rateLimiter: SandboxOptions['rateLimiter'];
   private readonly tickets = new Map<string, Ticket>();
   private disposed = false;
   private sessionCounter = 0;
@@ -212,6 +219,10 @@ export class Sandbox implements AsyncDisposable {
     this.audit = options.audit;
     if (options.beforeRun !== undefined && typeof options.beforeRun !== 'function') throw invalidArgument('options.beforeRun', 'a function', options.beforeRun);
     this.beforeRun = options.beforeRun;
+    if (options.rateLimiter !== undefined && typeof options.rateLimiter?.enforce !== 'function') {
+      throw invalidArgument('options.rateLimiter', 'a rate limiter with enforce()', options.rateLimiter);
+    }
+    this.rateLimiter = options.rateLimiter;
     if (options.setup !== undefined && (typeof options.setup !== 'string' || options.setup.length > this.policy.limits.maxSourceBytes)) {
       throw invalidArgument('options.setup', `a string of at most ${this.policy.limits.maxSourceBytes} characters`, options.setup);
     }
@@ -321,6 +332,7 @@ export class Sandbox implements AsyncDisposable {
     let poisoned = false;
     try {
       if (options.signal?.aborted) throw new AbortedError('run aborted before it started', { runId: request.runId });
+      if (this.rateLimiter && !request.trusted) await this.rateLimiter.enforce(user ?? 'anonymous', 'execution');
       await this.beforeRun?.({ runId: request.runId, user, trusted: request.trusted });
       const slot = await this.pool.acquire(session?.slot, options.signal).catch((e: unknown) => {
         if (e instanceof WorkerDeath) throw this.deathError(e, request, session !== undefined);

@@ -95,3 +95,22 @@ describe('audit records', () => {
     }
   });
 });
+
+describe('quotas', () => {
+  it('a rate limiter admits exactly its quota of untrusted runs per user, then RATE_LIMITED', async () => {
+    const { createRateLimiter } = await import('../../src/rate-limit.js');
+    const limiter = createRateLimiter({ quotas: { execution: { limit: 3, windowMs: 60_000 } }, dbName: `quota-test-${crypto.randomUUID()}`, lease: false });
+    const box = createSandbox({ rateLimiter: limiter });
+    try {
+      for (let i = 0; i < 3; i++) expect((await box.run(`${i}`, { user: 'bob' })).value).toBe(i);
+      const error = await rejectsWith(box.run('3', { user: 'bob' }), 'RATE_LIMITED');
+      expect(error.details.remaining).toBe(0);
+      expect(error.details.resetAt).toBeGreaterThan(Date.now());
+      expect((await box.run('"other user"', { user: 'carol' })).value).toBe('other user');
+      expect((await box.run('"trusted code is not counted"', { user: 'bob', trusted: true })).value).toBe('trusted code is not counted');
+    } finally {
+      await box.dispose();
+      await limiter.dispose();
+    }
+  });
+});
