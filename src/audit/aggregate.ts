@@ -1,0 +1,150 @@
+/**
+ * Flood aggregation. Threat: a guest (or a user driving it) emits thousands of events so that
+ * storage fills and retention erases older evidence, or so that the evidence drowns in noise.
+ *
+ * Events are grouped by a flood key: type + severity + tool + scope, where scope is the run when the
+ * event has a run id, else the user. Within a window of `windowMs` starting at a key's first event,
+ * the first `threshold` events are stored one by one; every further event of that key is folded into
+ * ONE aggregate entry (count, first, last, one sample) that is written when the window closes, on
+ * `flush()`, on `pagehide` and on `dispose()`. Severity is part of the key, so a high-severity event
+ * is never hidden inside an aggregate of low-severity ones.
+ */
+import type { JsonValue, PreparedEvent } from './model.js';
+
+/** Aggregation settings. */
+export interface AggregateConfig {
+  /** Events of one key stored individually per window. Default 20. */
+  threshold: number;
+  /** Window length in ms. Default 60,000. */
+  windowMs: number;
+  /** Distinct keys tracked at once; beyond it, keys collapse per type+severity. Default 1024. */
+  maxKeys: number;
+}
+
+interface Aggregate {
+  first: number;
+  last: number;
+  count: number;
+  sample: PreparedEvent;
+  users: Set<string>;
+  tools: Set<string>;
+  runs: Set<string>;
+  agents: Set<string>;
+}
+
+interface KeyState {
+  start: number;
+  seen: number;
+  aggregate?: Aggregate;
+}
+
+const DISTINCT_CAP = 16;
+const addCapped = (set: Set<string>, value: string | undefined) => {
+  if (set.size <= DISTINCT_CAP) set.add(value ?? '');
+};
+
+/** Tracks flood keys and folds excess events into aggregates. */
+export class FloodAggregator {
+  private readonly states = new Map<string, KeyState>();
+
+  constructor(private readonly config: AggregateConfig, private readonly newId: () => string) {}
+
+  /** Returns the events to store now (the event itself, a closed aggregate, both, or nothing). */
+  admit(event: PreparedEvent): PreparedEvent[] {
+    const out: PreparedEvent[] = [];
+    const scope = event.runId !== undefined ? `r:${event.runId}` : `u:${event.user ?? ''}`;
+    let key = `${event.type}\u0000${event.severity}\u0000${event.tool ?? ''}\u0000${scope}`;
+    if (!this.states.has(key) && this.states.size >= this.config.maxKeys) {
+      out.push(...this.drain(event.time, false));
+      // Still full: many distinct keys at once is itself a flood; fold them per type+severity.
+      if (this.states.size >= this.config.maxKeys) key = `${event.type}\u0000${event.severity}\u0000*`;
+    }
+    let state = this.states.get(key);
+    // A clock moved back (time < start) keeps the window open rather than resetting the count.
+    if (state && event.time - state.start >= this.config.windowMs) {
+      if (state.aggregate) out.push(this.emit(state.aggregate));
+      this.states.delete(key);
+      state = undefined;
+    }
+    if (!state) {
+      state = { start: event.time, seen: 0 };
+      this.states.set(key, state);
+    }
+    state.seen += 1;
+    if (state.seen <= this.config.threshold) {
+      out.push(event);
+      return out;
+    }
+    const aggregate = state.aggregate ??= {
+      first: event.time, last: event.time, count: 0, sample: event,
+      users: new Set(), tools: new Set(), runs: new Set(), agents: new Set(),
+    };
+    aggregate.count += 1;
+    aggregate.first = Math.min(aggregate.first, event.time);
+    aggregate.last = Math.max(aggregate.last, event.time);
+    addCapped(aggregate.users, event.user);
+    addCapped(aggregate.tools, event.tool);
+    addCapped(aggregate.runs, event.runId);
+    addCapped(aggregate.agents, event.agent);
+    return out;
+  }
+
+  /**
+   * Emits aggregates. `all`: every open aggregate (flush), keeping the windows' counts so a flood
+   * stays folded afterwards. Otherwise only keys whose window has closed by `now`, forgetting them.
+   */
+  drain(now: number, all: boolean): PreparedEvent[] {
+    const out: PreparedEvent[] = [];
+    for (const [key, state] of this.states) {
+      const closed = now - state.start >= this.config.windowMs;
+      if (state.aggregate && (all || closed)) {
+        out.push(this.emit(state.aggregate));
+        state.aggregate = undefined;
+      }
+      if (closed) this.states.delete(key);
+    }
+    return out;
+  }
+
+  /** Epoch ms when the next window with an open aggregate closes. */
+  nextDeadline(): number | undefined {
+    let next: number | undefined;
+    for (const state of this.states.values()) {
+      if (state.aggregate) next = Math.min(next ?? Number.POSITIVE_INFINITY, state.start + this.config.windowMs);
+    }
+    return next;
+  }
+
+  private emit(aggregate: Aggregate): PreparedEvent {
+    const { sample } = aggregate;
+    const only = (set: Set<string>): string | undefined => (set.size === 1 ? [...set][0] || undefined : undefined);
+    const list = (set: Set<string>): JsonValue[] | undefined =>
+      (set.size > 1 ? [...set].slice(0, DISTINCT_CAP).map((v) => v || null) : undefined);
+    const details: Record<string, JsonValue> = {
+      aggregated: true,
+      count: aggregate.count,
+      first: aggregate.first,
+      last: aggregate.last,
+      sample: sample.details ?? null,
+    };
+    for (const [name, set] of [['users', aggregate.users], ['tools', aggregate.tools], ['runIds', aggregate.runs], ['agents', aggregate.agents]] as const) {
+      const values = list(set);
+      if (values) details[name] = set.size > DISTINCT_CAP ? [...values, `…more`] : values;
+    }
+    const event: PreparedEvent = {
+      id: this.newId(),
+      time: aggregate.last,
+      type: sample.type,
+      severity: sample.severity,
+      count: aggregate.count,
+      details,
+    };
+    const user = only(aggregate.users), tool = only(aggregate.tools), runId = only(aggregate.runs), agent = only(aggregate.agents);
+    if (user !== undefined) event.user = user;
+    if (tool !== undefined) event.tool = tool;
+    if (runId !== undefined) event.runId = runId;
+    if (agent !== undefined) event.agent = agent;
+    if (sample.codeHash !== undefined && runId !== undefined) event.codeHash = sample.codeHash;
+    return event;
+  }
+}

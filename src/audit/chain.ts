@@ -1,0 +1,298 @@
+/**
+ * The hash chain: sealing a batch (link, hash, auto-disable, retention) and verifying the chain.
+ *
+ * `seal` runs against {@link ChainOps}, which the IndexedDB backend implements on ONE readwrite
+ * transaction and the memory backend on plain arrays. Everything `seal` awaits is a request of that
+ * transaction (hashing is synchronous, see sha256.ts), so the transaction never auto-commits half
+ * way and two tabs sealing at once are serialized by IndexedDB: read head → link → write head is
+ * atomic, and the chain cannot fork.
+ *
+ * Retention deletes events and leaves holes in the sequence. A hole needs no record of its own:
+ * the hashes that would bridge it are the neighbours' own `hash`/`prevHash`, so a stored "gap" would
+ * add nothing an editor could not forge. What makes holes accountable is the `events_dropped` marker,
+ * appended in the same transaction, whose `totalDropped` must equal the number of missing sequence
+ * numbers: a deletion that no marker accounts for is reported by `verify()`.
+ */
+import {
+  GENESIS_HASH, hashInput, isViolation, retentionRank, severityRank,
+  type AuditEvent, type ChainHead, type JsonValue, type PreparedEvent,
+} from './model.js';
+import { sha256Hex, subtleSha256Hex } from './sha256.js';
+import type { Severity } from './types.js';
+
+/** What can be disabled. */
+export type DisableKind = 'user' | 'tool';
+
+/** A persisted disable/enable decision. */
+export interface DisabledEntry {
+  kind: DisableKind;
+  id: string;
+  disabled: boolean;
+  /** Why, e.g. "multiple security violations". */
+  reason?: string;
+  /** Epoch ms of the last change. */
+  since: number;
+  /** Violations counted when auto-disable fired. */
+  violations?: number;
+  /** When an operator re-enabled it; violations before this no longer count. */
+  enabledAt?: number;
+  /** Who changed it by hand, as the caller said. */
+  by?: string;
+}
+
+/** Auto-disable thresholds: `threshold` violations of severity ≥ `minSeverity` within `windowMs`. */
+export interface AutoDisableConfig {
+  threshold: number;
+  windowMs: number;
+  minSeverity: Severity;
+  users: boolean;
+  tools: boolean;
+}
+
+/** Storage operations of one atomic seal. Implementations must not await anything but their own storage. */
+export interface ChainOps {
+  getHead(): Promise<ChainHead | undefined>;
+  putHead(head: ChainHead): void;
+  /** Events spilled by `pagehide` and not sealed yet; removes them from the pending area. */
+  takePending(): Promise<PreparedEvent[]>;
+  hasId(id: string): Promise<boolean>;
+  put(event: AuditEvent): void;
+  remove(seq: number): void;
+  /** The first `limit` events in retention order (rank, then seq), of rank <= `maxRank` (default all). */
+  victims(limit: number, maxRank?: number): Promise<AuditEvent[]>;
+  /** Events naming `id` as user or tool with time >= since. */
+  byActor(kind: DisableKind, id: string, since: number): Promise<AuditEvent[]>;
+  getDisabled(kind: DisableKind, id: string): Promise<DisabledEntry | undefined>;
+  putDisabled(entry: DisabledEntry): void;
+}
+
+/** Counts of dropped events for an `events_dropped` marker. */
+export interface DropSummary {
+  entries: number;
+  securityEntries: number;
+  bySeverity: Record<string, number>;
+  byType: Record<string, number>;
+  oldest: number;
+  newest: number;
+}
+
+/**
+ * What a quota recovery removed, to be accounted by the next seal: `deleted` stored events (in a
+ * write-free transaction) and `shed` events of the batch that were never stored.
+ */
+export interface QuotaDrops {
+  deleted?: DropSummary;
+  shed?: DropSummary;
+}
+
+/** Context of one seal. */
+export interface SealContext {
+  now: number;
+  maxEvents: number;
+  autoDisable: AutoDisableConfig | false;
+  newId(): string;
+}
+
+/** What a seal wrote. */
+export interface SealResult {
+  sealed: AuditEvent[];
+  disabled: DisabledEntry[];
+}
+
+const EMPTY_HEAD: ChainHead = { seq: 0, hash: GENESIS_HASH, count: 0, dropped: 0 };
+
+/** Links `prepared` after the head, hashes it and queues the write. */
+function link(ops: ChainOps, head: ChainHead, prepared: PreparedEvent): AuditEvent {
+  const event: AuditEvent = {
+    ...prepared,
+    seq: head.seq + 1,
+    rank: retentionRank(prepared.type, prepared.severity),
+    prevHash: head.hash,
+    hash: '',
+  };
+  event.hash = sha256Hex(hashInput(event));
+  ops.put(event);
+  head.seq = event.seq;
+  head.hash = event.hash;
+  head.count += 1;
+  return event;
+}
+
+/**
+ * Appends `batch` (plus any spilled pending events) to the chain, applies auto-disable and
+ * retention, and updates the head. Runs entirely inside the caller's transaction.
+ */
+export async function seal(ops: ChainOps, batch: readonly PreparedEvent[], ctx: SealContext, drops?: QuotaDrops): Promise<SealResult> {
+  const head: ChainHead = { ...((await ops.getHead()) ?? EMPTY_HEAD) };
+  const sealed: AuditEvent[] = [];
+  const disabled: DisabledEntry[] = [];
+
+  // A quota recovery deleted events in a transaction of its own (one that writes nothing, the only
+  // kind Chromium lets through over quota); account for them first.
+  if (drops && (drops.deleted || drops.shed)) {
+    const deleted = drops.deleted ?? summarize([]);
+    head.count -= deleted.entries;
+    head.dropped += deleted.entries;
+    const event = marker(deleted, 'quota_exceeded', head, ctx);
+    if (drops.shed) {
+      // Never stored, so never in the chain: reported, but not part of totalDropped.
+      const { entries, securityEntries, bySeverity, byType, oldest, newest } = drops.shed;
+      event.details!.notStored = { entries, securityEntries, bySeverity, byType, oldest, newest };
+      if (securityEntries > 0) event.severity = 'high';
+    }
+    sealed.push(link(ops, head, event));
+  }
+
+  // Spilled events may also have been written by a transaction that committed after all: the unique
+  // id decides, so nothing is stored twice.
+  const pending = (await ops.takePending()).sort((a, b) => a.time - b.time);
+  for (const event of pending) {
+    if (!(await ops.hasId(event.id))) sealed.push(link(ops, head, event));
+  }
+  for (const event of batch) sealed.push(link(ops, head, event));
+
+  if (ctx.autoDisable) {
+    const config = ctx.autoDisable;
+    const candidates = new Map<string, { kind: DisableKind; id: string }>();
+    for (const event of sealed) {
+      if (!isViolation(event) || severityRank(event.severity) < severityRank(config.minSeverity)) continue;
+      if (config.users && event.user !== undefined) candidates.set(`user\u0000${event.user}`, { kind: 'user', id: event.user });
+      if (config.tools && event.tool !== undefined) candidates.set(`tool\u0000${event.tool}`, { kind: 'tool', id: event.tool });
+    }
+    for (const { kind, id } of candidates.values()) {
+      const entry = await ops.getDisabled(kind, id);
+      if (entry?.disabled) continue;
+      const since = Math.max(ctx.now - config.windowMs, entry?.enabledAt ?? Number.NEGATIVE_INFINITY);
+      let violations = 0;
+      for (const event of await ops.byActor(kind, id, since)) {
+        if (isViolation(event) && severityRank(event.severity) >= severityRank(config.minSeverity)) violations += event.count;
+      }
+      if (violations < config.threshold) continue;
+      const decision: DisabledEntry = { kind, id, disabled: true, reason: 'multiple security violations', since: ctx.now, violations };
+      ops.putDisabled(decision);
+      disabled.push(decision);
+      sealed.push(link(ops, head, {
+        id: ctx.newId(),
+        time: ctx.now,
+        type: kind === 'user' ? 'user_disabled' : 'tool_disabled',
+        severity: 'high',
+        count: 1,
+        ...(kind === 'user' ? { user: id } : { tool: id }),
+        details: { reason: decision.reason!, violations, threshold: config.threshold, windowMs: config.windowMs, automatic: true },
+      }));
+    }
+  }
+
+  if (head.count > ctx.maxEvents) {
+    // Slack: drop a little more than needed so retention does not run on every single write.
+    const excess = head.count - ctx.maxEvents + Math.max(1, Math.floor(ctx.maxEvents / 20));
+    const marker = await dropEvents(ops, head, excess, 'max_events', ctx);
+    if (marker) sealed.push(marker);
+  }
+  if (sealed.length > 0) ops.putHead(head);
+  return { sealed, disabled };
+}
+
+/**
+ * Deletes `count` events in retention order and writes nothing else: after a QuotaExceededError
+ * Chromium refuses every transaction that writes, but lets deletions through. The caller then
+ * seals with the returned summary, which appends the marker and fixes the head.
+ */
+export async function deleteForRoom(ops: ChainOps, count: number, maxRank: number): Promise<DropSummary | undefined> {
+  const victims = await ops.victims(count, maxRank);
+  if (victims.length === 0) return undefined;
+  for (const victim of victims) ops.remove(victim.seq);
+  return summarize(victims);
+}
+
+/** Counts per severity and type (occurrences), entries, and the time span of `victims`. */
+export function summarize(victims: readonly PreparedEvent[]): DropSummary {
+  const summary: DropSummary = {
+    entries: victims.length, securityEntries: 0, bySeverity: {}, byType: {},
+    oldest: victims.length ? Math.min(...victims.map((v) => v.time)) : 0, newest: victims.length ? Math.max(...victims.map((v) => v.time)) : 0,
+  };
+  for (const victim of victims) {
+    summary.bySeverity[victim.severity] = (summary.bySeverity[victim.severity] ?? 0) + victim.count;
+    summary.byType[victim.type] = (summary.byType[victim.type] ?? 0) + victim.count;
+    if (retentionRank(victim.type, victim.severity) >= 4) summary.securityEntries += 1;
+  }
+  return summary;
+}
+
+function marker(summary: DropSummary, reason: string, head: ChainHead, ctx: SealContext): PreparedEvent {
+  return {
+    id: ctx.newId(),
+    time: ctx.now,
+    type: 'events_dropped',
+    severity: summary.securityEntries > 0 ? 'high' : 'medium',
+    count: 1,
+    details: { reason, ...summary, totalDropped: head.dropped } as Record<string, JsonValue>,
+  };
+}
+
+async function dropEvents(ops: ChainOps, head: ChainHead, count: number, reason: string, ctx: SealContext): Promise<AuditEvent | undefined> {
+  const victims = await ops.victims(count);
+  if (victims.length === 0) return undefined;
+  for (const victim of victims) ops.remove(victim.seq);
+  head.count -= victims.length;
+  head.dropped += victims.length;
+  return link(ops, head, marker(summarize(victims), reason, head, ctx));
+}
+
+/** Outcome of {@link verifyChain}. */
+export type VerifyResult =
+  | { ok: true; checked: number; dropped: number; head: string }
+  | { ok: false; brokenAt: string; seq: number; reason: string; checked: number };
+
+/**
+ * Walks the chain in seq order and reports the first broken link. Hashes are recomputed with
+ * SubtleCrypto, independently of the synchronous implementation that wrote them. Holes left by
+ * retention must add up to the last `events_dropped` marker's `totalDropped`.
+ */
+export async function verifyChain(events: readonly AuditEvent[], head: ChainHead | undefined): Promise<VerifyResult> {
+  let expectedSeq = 1;
+  let previousHash = GENESIS_HASH;
+  let missing = 0;
+  let firstHole: { after: AuditEvent; from: number; to: number } | undefined;
+  let checked = 0;
+  let accounted = 0;
+  const broken = (event: AuditEvent, reason: string): VerifyResult => ({ ok: false, brokenAt: event.id, seq: event.seq, reason, checked });
+
+  for (const event of events) {
+    if (event.seq < expectedSeq) return broken(event, `seq ${event.seq} repeats (expected ${expectedSeq} or later)`);
+    if (event.seq > expectedSeq) {
+      // A hole: its neighbours' link cannot be checked, only accounted for (below).
+      missing += event.seq - expectedSeq;
+      firstHole ??= { after: event, from: expectedSeq, to: event.seq - 1 };
+    } else if (event.prevHash !== previousHash) {
+      return broken(event, 'prevHash does not match the previous event\'s hash (an event before it was changed or inserted)');
+    }
+    const recomputed = await subtleSha256Hex(hashInput(event));
+    if (recomputed !== event.hash) return broken(event, 'hash does not match the event\'s content (the event was edited)');
+    if (event.rank !== retentionRank(event.type, event.severity)) return broken(event, 'rank does not match type and severity');
+    if (event.type === 'events_dropped') {
+      const total = event.details?.totalDropped;
+      accounted = typeof total === 'number' ? total : Number.NaN;
+    }
+    checked += 1;
+    previousHash = event.hash;
+    expectedSeq = event.seq + 1;
+  }
+  const last = events.at(-1);
+  if (head && head.seq > 0 && (!last || head.seq !== last.seq || head.hash !== last.hash)) {
+    return {
+      ok: false, brokenAt: last ? last.id : 'head', seq: last?.seq ?? 0, checked,
+      reason: `the chain ends at seq ${last?.seq ?? 0} but its head says ${head.seq}: events at the end were removed or the head was changed`,
+    };
+  }
+  if (missing !== accounted) {
+    const at = firstHole?.after ?? last!;
+    return {
+      ok: false, brokenAt: at.id, seq: at.seq, checked,
+      reason: firstHole
+        ? `events ${firstHole.from}..${firstHole.to} are missing: ${missing} events are missing in all but retention markers account for ${accounted} (deleted outside retention)`
+        : `retention markers account for ${accounted} dropped events but none are missing (a marker was changed)`,
+    };
+  }
+  return { ok: true, checked, dropped: missing, head: previousHash };
+}

@@ -1,0 +1,669 @@
+/**
+ * The audit log: an {@link EventSink} that batches events off the caller's path, seals them into a
+ * SHA-256 hash chain in IndexedDB, and answers queries, risk scores, exports and verification.
+ *
+ * Life of an event: `record()` checks and caps it synchronously (never throws), the flood
+ * aggregator may fold it, and it waits in a memory queue. A write starts after `batch.maxDelayMs`
+ * (idle callback), at once for high/critical events or a full batch, and always on `flush()`,
+ * `visibilitychange` → hidden and `dispose()`. One readwrite transaction per batch links, hashes,
+ * applies auto-disable and retention. On `pagehide` whatever is still queued or in flight is spilled
+ * to a `pending` store in one synchronously issued, committed transaction; the next open (in any
+ * tab) seals it into the chain. Quota errors free room by retention and retry; if IndexedDB cannot
+ * be opened or keeps failing, the log falls back to memory and says so (`degraded`, a console
+ * warning, an `audit_degraded` event).
+ */
+import { FloodAggregator, type AggregateConfig } from './aggregate.js';
+import {
+  disabledKey, indexedDbBackend, memoryBackend, openAuditDb, type AuditBackend, type NormalizedQuery,
+} from './backend.js';
+import {
+  summarize, verifyChain,
+  type AutoDisableConfig, type DisableKind, type DisabledEntry, type DropSummary, type QuotaDrops, type SealContext, type SealResult, type VerifyResult,
+} from './chain.js';
+import {
+  CAPS, DEFAULT_SEVERITY, canonicalJson, capField, describeInputProblem, isEventType, isSeverity, retentionRank, sanitizeDetails, severityRank,
+  type AuditEvent, type PreparedEvent,
+} from './model.js';
+import { DEFAULT_RISK, computeRisk, riskLookbackMs, type RiskConfig, type RiskScore } from './risk.js';
+import { EVENT_TYPES, SEVERITIES, type EventSink, type SecurityEventInput, type SecurityEventType, type Severity } from './types.js';
+import { DisposedError, invalidArgument } from '../errors.js';
+
+/** Options of {@link createAuditLog}. Every field is optional. */
+export interface AuditLogOptions {
+  /** IndexedDB database name. Default `quickcage-audit`. Also names the BroadcastChannel. */
+  dbName?: string;
+  /**
+   * The IndexedDB factory. Default `globalThis.indexedDB`. `null` forces the memory fallback
+   * (still loud). Tests inject a factory whose `open` fails to exercise the fallback.
+   */
+  indexedDB?: IDBFactory | null;
+  /** Clock in epoch ms. Default `Date.now`. */
+  now?: () => number;
+  /** Stored events (gaps excluded) before retention drops the lowest ranks. Default 20,000. */
+  maxEvents?: number;
+  /** Batching: `maxDelayMs` (default 20) before a routine batch is written; `maxSize` (default 200) per transaction. */
+  batch?: { maxDelayMs?: number; maxSize?: number };
+  /** Flood aggregation (see aggregate.ts) or `false` to store every event. */
+  aggregate?: Partial<AggregateConfig> | false;
+  /** Auto-disable thresholds or `false`. Default 5 violations of severity ≥ high within 1 hour, users and tools. */
+  autoDisable?: Partial<AutoDisableConfig> | false;
+  /** Risk weights and half-life (see risk.ts). */
+  risk?: { weights?: Partial<Record<Severity, number>>; halfLifeMs?: number };
+  /** Share sealed events with other tabs through a BroadcastChannel. Default true. */
+  broadcast?: boolean;
+  /** Flush on `visibilitychange`/`pagehide`. Default true when a `document` exists. */
+  lifecycle?: boolean;
+  /** Where the one loud warning goes. Default `console.warn`. */
+  warn?: (message: string) => void;
+}
+
+/** Filters of {@link AuditLog.query} and {@link AuditLog.exportJsonl}. Times are epoch ms, inclusive. */
+export interface AuditQuery {
+  since?: number;
+  until?: number;
+  user?: string;
+  tool?: string;
+  type?: SecurityEventType | readonly SecurityEventType[];
+  severity?: Severity | readonly Severity[];
+  /** Maximum events returned. Default 100 for `query`, unlimited for `exportJsonl`. */
+  limit?: number;
+}
+
+/** One row of {@link AuditLog.hourlySummary}. */
+export interface HourlyBucket {
+  /** Start of the hour, epoch ms (UTC hour boundaries). */
+  hour: number;
+  type: SecurityEventType;
+  severity: Severity;
+  /** Occurrences, aggregates expanded. */
+  count: number;
+}
+
+/** The audit log. Every method but `record` and `isDisabled` is async. */
+export interface AuditLog extends EventSink {
+  /** Resolves when storage is open (or the fallback is in place). Never rejects. */
+  readonly ready: Promise<void>;
+  /** True when events are kept in memory only. */
+  readonly degraded: boolean;
+  /** `indexeddb`, `memory`, or `opening` before `ready`. */
+  readonly storage: 'indexeddb' | 'memory' | 'opening';
+  /** Accepts an event. Synchronous, never throws, never waits for storage. */
+  record(event: SecurityEventInput): void;
+  /** Resolves when every event accepted before the call (aggregates included) is stored. */
+  flush(): Promise<void>;
+  /** Events matching `filter`, most recent first. */
+  query(filter?: AuditQuery): Promise<AuditEvent[]>;
+  /** Occurrences per UTC hour, type and severity. */
+  hourlySummary(range?: { since?: number; until?: number }): Promise<HourlyBucket[]>;
+  /** The user's decayed risk score (formula in risk.ts and the README). */
+  riskScore(user: string, options?: { now?: number }): Promise<RiskScore>;
+  /** Matching events in chain order as JSON Lines (canonical JSON, one event per line). */
+  exportJsonl(filter?: AuditQuery): Promise<string>;
+  /** Walks the chain and reports the first broken link. */
+  verify(): Promise<VerifyResult>;
+  /** Calls `listener` with every stored event, from this tab and others. Returns the unsubscribe. */
+  subscribe(listener: (event: AuditEvent) => void): () => void;
+  /** True when the user or tool is disabled (from a cache kept current across tabs). */
+  isDisabled(kind: DisableKind, id: string): boolean;
+  /** Every disable decision known, enabled ones included. */
+  disabledEntries(): DisabledEntry[];
+  /** Disables a user or tool by hand; recorded as `user_disabled`/`tool_disabled`. */
+  disable(kind: DisableKind, id: string, options?: { reason?: string; by?: string }): Promise<void>;
+  /** Re-enables; recorded as an `approval` event. Violations before now stop counting. */
+  enable(kind: DisableKind, id: string, options?: { by?: string }): Promise<void>;
+  /** Flushes, then releases storage, listeners and timers. */
+  dispose(): Promise<void>;
+}
+
+const DEFAULT_AGGREGATE: AggregateConfig = { threshold: 20, windowMs: 60_000, maxKeys: 1024 };
+const DEFAULT_AUTO_DISABLE: AutoDisableConfig = { threshold: 5, windowMs: 60 * 60 * 1000, minSeverity: 'high', users: true, tools: true };
+const MAX_TIME = 8.64e15;
+
+const newId = (): string => {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+};
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const checkInt = (field: string, value: unknown, min: number, max: number): number => {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalidArgument(field, `an integer from ${min} to ${max}`, value);
+  }
+  return value;
+};
+const checkBool = (field: string, value: unknown): boolean => {
+  if (typeof value !== 'boolean') throw invalidArgument(field, 'a boolean', value);
+  return value;
+};
+const checkKeys = (field: string, value: unknown, known: readonly string[]): Record<string, unknown> => {
+  if (!isPlainObject(value)) throw invalidArgument(field, 'an object', value);
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) throw invalidArgument(`${field}.${key}`, `one of the known keys (${known.join(', ')})`, key);
+  }
+  return value;
+};
+const checkTime = (field: string, value: unknown): number => {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidArgument(field, 'a finite number of epoch milliseconds', value);
+  return value;
+};
+const checkId = (field: string, value: unknown): string => {
+  if (typeof value !== 'string' || value.length === 0) throw invalidArgument(field, 'a non-empty string', value);
+  return capField(value, CAPS.name)!;
+};
+const checkKind = (value: unknown): DisableKind => {
+  if (value !== 'user' && value !== 'tool') throw invalidArgument('kind', "'user' or 'tool'", value);
+  return value;
+};
+
+/** Checks and normalizes a query; `limit` defaults to `defaultLimit`. */
+function normalizeQuery(filter: unknown, defaultLimit: number, order: 'asc' | 'desc', name = 'filter'): NormalizedQuery {
+  const f = checkKeys(name, filter ?? {}, name === 'filter' ? ['since', 'until', 'user', 'tool', 'type', 'severity', 'limit'] : ['since', 'until']) as AuditQuery;
+  const q: NormalizedQuery = {
+    since: f.since === undefined ? -MAX_TIME : checkTime(`${name}.since`, f.since),
+    until: f.until === undefined ? MAX_TIME : checkTime(`${name}.until`, f.until),
+    limit: f.limit === undefined ? defaultLimit : checkInt('filter.limit', f.limit, 1, 10_000_000),
+    order,
+  };
+  if (q.since > q.until) throw invalidArgument(`${name}.until`, `a time at or after \`${name}.since\` (${q.since})`, q.until);
+  if (f.user !== undefined) q.user = checkId('filter.user', f.user);
+  if (f.tool !== undefined) q.tool = checkId('filter.tool', f.tool);
+  if (f.type !== undefined) {
+    const types = Array.isArray(f.type) ? f.type : [f.type];
+    for (const [i, t] of types.entries()) if (!isEventType(t)) throw invalidArgument(Array.isArray(f.type) ? `filter.type[${i}]` : 'filter.type', `one of ${EVENT_TYPES.join(', ')}`, t);
+    q.types = new Set(types as SecurityEventType[]);
+  }
+  if (f.severity !== undefined) {
+    const severities = Array.isArray(f.severity) ? f.severity : [f.severity];
+    for (const [i, s] of severities.entries()) if (!isSeverity(s)) throw invalidArgument(Array.isArray(f.severity) ? `filter.severity[${i}]` : 'filter.severity', `one of ${SEVERITIES.join(', ')}`, s);
+    q.severities = new Set(severities as Severity[]);
+  }
+  return q;
+}
+
+function mergeDrops(a: DropSummary | undefined, b: DropSummary | undefined): DropSummary | undefined {
+  if (!a || !b) return a ?? b;
+  const add = (x: Record<string, number>, y: Record<string, number>) => {
+    const out = { ...x };
+    for (const [key, value] of Object.entries(y)) out[key] = (out[key] ?? 0) + value;
+    return out;
+  };
+  return {
+    entries: a.entries + b.entries, securityEntries: a.securityEntries + b.securityEntries,
+    bySeverity: add(a.bySeverity, b.bySeverity), byType: add(a.byType, b.byType),
+    oldest: Math.min(a.oldest, b.oldest), newest: Math.max(a.newest, b.newest),
+  };
+}
+
+function mergeQuotaDrops(a: QuotaDrops, b: QuotaDrops): QuotaDrops {
+  const out: QuotaDrops = {};
+  const deleted = mergeDrops(a.deleted, b.deleted), shed = mergeDrops(a.shed, b.shed);
+  if (deleted) out.deleted = deleted;
+  if (shed) out.shed = shed;
+  return out;
+}
+
+/**
+ * One JSONL line: canonical JSON (sorted keys, so a reader can recompute `hash` from the line),
+ * with the line and paragraph separators JSON leaves raw (U+2028, U+2029, NEL and the other C1
+ * controls) escaped too. Threat: a guest string that some line splitter (Python's `splitlines`)
+ * treats as a line break, forging a second entry.
+ */
+export function toJsonLine(event: AuditEvent): string {
+  return canonicalJson(event).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * Creates an audit log. Opening IndexedDB starts at once; events recorded before it is open are
+ * queued. Await `ready` before relying on `isDisabled`.
+ *
+ * @throws {InvalidArgumentError} `INVALID_ARGUMENT` when an option has a bad value or an unknown key.
+ */
+export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
+  const o = checkKeys('options', options, ['dbName', 'indexedDB', 'now', 'maxEvents', 'batch', 'aggregate', 'autoDisable', 'risk', 'broadcast', 'lifecycle', 'warn']) as AuditLogOptions;
+  const dbName = o.dbName ?? 'quickcage-audit';
+  if (typeof dbName !== 'string' || dbName.length === 0 || dbName.length > 200) throw invalidArgument('options.dbName', 'a non-empty string of at most 200 characters', dbName);
+  if (o.now !== undefined && typeof o.now !== 'function') throw invalidArgument('options.now', 'a function returning epoch milliseconds', o.now);
+  if (o.warn !== undefined && typeof o.warn !== 'function') throw invalidArgument('options.warn', 'a function', o.warn);
+  if (o.indexedDB !== undefined && o.indexedDB !== null && typeof (o.indexedDB as { open?: unknown }).open !== 'function') {
+    throw invalidArgument('options.indexedDB', 'an IDBFactory or null', o.indexedDB);
+  }
+  const now = o.now ?? Date.now;
+  const maxEvents = o.maxEvents === undefined ? 20_000 : checkInt('options.maxEvents', o.maxEvents, 10, 10_000_000);
+  const batchOpts = checkKeys('options.batch', o.batch ?? {}, ['maxDelayMs', 'maxSize']) as NonNullable<AuditLogOptions['batch']>;
+  const maxDelayMs = batchOpts.maxDelayMs === undefined ? 20 : checkInt('options.batch.maxDelayMs', batchOpts.maxDelayMs, 0, 60_000);
+  const maxSize = batchOpts.maxSize === undefined ? 200 : checkInt('options.batch.maxSize', batchOpts.maxSize, 1, 10_000);
+
+  let aggregateConfig: AggregateConfig | false = false;
+  if (o.aggregate !== false) {
+    const a = checkKeys('options.aggregate', o.aggregate ?? {}, ['threshold', 'windowMs', 'maxKeys']) as Partial<AggregateConfig>;
+    aggregateConfig = {
+      threshold: a.threshold === undefined ? DEFAULT_AGGREGATE.threshold : checkInt('options.aggregate.threshold', a.threshold, 1, 1_000_000),
+      windowMs: a.windowMs === undefined ? DEFAULT_AGGREGATE.windowMs : checkInt('options.aggregate.windowMs', a.windowMs, 1, 24 * 3_600_000),
+      maxKeys: a.maxKeys === undefined ? DEFAULT_AGGREGATE.maxKeys : checkInt('options.aggregate.maxKeys', a.maxKeys, 1, 1_000_000),
+    };
+  }
+  let autoDisable: AutoDisableConfig | false = false;
+  if (o.autoDisable !== false) {
+    const a = checkKeys('options.autoDisable', o.autoDisable ?? {}, ['threshold', 'windowMs', 'minSeverity', 'users', 'tools']) as Partial<AutoDisableConfig>;
+    if (a.minSeverity !== undefined && !isSeverity(a.minSeverity)) throw invalidArgument('options.autoDisable.minSeverity', `one of ${SEVERITIES.join(', ')}`, a.minSeverity);
+    autoDisable = {
+      threshold: a.threshold === undefined ? DEFAULT_AUTO_DISABLE.threshold : checkInt('options.autoDisable.threshold', a.threshold, 1, 1_000_000),
+      windowMs: a.windowMs === undefined ? DEFAULT_AUTO_DISABLE.windowMs : checkInt('options.autoDisable.windowMs', a.windowMs, 1, 365 * 86_400_000),
+      minSeverity: a.minSeverity ?? DEFAULT_AUTO_DISABLE.minSeverity,
+      users: a.users === undefined ? true : checkBool('options.autoDisable.users', a.users),
+      tools: a.tools === undefined ? true : checkBool('options.autoDisable.tools', a.tools),
+    };
+  }
+  const r = checkKeys('options.risk', o.risk ?? {}, ['weights', 'halfLifeMs']) as NonNullable<AuditLogOptions['risk']>;
+  const weights = { ...DEFAULT_RISK.weights };
+  for (const [key, value] of Object.entries(checkKeys('options.risk.weights', r.weights ?? {}, SEVERITIES))) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw invalidArgument(`options.risk.weights.${key}`, 'a finite number >= 0', value);
+    weights[key as Severity] = value;
+  }
+  const risk: RiskConfig = { weights, halfLifeMs: r.halfLifeMs === undefined ? DEFAULT_RISK.halfLifeMs : checkInt('options.risk.halfLifeMs', r.halfLifeMs, 1, 365 * 86_400_000) };
+  const broadcast = o.broadcast === undefined ? typeof BroadcastChannel === 'function' : checkBool('options.broadcast', o.broadcast);
+  const lifecycle = o.lifecycle === undefined ? typeof document !== 'undefined' : checkBool('options.lifecycle', o.lifecycle);
+  const warnSink = o.warn ?? ((message: string) => console.warn(message));
+
+  // ---- state
+  let backend: AuditBackend | undefined;
+  let degraded = false;
+  let disposed = false;
+  let warned = false;
+  let queue: PreparedEvent[] = [];
+  let inFlight: readonly PreparedEvent[] = [];
+  let writing: Promise<void> | undefined;
+  let batchTimer: { cancel(): void } | undefined;
+  let aggregateTimer: ReturnType<typeof setTimeout> | undefined;
+  let reopenNeeded = false;
+  /** Dropped by a quota recovery, not yet accounted by a marker. */
+  let pendingDrops: QuotaDrops = {};
+  const listeners = new Set<(event: AuditEvent) => void>();
+  const disabledCache = new Map<string, DisabledEntry>();
+  const aggregator = aggregateConfig ? new FloodAggregator(aggregateConfig, newId) : undefined;
+  const channel = broadcast ? new BroadcastChannel(`quickcage-audit:${dbName}`) : undefined;
+
+  const warnOnce = (message: string) => {
+    if (warned) return;
+    warned = true;
+    try { warnSink(message); } catch { /* a broken warn sink must not break record() */ }
+  };
+  const ctx = (): SealContext => ({ now: now(), maxEvents, autoDisable, newId });
+
+  const prepare = (input: SecurityEventInput): PreparedEvent => {
+    const event: PreparedEvent = {
+      id: newId(),
+      time: now(),
+      type: input.type,
+      severity: input.severity ?? DEFAULT_SEVERITY[input.type],
+      count: 1,
+    };
+    // Only whitelisted fields are copied: a guest-controlled value can never set id, time, seq or hashes.
+    const user = capField(input.user, CAPS.name), agent = capField(input.agent, CAPS.name), tool = capField(input.tool, CAPS.name);
+    const runId = capField(input.runId, CAPS.id), codeHash = capField(input.codeHash, CAPS.id);
+    if (user !== undefined) event.user = user;
+    if (agent !== undefined) event.agent = agent;
+    if (tool !== undefined) event.tool = tool;
+    if (runId !== undefined) event.runId = runId;
+    if (codeHash !== undefined) event.codeHash = codeHash;
+    const details = sanitizeDetails(input.details);
+    if (details !== undefined) event.details = details;
+    return event;
+  };
+
+  const deliver = (result: SealResult, fromOtherTab: boolean) => {
+    for (const entry of result.disabled) disabledCache.set(disabledKey(entry.kind, entry.id), entry);
+    for (const event of result.sealed) {
+      for (const listener of [...listeners]) {
+        try { listener(event); } catch { /* a failing subscriber must not stop the others or the log */ }
+      }
+    }
+    if (!fromOtherTab && channel && (result.sealed.length > 0 || result.disabled.length > 0)) {
+      try { channel.postMessage({ v: 1, sealed: result.sealed, disabled: result.disabled }); } catch { /* closed channel */ }
+    }
+  };
+
+  channel?.addEventListener('message', (message: MessageEvent) => {
+    const data = message.data as { v?: unknown; sealed?: unknown; disabled?: unknown } | null;
+    if (!isPlainObject(data) || data.v !== 1 || !Array.isArray(data.sealed) || !Array.isArray(data.disabled)) return;
+    const sealed = (data.sealed as unknown[]).filter((e): e is AuditEvent => isPlainObject(e) && typeof e.seq === 'number' && isEventType(e.type));
+    const disabled = (data.disabled as unknown[]).filter((e): e is DisabledEntry => isPlainObject(e) && (e.kind === 'user' || e.kind === 'tool') && typeof e.id === 'string');
+    deliver({ sealed, disabled }, true);
+  });
+
+  const degrade = (reason: string, error: unknown) => {
+    if (backend?.kind === 'memory') return;
+    try { backend?.close(); } catch { /* already closed */ }
+    backend = memoryBackend();
+    degraded = true;
+    const detail = error instanceof Error || error instanceof DOMException ? `${error.name}: ${error.message}` : String(error);
+    warnOnce(`quickcage audit log: IndexedDB is unavailable (${reason}: ${detail}). Audit events are kept in memory only and will be lost when this page closes.`);
+    queue.unshift(prepare({ type: 'audit_degraded', severity: 'high', details: { reason, error: detail, storage: 'memory' } }));
+    schedule('high');
+  };
+
+  const open = async (): Promise<void> => {
+    const factory = o.indexedDB === undefined ? globalThis.indexedDB : o.indexedDB;
+    if (!factory) {
+      degrade('no IndexedDB', 'indexedDB is not available in this context');
+      return;
+    }
+    try {
+      const db = await openAuditDb(factory, dbName, {
+        onVersionChange: () => { reopenNeeded = true; },
+        onTerminated: () => { reopenNeeded = true; },
+      });
+      backend = indexedDbBackend(db);
+      reopenNeeded = false;
+      for (const entry of await backend.loadDisabled()) disabledCache.set(disabledKey(entry.kind, entry.id), entry);
+    } catch (error) {
+      degrade('open failed', error);
+    }
+  };
+  // Assigned at the end of createAuditLog, once every helper above and below exists.
+  let opening: Promise<void> = Promise.resolve();
+  let ready: Promise<void> = Promise.resolve();
+
+  /**
+   * Writes one batch. On QuotaExceededError, retention makes room without ever giving up a more
+   * important event for a less important one: it deletes stored events of rank <= the batch's
+   * lowest rank (oldest first); when there are none, it sheds the batch's own lowest-rank events.
+   * Both are accounted by the `events_dropped` marker of the append that finally succeeds.
+   * Persistent failure degrades to memory.
+   */
+  const write = async (input: readonly PreparedEvent[], decisions: readonly DisabledEntry[] = []): Promise<SealResult> => {
+    await opening;
+    let batch = [...input];
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 8; attempt++) {
+      if (reopenNeeded && backend?.kind === 'indexeddb') {
+        reopenNeeded = false;
+        backend.close();
+        await open();
+      }
+      const current = backend!;
+      // Taken out while in use, so two concurrent writes never account for the same drops twice.
+      const drops = pendingDrops;
+      pendingDrops = {};
+      try {
+        return await current.append(batch, ctx(), decisions, drops);
+      } catch (error) {
+        pendingDrops = mergeQuotaDrops(pendingDrops, drops);
+        lastError = error;
+        if (current.kind === 'memory') throw error;
+        const name = (error as { name?: unknown } | null)?.name;
+        if (name === 'QuotaExceededError') {
+          const floor = Math.min(7, ...batch.map((e) => retentionRank(e.type, e.severity)));
+          let deleted: DropSummary | undefined;
+          try {
+            // Over quota Chromium refuses every transaction that writes; a delete-only one passes.
+            deleted = await current.deleteForRoom(Math.max(batch.length * 2, 50) * 2 ** attempt, floor);
+          } catch { /* try again with the next attempt */ }
+          if (deleted) pendingDrops = mergeQuotaDrops(pendingDrops, { deleted });
+          else if (batch.length > 0) {
+            const shed = batch.filter((e) => retentionRank(e.type, e.severity) === floor);
+            batch = batch.filter((e) => retentionRank(e.type, e.severity) !== floor);
+            pendingDrops = mergeQuotaDrops(pendingDrops, { shed: summarize(shed) });
+          }
+        } else if (name === 'InvalidStateError') {
+          reopenNeeded = true; // connection closed under us (versionchange, storage cleared)
+        }
+      }
+    }
+    degrade('write failed', lastError);
+    return backend!.append(batch, ctx(), decisions);
+  };
+
+  const drainQueue = async (): Promise<void> => {
+    while (queue.length > 0) {
+      const batch = queue.splice(0, maxSize);
+      inFlight = batch;
+      try {
+        deliver(await write(batch), false);
+      } catch (error) {
+        // Only the memory backend can land here, and it does not fail on valid input; keep the
+        // events rather than drop them.
+        queue.unshift(...batch);
+        warnOnce(`quickcage audit log: writing events failed (${String(error)}).`);
+        throw error;
+      } finally {
+        inFlight = [];
+      }
+    }
+  };
+
+  const startWrite = (): Promise<void> => {
+    batchTimer?.cancel();
+    batchTimer = undefined;
+    writing ??= drainQueue().finally(() => { writing = undefined; });
+    return writing;
+  };
+
+  const schedule = (severity: Severity) => {
+    if (disposed) return;
+    if (queue.length >= maxSize || severityRank(severity) >= 2 || maxDelayMs === 0) {
+      queueMicrotask(() => { startWrite().catch(() => undefined); });
+      return;
+    }
+    if (batchTimer || writing) return; // the running write drains everything queued meanwhile
+    const fire = () => { batchTimer = undefined; startWrite().catch(() => undefined); };
+    if (typeof requestIdleCallback === 'function') {
+      const handle = requestIdleCallback(fire, { timeout: maxDelayMs });
+      batchTimer = { cancel: () => cancelIdleCallback(handle) };
+    } else {
+      const handle = setTimeout(fire, maxDelayMs);
+      batchTimer = { cancel: () => clearTimeout(handle) };
+    }
+  };
+
+  const scheduleAggregateTimer = () => {
+    if (!aggregator || aggregateTimer !== undefined || disposed) return;
+    const deadline = aggregator.nextDeadline();
+    if (deadline === undefined) return;
+    const delay = Math.min(Math.max(deadline - now(), 0), aggregateConfig ? aggregateConfig.windowMs : 60_000);
+    aggregateTimer = setTimeout(() => {
+      aggregateTimer = undefined;
+      const closed = aggregator.drain(now(), false);
+      if (closed.length > 0) {
+        queue.push(...closed);
+        schedule(closed[0]!.severity);
+      }
+      scheduleAggregateTimer();
+    }, delay);
+  };
+
+  const flush = async (): Promise<void> => {
+    await ready;
+    if (aggregator) queue.push(...aggregator.drain(now(), true));
+    if (writing) await writing.catch(() => undefined);
+    await startWrite();
+  };
+
+  // ---- page lifecycle
+  const onVisibility = () => {
+    if (document.visibilityState === 'hidden') flush().catch(() => undefined);
+  };
+  const onPageHide = () => {
+    if (!backend || backend.kind !== 'indexeddb') return;
+    const pending = [...inFlight, ...queue, ...(aggregator ? aggregator.drain(now(), true) : [])];
+    if (pending.length === 0) return;
+    // In-flight events are spilled too: their transaction may be cut short by the unload. If it
+    // commits after all, sealing skips the duplicate by id.
+    if (backend.spill(pending)) queue = [];
+  };
+  const onPageShow = (event: PageTransitionEvent) => {
+    // Back from the bfcache: seal what pagehide spilled.
+    if (event.persisted && backend?.kind === 'indexeddb') write([]).then((result) => deliver(result, false), () => undefined);
+  };
+  if (lifecycle) {
+    document.addEventListener('visibilitychange', onVisibility);
+    addEventListener('pagehide', onPageHide);
+    addEventListener('pageshow', onPageShow);
+  }
+
+  const assertLive = (method: string) => {
+    if (disposed) throw new DisposedError(`The audit log was disposed; \`${method}()\` is no longer available`);
+  };
+
+  opening = open();
+  // Seal what earlier pages spilled on pagehide (or lost in flight) before `ready` resolves.
+  ready = opening
+    .then(() => (backend?.kind === 'indexeddb' ? write([]) : undefined))
+    .then((result) => { if (result) deliver(result, false); })
+    .catch(() => undefined);
+
+  const log: AuditLog = {
+    ready,
+    get degraded() { return degraded; },
+    get storage() { return backend?.kind ?? 'opening'; },
+
+    record(input) {
+      try {
+        if (disposed) {
+          warnOnce('quickcage audit log: record() after dispose(); the event was not stored.');
+          return;
+        }
+        const problem = describeInputProblem(input);
+        const prepared = problem === undefined
+          ? prepare(input)
+          // Never throw at the caller, never drop silently: the malformed event itself becomes evidence.
+          : prepare({ type: 'audit_degraded', severity: 'medium', details: { reason: 'invalid event', problem, received: input as unknown as Record<string, unknown> } });
+        const out = aggregator ? aggregator.admit(prepared) : [prepared];
+        if (out.length === 0) {
+          scheduleAggregateTimer();
+          return;
+        }
+        queue.push(...out);
+        schedule(prepared.severity);
+        scheduleAggregateTimer();
+      } catch (error) {
+        warnOnce(`quickcage audit log: record() failed internally (${String(error)}).`);
+        try {
+          queue.push(prepare({ type: 'audit_degraded', severity: 'medium', details: { reason: 'record failed', error: String(error) } }));
+          schedule('medium');
+        } catch { /* nothing more can be done without throwing at the caller */ }
+      }
+    },
+
+    flush() {
+      if (disposed) return Promise.resolve();
+      return flush();
+    },
+
+    async query(filter) {
+      assertLive('query');
+      const q = normalizeQuery(filter, 100, 'desc');
+      await flush();
+      return backend!.query(q);
+    },
+
+    async hourlySummary(range) {
+      assertLive('hourlySummary');
+      const q = normalizeQuery(range, Number.MAX_SAFE_INTEGER, 'asc', 'range');
+      await flush();
+      const rows = new Map<string, HourlyBucket>();
+      for (const event of await backend!.query(q)) {
+        const hour = Math.floor(event.time / 3_600_000) * 3_600_000;
+        const key = `${hour}\u0000${event.type}\u0000${event.severity}`;
+        const row = rows.get(key);
+        if (row) row.count += event.count; else rows.set(key, { hour, type: event.type, severity: event.severity, count: event.count });
+      }
+      return [...rows.values()].sort((a, b) => a.hour - b.hour || a.type.localeCompare(b.type) || severityRank(b.severity) - severityRank(a.severity));
+    },
+
+    async riskScore(user, options = {}) {
+      assertLive('riskScore');
+      const id = checkId('user', user);
+      checkKeys('options', options, ['now']);
+      const at = options.now === undefined ? now() : checkTime('options.now', options.now);
+      await flush();
+      const events = await backend!.query({ user: id, since: at - riskLookbackMs(risk), until: at, limit: Number.MAX_SAFE_INTEGER, order: 'desc' });
+      return computeRisk(id, events, at, risk);
+    },
+
+    async exportJsonl(filter) {
+      assertLive('exportJsonl');
+      const q = normalizeQuery(filter, Number.MAX_SAFE_INTEGER, 'asc');
+      await flush();
+      const events = await backend!.query(q);
+      return events.map((event) => `${toJsonLine(event)}\n`).join('');
+    },
+
+    async verify() {
+      assertLive('verify');
+      await flush();
+      const { records, head } = await backend!.readChain();
+      return verifyChain(records, head);
+    },
+
+    subscribe(listener) {
+      if (typeof listener !== 'function') throw invalidArgument('listener', 'a function', listener);
+      listeners.add(listener);
+      return () => { listeners.delete(listener); };
+    },
+
+    isDisabled(kind, id) {
+      const k = checkKind(kind);
+      return disabledCache.get(disabledKey(k, checkId('id', id)))?.disabled === true;
+    },
+
+    disabledEntries() {
+      return [...disabledCache.values()].map((entry) => ({ ...entry }));
+    },
+
+    async disable(kind, id, options = {}) {
+      assertLive('disable');
+      const k = checkKind(kind);
+      const name = checkId('id', id);
+      checkKeys('options', options, ['reason', 'by']);
+      const reason = options.reason === undefined ? 'disabled by operator' : checkId('options.reason', options.reason);
+      const by = options.by === undefined ? undefined : checkId('options.by', options.by);
+      const decision: DisabledEntry = { kind: k, id: name, disabled: true, reason, since: now(), ...(by === undefined ? {} : { by }) };
+      const event = prepare({
+        type: k === 'user' ? 'user_disabled' : 'tool_disabled', severity: 'high',
+        ...(k === 'user' ? { user: name } : { tool: name }),
+        details: { reason, automatic: false, ...(by === undefined ? {} : { by }) },
+      });
+      await flush();
+      const result = await write([event], [decision]);
+      deliver({ sealed: result.sealed, disabled: [...result.disabled, decision] }, false);
+    },
+
+    async enable(kind, id, options = {}) {
+      assertLive('enable');
+      const k = checkKind(kind);
+      const name = checkId('id', id);
+      checkKeys('options', options, ['by']);
+      const by = options.by === undefined ? undefined : checkId('options.by', options.by);
+      const at = now();
+      const decision: DisabledEntry = { kind: k, id: name, disabled: false, since: at, enabledAt: at, ...(by === undefined ? {} : { by }) };
+      const event = prepare({
+        type: 'approval', severity: 'medium',
+        ...(k === 'user' ? { user: name } : { tool: name }),
+        details: { action: 'enable', kind: k, id: name, ...(by === undefined ? {} : { by }) },
+      });
+      await flush();
+      const result = await write([event], [decision]);
+      deliver({ sealed: result.sealed, disabled: [...result.disabled, decision] }, false);
+    },
+
+    async dispose() {
+      if (disposed) return;
+      await flush().catch(() => undefined);
+      disposed = true;
+      batchTimer?.cancel();
+      if (aggregateTimer !== undefined) clearTimeout(aggregateTimer);
+      if (lifecycle) {
+        document.removeEventListener('visibilitychange', onVisibility);
+        removeEventListener('pagehide', onPageHide);
+        removeEventListener('pageshow', onPageShow);
+      }
+      channel?.close();
+      listeners.clear();
+      backend?.close();
+    },
+  };
+  return log;
+}

@@ -1,0 +1,195 @@
+/** record(), batching, durability across instances, input checks and dispose. */
+import { describe, expect, test, vi } from 'vitest';
+import { createAuditLog, type AuditEvent } from '../../src/audit/index.js';
+import type { SecurityEventInput } from '../../src/audit/types.js';
+import { fakeClock, freshDbName, makeLog } from './helpers.js';
+
+describe('record()', () => {
+  test('stores every field, fills id, time, default severity, count and the chain links', async () => {
+    const clock = fakeClock();
+    const log = await makeLog({ now: clock.now });
+    log.record({ type: 'sandbox_violation', user: 'alice', agent: 'coder', tool: 'fetch', runId: 'run-1', codeHash: 'ab'.repeat(32), details: { rule: 'no-eval' } });
+    const [event] = await log.query();
+    expect(event).toMatchObject({
+      seq: 1, time: clock.now(), type: 'sandbox_violation', severity: 'high', count: 1, rank: 6,
+      user: 'alice', agent: 'coder', tool: 'fetch', runId: 'run-1', codeHash: 'ab'.repeat(32), details: { rule: 'no-eval' },
+      prevHash: '0'.repeat(64),
+    });
+    expect(event!.id).toMatch(/^[0-9a-f-]{32,36}$/);
+    expect(event!.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test('an explicit severity overrides the default mapping', async () => {
+    const log = await makeLog();
+    log.record({ type: 'execution', severity: 'critical' });
+    expect((await log.query())[0]!.severity).toBe('critical');
+  });
+
+  test('returns before touching IndexedDB: no transaction starts synchronously', async () => {
+    const log = await makeLog();
+    const spy = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    try {
+      for (let i = 0; i < 50; i++) log.record({ type: 'execution', user: 'u', runId: `r${i}` });
+      expect(spy).not.toHaveBeenCalled();
+      await log.flush();
+      // 50 routine events, one batch: one readwrite transaction.
+      expect(spy.mock.calls.filter((call) => call[1] === 'readwrite')).toHaveLength(1);
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await log.query({ limit: 100 })).map((e) => e.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 50 - i));
+  });
+
+  test('writes batches of at most batch.maxSize events per transaction', async () => {
+    const log = await makeLog({ batch: { maxSize: 10 } });
+    const spy = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    try {
+      for (let i = 0; i < 35; i++) log.record({ type: 'execution', runId: `r${i}` });
+      await log.flush();
+      expect(spy.mock.calls.filter((call) => call[1] === 'readwrite')).toHaveLength(4);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  test('writes on its own without flush() (idle batching)', async () => {
+    const log = await makeLog({ batch: { maxDelayMs: 5 } });
+    const seen = new Promise<AuditEvent>((resolve) => log.subscribe(resolve));
+    log.record({ type: 'execution', user: 'u' });
+    expect((await seen).seq).toBe(1);
+  });
+
+  test.each<[string, unknown]>([
+    ['undefined', undefined],
+    ['a string', 'execution'],
+    ['an unknown type', { type: 'execution ' }],
+    ['an unknown severity', { type: 'execution', severity: 'urgent' }],
+    ['a throwing getter', Object.defineProperty({}, 'type', { get() { throw new Error('boom'); } })],
+  ])('never throws for %s and records the malformed input as audit_degraded evidence', async (_name, input) => {
+    const log = await makeLog();
+    expect(() => log.record(input as SecurityEventInput)).not.toThrow();
+    const events = await log.query();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'audit_degraded', severity: 'medium' });
+    expect(['invalid event', 'record failed']).toContain(events[0]!.details?.reason);
+  });
+
+  test('guest-controlled fields cannot set id, seq, time, type or hashes', async () => {
+    const log = await makeLog();
+    log.record({ type: 'tool_call', details: { id: 'forged', seq: 99, hash: 'x', type: 'execution' }, ...({ id: 'forged', seq: 99, hash: 'x', time: 0 } as object) } as SecurityEventInput);
+    const [event] = await log.query();
+    expect(event!.id).not.toBe('forged');
+    expect(event!.seq).toBe(1);
+    expect(event!.time).not.toBe(0);
+    expect(event!.type).toBe('tool_call');
+    expect(event!.details).toEqual({ id: 'forged', seq: 99, hash: 'x', type: 'execution' });
+  });
+
+  test.each([
+    ['user', 256, 'u'.repeat(300)],
+    ['tool', 256, 't'.repeat(257)],
+    ['runId', 128, 'r'.repeat(129)],
+  ] as const)('caps %s at %i characters plus a marker', async (field, cap, value) => {
+    const log = await makeLog();
+    log.record({ type: 'tool_call', [field]: value });
+    const stored = (await log.query())[0]![field]!;
+    expect(stored.startsWith(value.slice(0, cap))).toBe(true);
+    expect(stored).toMatch(/…\[\+\d+ chars\]$/);
+  });
+});
+
+describe('durability', () => {
+  test('flush() resolves once events are stored: a second instance on the same database reads them', async () => {
+    const dbName = freshDbName();
+    const first = createAuditLog({ dbName, lifecycle: false });
+    first.record({ type: 'execution', user: 'a' });
+    first.record({ type: 'sandbox_violation', user: 'a' });
+    await first.flush();
+    await first.dispose();
+    const second = createAuditLog({ dbName, lifecycle: false });
+    try {
+      expect((await second.query()).map((e) => e.type)).toEqual(['sandbox_violation', 'execution']);
+      second.record({ type: 'execution' });
+      expect((await second.query({ limit: 1 }))[0]!.seq).toBe(3);
+      expect((await second.verify()).ok).toBe(true);
+    } finally {
+      await second.dispose();
+    }
+  });
+
+  test('events recorded before storage is open are kept', async () => {
+    const log = createAuditLog({ dbName: freshDbName(), lifecycle: false });
+    log.record({ type: 'execution' });
+    expect(log.storage).toBe('opening');
+    try {
+      expect(await log.query()).toHaveLength(1);
+      expect(log.storage).toBe('indexeddb');
+    } finally {
+      await log.dispose();
+    }
+  });
+});
+
+describe('options and arguments', () => {
+  test.each<[string, unknown, string]>([
+    ['an unknown option', { maxEvent: 10 }, 'options.maxEvent'],
+    ['maxEvents below 10', { maxEvents: 9 }, 'options.maxEvents'],
+    ['a fractional batch size', { batch: { maxSize: 1.5 } }, 'options.batch.maxSize'],
+    ['an unknown aggregate key', { aggregate: { treshold: 1 } }, 'options.aggregate.treshold'],
+    ['a bad minSeverity', { autoDisable: { minSeverity: 'severe' } }, 'options.autoDisable.minSeverity'],
+    ['a negative risk weight', { risk: { weights: { high: -1 } } }, 'options.risk.weights.high'],
+    ['a non-factory indexedDB', { indexedDB: {} }, 'options.indexedDB'],
+  ])('createAuditLog rejects %s with INVALID_ARGUMENT naming the field', (_name, options, field) => {
+    expect(() => createAuditLog(options as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field }));
+  });
+
+  test.each([
+    ['maxEvents 10', { maxEvents: 10 }],
+    ['aggregate false', { aggregate: false }],
+    ['autoDisable false', { autoDisable: false }],
+    ['risk weight 0', { risk: { weights: { low: 0 } } }],
+  ] as const)('createAuditLog accepts the near miss %s', async (_name, options) => {
+    await expect(makeLog(options)).resolves.toBeDefined();
+  });
+
+  test.each<[string, unknown, string]>([
+    ['since after until', { since: 2, until: 1 }, 'filter.until'],
+    ['a non-finite since', { since: Number.NaN }, 'filter.since'],
+    ['limit 0', { limit: 0 }, 'filter.limit'],
+    ['an unknown type', { type: 'exec' }, 'filter.type'],
+    ['an unknown type in a list', { type: ['execution', 'exec'] }, 'filter.type[1]'],
+    ['an unknown severity', { severity: 'urgent' }, 'filter.severity'],
+    ['an empty user', { user: '' }, 'filter.user'],
+    ['an unknown key', { users: 'a' }, 'filter.users'],
+  ])('query rejects %s with INVALID_ARGUMENT naming the field', async (_name, filter, field) => {
+    const log = await makeLog();
+    await expect(log.query(filter as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field });
+  });
+
+  test('subscribe and isDisabled reject bad arguments with INVALID_ARGUMENT naming the field', async () => {
+    const log = await makeLog();
+    expect(() => log.subscribe('x' as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'listener' }));
+    expect(() => log.isDisabled('group' as never, 'a')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'kind' }));
+    expect(() => log.isDisabled('user', '')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'id' }));
+    expect(log.isDisabled('user', 'a')).toBe(false);
+  });
+});
+
+describe('dispose()', () => {
+  test('flushes first; afterwards queries reject with DISPOSED and record() only warns', async () => {
+    const dbName = freshDbName();
+    const warn = vi.fn();
+    const log = createAuditLog({ dbName, lifecycle: false, warn });
+    log.record({ type: 'execution' });
+    await log.dispose();
+    await expect(log.query()).rejects.toMatchObject({ code: 'DISPOSED' });
+    expect(() => log.record({ type: 'execution' })).not.toThrow();
+    expect(warn).toHaveBeenCalledTimes(1);
+    const reader = createAuditLog({ dbName, lifecycle: false });
+    try {
+      expect(await reader.query()).toHaveLength(1);
+    } finally {
+      await reader.dispose();
+    }
+  });
+});
