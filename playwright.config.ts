@@ -10,6 +10,8 @@ import { CHROMIUM_ARGS, resolveChromium } from './scripts/chromium.mjs';
 declare const process: { env: Record<string, string | undefined> };
 
 const PORT = 5178;
+// An IP, not `localhost`: vite.config.ts binds 127.0.0.1, and `localhost` may resolve to ::1 first.
+const ORIGIN = `http://127.0.0.1:${PORT}`;
 const CI = Boolean(process.env.CI);
 
 export default defineConfig({
@@ -24,7 +26,7 @@ export default defineConfig({
   timeout: 30_000,
   reporter: [['list'], ['json', { outputFile: 'test-results/playwright.json' }]],
   use: {
-    baseURL: `http://localhost:${PORT}`,
+    baseURL: ORIGIN,
     screenshot: 'only-on-failure',
     trace: 'retain-on-failure',
   },
@@ -39,10 +41,13 @@ export default defineConfig({
     },
   ],
   webServer: {
-    // No --config: Vite loads ./vite.config.ts when it exists (the lead's, with root = project root)
-    // and serves the project root with defaults until then.
-    command: `npx vite --port ${PORT} --strictPort`,
-    url: `http://localhost:${PORT}/test/e2e/fixtures/smoke.html`,
+    // vite.config.ts has root = project root (the demo lives under /demo/). Port and host are fixed
+    // here so the config's dev-server defaults (port 5173) do not matter.
+    command: `npx vite --config vite.config.ts --port ${PORT} --strictPort --host 127.0.0.1`,
+    url: `${ORIGIN}/test/e2e/fixtures/smoke.html`,
+    // vite.config.ts sets `server.open` for `npm run demo`; BROWSER=none stops Vite from launching a
+    // desktop browser next to the test browser.
+    env: { BROWSER: 'none' },
     reuseExistingServer: !CI,
     timeout: 60_000,
     stdout: 'ignore',
