@@ -63,7 +63,7 @@ export function detectUnchecked(text: string, ids: readonly DetectorId[]): Detec
   const lists = ids.map((id) => FINDERS[id](text)).filter((list) => list.length > 0);
   if (lists.length === 0) return [];
   if (lists.length === 1) return lists[0] as DetectedSpan[];
-  return resolveOverlaps(lists.flat(), text.length);
+  return resolveOverlaps(lists.flat());
 }
 
 /**
@@ -76,7 +76,6 @@ export function detectUnchecked(text: string, ids: readonly DetectorId[]): Detec
  */
 export function mergeSpans(spans: readonly DetectedSpan[]): DetectedSpan[] {
   if (!Array.isArray(spans)) throw invalidArgument('spans', 'an array of spans', spans);
-  let length = 0;
   spans.forEach((span: DetectedSpan, i) => {
     const ok = typeof span === 'object' && span !== null && Number.isSafeInteger(span.start) && Number.isSafeInteger(span.end)
       && span.start >= 0 && span.end >= span.start && (DETECTORS as readonly string[]).includes(span.type)
@@ -84,9 +83,8 @@ export function mergeSpans(spans: readonly DetectedSpan[]): DetectedSpan[] {
     // The message shows the span without its `value`: errors get logged, the value is the secret.
     const shown = typeof span === 'object' && span !== null ? { type: span.type, start: span.start, end: span.end, confidence: span.confidence } : span;
     if (!ok) throw invalidArgument(`spans[${i}]`, 'a span { type, start, end, confidence } with 0 <= start <= end and confidence in [0, 1]', shown);
-    length = Math.max(length, span.end);
   });
-  return resolveOverlaps([...spans], length);
+  return resolveOverlaps([...spans]);
 }
 
 function checkDetectorIds(value: unknown): readonly DetectorId[] {
@@ -99,30 +97,52 @@ function checkDetectorIds(value: unknown): readonly DetectorId[] {
   return [...new Set(value as DetectorId[])];
 }
 
+const byPriority = (a: DetectedSpan, b: DetectedSpan): number =>
+  b.confidence - a.confidence
+  || (b.end - b.start) - (a.end - a.start)
+  || a.start - b.start
+  || TIE_ORDER.indexOf(a.type) - TIE_ORDER.indexOf(b.type);
+
 /**
- * Keeps the best spans among overlapping candidates (see {@link detect} for the order). Each
- * candidate checks and claims its own characters in a bitmap; since every detector's spans are
- * disjoint, the total work is at most (number of detectors) × text length.
+ * Keeps the best spans among overlapping candidates (see {@link detect} for the order). A sweep by
+ * start position cuts the candidates into clusters of transitively overlapping spans; most clusters
+ * hold one span and are kept as they are.
  */
-function resolveOverlaps(candidates: DetectedSpan[], length: number): DetectedSpan[] {
-  candidates.sort((a, b) =>
-    b.confidence - a.confidence
-    || (b.end - b.start) - (a.end - a.start)
-    || a.start - b.start
-    || TIE_ORDER.indexOf(a.type) - TIE_ORDER.indexOf(b.type));
-  const claimed = new Uint8Array(length);
+function resolveOverlaps(candidates: DetectedSpan[]): DetectedSpan[] {
+  candidates.sort((a, b) => a.start - b.start || b.end - a.end);
   const kept: DetectedSpan[] = [];
-  for (const span of candidates) {
-    let free = true;
-    for (let i = span.start; i < span.end; i++) {
-      if (claimed[i] === 1) {
-        free = false;
-        break;
-      }
-    }
-    if (!free) continue;
-    claimed.fill(1, span.start, span.end);
-    kept.push(span);
+  let i = 0;
+  while (i < candidates.length) {
+    const first = candidates[i] as DetectedSpan;
+    let end = first.end;
+    let j = i + 1;
+    for (; j < candidates.length && (candidates[j] as DetectedSpan).start < end; j++) end = Math.max(end, (candidates[j] as DetectedSpan).end);
+    if (j === i + 1) kept.push(first);
+    else kept.push(...pickBest(candidates.slice(i, j), first.start, end));
+    i = j;
   }
-  return kept.sort((a, b) => a.start - b.start);
+  return kept;
+}
+
+/**
+ * Greedy by priority within one cluster. Small clusters compare pairwise; a large one (only
+ * contrived input makes one) claims characters in a bitmap over its extent, which keeps the work
+ * at most (number of detectors) × extent since each detector's own spans are disjoint.
+ */
+function pickBest(cluster: DetectedSpan[], from: number, to: number): DetectedSpan[] {
+  cluster.sort(byPriority);
+  const chosen: DetectedSpan[] = [];
+  if (cluster.length <= 32) {
+    for (const s of cluster) if (chosen.every((c) => c.end <= s.start || s.end <= c.start)) chosen.push(s);
+  } else {
+    const claimed = new Uint8Array(to - from);
+    for (const s of cluster) {
+      let free = true;
+      for (let k = s.start - from; k < s.end - from && free; k++) free = claimed[k] === 0;
+      if (!free) continue;
+      claimed.fill(1, s.start - from, s.end - from);
+      chosen.push(s);
+    }
+  }
+  return chosen.sort((a, b) => a.start - b.start);
 }

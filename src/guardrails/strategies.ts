@@ -11,11 +11,8 @@ import type { DetectedSpan } from './types.js';
 /** Where guardrails are applied; names the place in errors and audit events. */
 export type GuardrailWhere = 'result' | 'logs' | 'toolArgs' | 'toolResult';
 
-/**
- * Error code of {@link GuardrailError}. Not yet in `ERROR_CODES` of `worker/protocol.ts`; the cast
- * goes away once it is.
- */
-export const GUARDRAIL_BLOCKED = 'GUARDRAIL_BLOCKED' as string as ErrorCode;
+/** Error code of {@link GuardrailError}. */
+export const GUARDRAIL_BLOCKED: ErrorCode = 'GUARDRAIL_BLOCKED';
 
 /**
  * A guardrail with the `block` strategy found its pattern. The message and `details` name the

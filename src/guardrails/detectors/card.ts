@@ -94,10 +94,21 @@ export function findCards(text: string): DetectedSpan[] {
       i++;
       continue;
     }
-    const g = readGroups(text, i);
+    // Cards have 13 digits or more: count before allocating anything (most digit runs are short).
+    const start = i;
+    let digits = 0;
+    for (;;) {
+      while (isDigit(codeAt(text, i))) {
+        i++;
+        digits++;
+      }
+      const c = codeAt(text, i);
+      if ((c !== 32 && c !== 45) || !isDigit(codeAt(text, i + 1))) break;
+      i++;
+    }
+    if (digits < 13) continue;
+    const g = readGroups(text, start);
     const count = g.starts.length;
-    i = g.ends[count - 1] as number;
-    if (i - (g.starts[0] as number) < 13) continue; // cards have 13 digits or more
     // Digits before group j, to get a window's digit count without building strings.
     const before = [0];
     for (let j = 0; j < count; j++) before.push((before[j] as number) + (g.ends[j] as number) - (g.starts[j] as number));

@@ -44,13 +44,16 @@ export function findPhones(text: string): DetectedSpan[] {
       i++;
       continue;
     }
-    const groups = readSequence(text, i);
-    const last = groups[groups.length - 1] as Group;
-    i = last.close ? last.end + 1 : last.end;
-    // Every phone shape has at least 8 digits: most numbers in prose (dates, times, versions) stop here.
-    if (last.end - (groups[0] as Group).start < 8) continue;
+    // Every phone shape has 9 digits or more (8 after a `+`): dates, times and versions stop here,
+    // before any group is allocated.
+    const light = readSequence(text, i, null);
+    const opened = codeAt(text, i - 1) === 40;
+    const plus = codeAt(text, opened ? i - 2 : i - 1) === 43;
+    i = light.end;
+    if (light.digits < (plus ? 8 : 9)) continue;
+    const groups: Group[] = [];
+    readSequence(text, light.start, groups);
     const first = groups[0] as Group;
-    const plus = codeAt(text, first.open ? first.start - 2 : first.start - 1) === 43;
     let lead = first.start - (first.open ? 1 : 0) - (plus ? 1 : 0);
     if (!numberBoundaryBefore(text, lead)) continue;
     // Greedy, left to right: the longest phone-shaped window at the current group, then carry on
@@ -79,9 +82,12 @@ export function findPhones(text: string): DetectedSpan[] {
   return out;
 }
 
-/** Reads digit groups starting at `start` (a digit) joined by single separators. */
-function readSequence(text: string, start: number): Group[] {
-  const groups: Group[] = [];
+/**
+ * Reads the digit groups starting at `start` (a digit) joined by single separators, into `groups`
+ * when given. Returns where the sequence ends (after a closing `)`) and how many digits it has.
+ */
+function readSequence(text: string, start: number, groups: Group[] | null): { start: number; end: number; digits: number } {
+  let digits = 0;
   let s = start;
   let open = codeAt(text, s - 1) === 40;
   let sep = NONE;
@@ -91,19 +97,19 @@ function readSequence(text: string, start: number): Group[] {
     let p = e;
     const close = open && codeAt(text, p) === 41;
     if (close) p++;
-    groups.push({ start: s, end: e, open, close, sep });
+    groups?.push({ start: s, end: e, open, close, sep });
+    digits += e - s;
     const c = codeAt(text, p);
     const nextSep = isSep(c) ? (c === 0xa0 ? SPACE : c) : NONE;
     if (nextSep !== NONE) p++;
     const nextOpen = codeAt(text, p) === 40;
     if (nextOpen) p++;
     // Groups join only with exactly one separator, or with none right after `)`: `(415)555-2671`.
-    if (!isDigit(codeAt(text, p)) || (nextSep === NONE && !close)) break;
+    if (!isDigit(codeAt(text, p)) || (nextSep === NONE && !close)) return { start, end: close ? e + 1 : e, digits };
     sep = nextSep;
     open = nextOpen;
     s = p;
   }
-  return groups;
 }
 
 interface Shape {
