@@ -81,7 +81,13 @@ export class WorkerPool {
 
   constructor(private readonly options: PoolOptions) {
     for (let i = 0; i < options.size; i++) this.slots.push(this.spawn());
-    if (options.standby) this.standby = this.spawn();
+    // The standby starts once the first worker is up, so it does not compete with the cold start.
+    if (options.standby) {
+      const start = () => {
+        if (!this.closed && !this.standby) this.standby = this.spawn();
+      };
+      this.slots[0]!.ready.then(start, start);
+    }
   }
 
   private spawn(): WorkerSlot {
@@ -90,9 +96,9 @@ export class WorkerPool {
     return new WorkerSlot(worker, init, this.options.bridge);
   }
 
-  /** Resolves when every worker (and the standby) is initialised. */
+  /** Resolves when every worker is initialised. */
   ready(): Promise<unknown> {
-    return Promise.all([...this.slots, ...(this.standby ? [this.standby] : [])].map((s) => s.ready));
+    return Promise.all(this.slots.map((s) => s.ready));
   }
 
   /**

@@ -148,6 +148,7 @@ export class Engine {
       wasmMemoryBytes: this.memory.buffer.byteLength,
       sessions: [...this.sessions.keys()],
       liveContexts: this.liveContexts,
+      wasmFetches: performance.getEntriesByType('resource').filter((e) => e.name.includes('.wasm')).length,
     };
   }
 

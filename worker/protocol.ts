@@ -198,6 +198,8 @@ export interface WorkerInfo {
   sessions: string[];
   /** Number of live QuickJS contexts (one-shot, prepared and session contexts). */
   liveContexts: number;
+  /** How many times this worker fetched a `.wasm` file itself (0: it uses the shared compiled module). */
+  wasmFetches: number;
 }
 
 /** The API the worker exposes through comlink. */

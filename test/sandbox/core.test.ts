@@ -350,3 +350,22 @@ describe('runtime taming backs the validator', () => {
     expect((await unvalidated.run('[(() => 1) instanceof Function, typeof Function.prototype.call]')).value).toEqual([true, 'function']);
   });
 });
+
+describe('one WASM compilation', () => {
+  it('compiles the QuickJS module once per page and shares it with every worker', async () => {
+    const a = createSandbox({ workers: 2 });
+    const b = createSandbox({ workers: 2 });
+    try {
+      await Promise.all([a.run('1'), b.run('2'), a.ready(), b.ready()]);
+      // Vite's dev server also serves a tiny JS module for the `?url` import: count real fetches only.
+      const fetches = performance.getEntriesByType('resource')
+        .filter((e) => e.name.includes('.wasm') && (e as PerformanceResourceTiming).initiatorType === 'fetch');
+      expect(fetches).toHaveLength(1);
+      const infos = [...(await a.workerInfo()), ...(await b.workerInfo())];
+      expect(infos.map((i) => i.wasmFetches)).toEqual([0, 0, 0, 0]);
+    } finally {
+      await a.dispose();
+      await b.dispose();
+    }
+  });
+});
