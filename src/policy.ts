@@ -2,10 +2,15 @@
  * The one security configuration of a sandbox: typed, frozen, JSON-serializable, safe by default.
  *
  * `definePolicy(input, preset?)` merges a partial input onto a preset and checks every key: an unknown
- * key or a bad value fails with `INVALID_POLICY` naming the field path and the value. The result is
- * deeply frozen so nothing can loosen it after the fact.
+ * key or a bad value fails with `INVALID_POLICY` naming the field path and the value (SES style:
+ * unknown options are fatal, so a typo can never silently fall back to a default). The result is
+ * deeply frozen so nothing can loosen it after the fact, and it survives a JSON round trip:
+ * `definePolicy(JSON.parse(JSON.stringify(policy)))` is the same policy.
  */
 import { InvalidPolicyError, describeValue } from './errors.js';
+import { normalizeVirtualPath, parseHostRule } from './tools/guards.js';
+// A leaf of constants (no acorn): the rule ids the worker's validator knows.
+import { DISABLEABLE_RULE_IDS } from '../worker/validate/rules.js';
 
 /** What a guardrail does with a detected span. */
 export type GuardrailStrategy = 'off' | 'block' | 'redact' | 'mask' | 'hash';
@@ -17,79 +22,170 @@ export type DetectorId = (typeof DETECTORS)[number];
 
 /** Sliding-window quota: at most `limit` actions in any window of `windowMs`. */
 export interface Quota {
+  /** Most actions in one window; 0 forbids the action. */
   limit: number;
+  /** Window length in milliseconds (sliding, not calendar-aligned). */
   windowMs: number;
 }
 
 /** Resource limits of every run. Sizes in bytes, times in milliseconds. */
 export interface Limits {
-  /** Wall-clock deadline of a run, promise jobs and host calls included (approval waits excluded). Default 5000. */
+  /**
+   * Wall-clock deadline of a run, promise jobs and host calls included (approval waits excluded).
+   * @defaultValue 5000 (`trustedEnvironment`: 30000, `development`: 60000)
+   */
   timeoutMs: number;
-  /** Guest memory cap. Default 50 MB (52,428,800 bytes). */
+  /**
+   * Guest memory cap (QuickJS `setMemoryLimit`).
+   * @defaultValue 50 MiB (`trustedEnvironment`: 128 MiB, `development`: 256 MiB)
+   */
   memoryLimitBytes: number;
   /**
    * QuickJS stack cap. Default 128 KiB (about 740 plain JS frames), chosen by measurement in Chromium:
    * from about 192 KiB on, the worker's native stack overflows before QuickJS's own check trips (that
    * still ends as STACK_OVERFLOW, but costs a module rebuild). At most 1 MiB: larger values make
    * QuickJS's limit arithmetic wrap in this build.
+   * @defaultValue 131072
    */
   maxStackBytes: number;
-  /** Cap on the JSON text of a result. Default 1 MiB. */
+  /**
+   * Cap on the JSON text of a result.
+   * @defaultValue 1 MiB
+   */
   maxResultBytes: number;
-  /** Cap on all console output of one run. Default 256 KiB. */
+  /**
+   * Cap on all console output of one run.
+   * @defaultValue 256 KiB
+   */
   maxLogBytes: number;
-  /** Cap on source text, checked before anything parses it. Default 256 KiB. */
+  /**
+   * Cap on source text, in UTF-8 bytes, checked before anything parses it (rule `source-too-large`).
+   * @defaultValue 256 KiB (`trustedEnvironment` and `development`: 1 MiB)
+   */
   maxSourceBytes: number;
-  /** Cap on syntactic nesting depth, checked before QuickJS parses. Default 256. */
+  /**
+   * Cap on syntactic nesting, checked before QuickJS parses (rule `nesting-too-deep`), and on the
+   * nesting of results and tool arguments. For source it counts brackets (`(`, `[`, `{`, `${`,
+   * regex groups) before parsing, then a weighted measure of every construct QuickJS's parser
+   * recurses on (a parenthesis counts 1, a unary operator 0.1, a class 1, ...).
+   *
+   * At most 250: measured in a Chromium worker, QuickJS overflows the worker's native stack at about
+   * 320 nested parentheses whatever `maxStackBytes` says, and a host-stack overflow poisons the WASM
+   * module. At 200 the deepest accepted input reaches at most ~63% of that depth, at 250 ~79%.
+   * @defaultValue 200
+   */
   maxNestingDepth: number;
 }
 
 /** Validator switches that a policy may relax. */
 export interface ValidationPolicy {
-  /** Allow `obj[expr]` with a non-constant key on sensitive targets. Default false. */
+  /**
+   * Allow computed keys that are not constants on sensitive targets (the global object, built-in
+   * constructors, prototypes, functions): turns rule `dynamic-sensitive-access` off. The runtime
+   * taming still holds; only the static early warning goes.
+   * @defaultValue false
+   */
   allowDynamicSensitiveAccess: boolean;
-  /** Rule ids to turn off entirely (for trusted-ish environments). Default none. */
+  /**
+   * Validator rule ids to turn off entirely. Only rules that protect the author rather than the
+   * worker can be disabled: `source-too-large`, `nesting-too-deep` and `unknown-syntax` cannot.
+   * @defaultValue [] (none)
+   */
   disabledRules: string[];
 }
 
 /** Built-in host capabilities granted to guest code. */
 export interface AllowedOperations {
-  /** Grants the virtual file system tools. Default false. */
+  /**
+   * Grants the virtual file system tools, confined to `files.allowedPaths`.
+   * @defaultValue false (`trustedEnvironment` and `development`: true)
+   */
   fileOperations: boolean;
-  /** Grants `fetch` to `network.allowedDomains`. Default false. */
+  /**
+   * Grants `fetch` (and the fetch tool), limited to the exact hosts in `network.allowedDomains`.
+   * @defaultValue false (`development`: true)
+   */
   networkOperations: boolean;
-  /** Extra importable modules beyond the defaults (host modules the app registers, like `app:db`). */
+  /**
+   * Importable module specifiers beyond the defaults (`quickcage:math`, `quickcage:random`,
+   * `quickcage:statistics`, `quickcage:itertools`, always allowed): optional quickcage modules such
+   * as `quickcage:path`, and host modules the app registers (like `app:db`), which are importable
+   * only when listed here.
+   * @defaultValue [] (`trustedEnvironment` and `development`: `['quickcage:path']`)
+   */
   imports: string[];
 }
 
 /** Network tool settings (used when `allowedOperations.networkOperations`). */
 export interface NetworkPolicy {
-  /** Exact host names the fetch tool may reach. */
+  /**
+   * Exact hosts (or `host:port`) the fetch tool may reach: no scheme, path or wildcard; a bare host
+   * allows only the scheme's default port. Empty allows nothing, even with network granted.
+   * @defaultValue []
+   */
   allowedDomains: string[];
+  /**
+   * Deadline of one fetch, in milliseconds.
+   * @defaultValue 10000
+   */
   timeoutMs: number;
+  /**
+   * Largest response body read, in bytes.
+   * @defaultValue 1 MiB (`development`: 10 MiB)
+   */
   maxResponseBytes: number;
 }
 
 /** File tool settings (used when `allowedOperations.fileOperations`). */
 export interface FilePolicy {
-  /** Virtual path prefixes the file tools may touch, like `/data`. */
+  /**
+   * Canonical absolute virtual path prefixes the file tools may touch, like `/data` (whole
+   * segments: `/data2` is not inside `/data`). Empty allows nothing.
+   * @defaultValue [] (`trustedEnvironment`: `['/workspace']`, `development`: `['/']`)
+   */
   allowedPaths: string[];
+  /**
+   * Largest file the tools read or write, in bytes.
+   * @defaultValue 1 MiB (`trustedEnvironment` and `development`: 10 MiB)
+   */
   maxFileBytes: number;
-  /** `memory` (default) or `indexeddb` to keep files per origin. */
+  /**
+   * Where files live: `memory` (gone with the sandbox) or `indexeddb` (kept per origin).
+   * @defaultValue 'memory'
+   */
   storage: 'memory' | 'indexeddb';
 }
 
 /** Quotas per user. */
 export interface QuotaPolicy {
+  /**
+   * Runs per user.
+   * @defaultValue 100 per day (`trustedEnvironment`: 1000, `development`: 100000)
+   */
   executions: Quota;
+  /**
+   * Dynamic tool creations per user.
+   * @defaultValue 5 per day (`trustedEnvironment`: 50, `development`: 1000)
+   */
   toolCreations: Quota;
 }
 
 /** PII and secret guardrails: a strategy per detector and where they apply. */
 export interface GuardrailPolicy {
+  /**
+   * Strategy per detector: `off`, `block` (fail the run), `redact`, `mask` or `hash`.
+   * @defaultValue every detector `off`
+   */
   detectors: Record<DetectorId, GuardrailStrategy>;
+  /**
+   * Where detectors apply.
+   * @defaultValue all true: results, logs, tool arguments, tool results
+   */
   applyTo: { results: boolean; logs: boolean; toolArgs: boolean; toolResults: boolean };
-  /** Salt of the `hash` strategy; apps should set their own. */
+  /**
+   * Salt of the `hash` strategy; apps should set their own.
+   * @defaultValue 'quickcage'
+   */
   hashSalt: string;
 }
 
@@ -97,23 +193,35 @@ export interface GuardrailPolicy {
 export interface Policy {
   /** Name of the preset it was built on. */
   preset: PresetName;
-  /** Turns validation and taming off. Every result and audit event says so. Default false. */
+  /**
+   * Turns validation and taming off: guest code may use `eval`, `Function` and everything the
+   * validator rejects. Every result (and audit event) says so. Only for local development.
+   * @defaultValue false (`development`: true)
+   */
   allowDangerousOperations: boolean;
+  /** Host capabilities granted to guest code. */
   allowedOperations: AllowedOperations;
+  /** Resource limits of every run. */
   limits: Limits;
+  /** Validator switches. */
   validation: ValidationPolicy;
+  /** Network tool settings. */
   network: NetworkPolicy;
+  /** File tool settings. */
   files: FilePolicy;
+  /** Per-user quotas. */
   quotas: QuotaPolicy;
+  /** PII and secret guardrails. */
   guardrails: GuardrailPolicy;
 }
 
-/** Deep partial input accepted by {@link definePolicy}. */
-export type PolicyInput = {
-  [K in keyof Policy]?: Policy[K] extends readonly unknown[] ? Policy[K]
-    : Policy[K] extends Record<string, unknown> ? { [J in keyof Policy[K]]?: Policy[K][J] extends Record<string, unknown> ? Partial<Policy[K][J]> : Policy[K][J] }
-      : Policy[K];
+/** Every field optional, at every depth; arrays are replaced whole. */
+type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K];
 };
+
+/** Deep partial input accepted by {@link definePolicy}: any subset of {@link Policy}, at any depth. */
+export type PolicyInput = DeepPartial<Policy>;
 
 /** Names of the built-in presets. */
 export type PresetName = 'webApi' | 'trustedEnvironment' | 'development';
@@ -131,7 +239,7 @@ const BASE: Omit<Policy, 'preset'> = {
     maxResultBytes: 1 * MB,
     maxLogBytes: 256 * 1024,
     maxSourceBytes: 256 * 1024,
-    maxNestingDepth: 256,
+    maxNestingDepth: 200,
   },
   validation: { allowDynamicSensitiveAccess: false, disabledRules: [] },
   network: { allowedDomains: [], timeoutMs: 10_000, maxResponseBytes: 1 * MB },
@@ -144,27 +252,40 @@ const BASE: Omit<Policy, 'preset'> = {
   },
 };
 
-/** Built-in presets for the common use cases. */
+/** Policies made here (and the presets): what {@link isPolicy} recognizes. */
+const MADE = new WeakSet<object>();
+
+/**
+ * Built-in presets for the seeds' use cases, deeply frozen.
+ *
+ * | preset | for | files | network | extra imports | validation | limits |
+ * |---|---|---|---|---|---|---|
+ * | `webApi` | untrusted users | no | no | none | on | 5 s, 50 MiB, 256 KiB source |
+ * | `trustedEnvironment` | trusted users, internal tools | `/workspace` | no | `quickcage:path` | on | 30 s, 128 MiB, 1 MiB source |
+ * | `development` | local development only | `/` | yes (list hosts) | `quickcage:path` | **off** (`allowDangerousOperations`) | 60 s, 256 MiB |
+ */
 export const PRESETS: Readonly<Record<PresetName, Policy>> = deepFreeze({
-  /** Untrusted users on a web API: no files, no network, no extra imports. */
   webApi: { preset: 'webApi', ...structuredClone(BASE) },
-  /** Trusted environments: file operations and path helpers, no network. */
   trustedEnvironment: {
+    ...structuredClone(BASE),
     preset: 'trustedEnvironment',
-    ...structuredClone(BASE),
-    allowedOperations: { fileOperations: true, networkOperations: false, imports: [] },
+    allowedOperations: { fileOperations: true, networkOperations: false, imports: ['quickcage:path'] },
+    limits: { ...BASE.limits, timeoutMs: 30_000, memoryLimitBytes: 128 * MB, maxSourceBytes: 1 * MB },
     files: { allowedPaths: ['/workspace'], maxFileBytes: 10 * MB, storage: 'memory' },
+    quotas: { executions: { limit: 1_000, windowMs: DAY }, toolCreations: { limit: 50, windowMs: DAY } },
   },
-  /** Local development: everything allowed, loudly (every result and event says so). */
   development: {
-    preset: 'development',
     ...structuredClone(BASE),
+    preset: 'development',
     allowDangerousOperations: true,
-    allowedOperations: { fileOperations: true, networkOperations: true, imports: [] },
+    allowedOperations: { fileOperations: true, networkOperations: true, imports: ['quickcage:path'] },
+    limits: { ...BASE.limits, timeoutMs: 60_000, memoryLimitBytes: 256 * MB, maxSourceBytes: 1 * MB },
     files: { allowedPaths: ['/'], maxFileBytes: 10 * MB, storage: 'memory' },
     network: { allowedDomains: [], timeoutMs: 10_000, maxResponseBytes: 10 * MB },
+    quotas: { executions: { limit: 100_000, windowMs: DAY }, toolCreations: { limit: 1_000, windowMs: DAY } },
   },
-});
+} satisfies Record<PresetName, Policy>);
+for (const preset of Object.values(PRESETS)) MADE.add(preset);
 
 type Check = (path: string, value: unknown) => unknown;
 
@@ -177,10 +298,27 @@ const int = (min: number, max: number): Check => (p, v) =>
 const oneOf = (values: readonly string[]): Check => (p, v) =>
   typeof v === 'string' && values.includes(v) ? v : fail(p, `one of ${values.map((x) => `'${x}'`).join(', ')}`, v);
 const str = (max: number): Check => (p, v) => (typeof v === 'string' && v.length <= max ? v : fail(p, `a string of at most ${max} characters`, v));
-const strings = (max: number): Check => (p, v) => {
-  if (!Array.isArray(v) || v.length > 1000) return fail(p, 'an array of at most 1000 strings', v);
-  return v.map((x, i) => str(max)(`${p}[${i}]`, x));
+/** An array of at most 1000 items, each checked by `item`, without duplicates. */
+const list = (item: Check): Check => (p, v) => {
+  if (!Array.isArray(v) || v.length > 1000) return fail(p, 'an array of at most 1000 items', v);
+  const out = v.map((x, i) => item(`${p}[${i}]`, x));
+  const dup = out.findIndex((x, i) => out.indexOf(x) !== i);
+  return dup === -1 ? out : fail(`${p}[${dup}]`, 'listed once', v[dup]);
 };
+/** A module specifier: 1-200 printable characters without spaces (`quickcage:path`, `app:db`, `lodash`). */
+const specifier: Check = (p, v) => (typeof v === 'string' && /^[^\s\p{Cc}]{1,200}$/u.test(v) ? v : fail(p, 'a module specifier (1 to 200 characters, no spaces)', v));
+/** A canonical absolute virtual path, as the file tools' guard spells it. */
+const virtualPath: Check = (p, v) => {
+  const result = normalizeVirtualPath(v);
+  if (result.ok && result.value === v) return v;
+  return fail(p, `a canonical absolute path${result.ok ? ` (\`${result.value}\`)` : ` (${result.reason})`}`, v);
+};
+/** `host` or `host:port`, as the network tools' guard parses it. */
+const hostRule: Check = (p, v) => {
+  const result = parseHostRule(v);
+  return result.ok ? v : fail(p, `a host or host:port (${result.reason})`, v);
+};
+const ruleId: Check = (p, v) => oneOf(DISABLEABLE_RULE_IDS)(p, v);
 
 /** The accepted shape: every leaf is a check, every branch an object of known keys. */
 type Shape = { [key: string]: Check | Shape };
@@ -188,7 +326,7 @@ const quota: Shape = { limit: int(0, 1_000_000_000), windowMs: int(1, 365 * DAY)
 const SHAPE: Shape = {
   preset: oneOf(['webApi', 'trustedEnvironment', 'development']),
   allowDangerousOperations: bool,
-  allowedOperations: { fileOperations: bool, networkOperations: bool, imports: strings(200) },
+  allowedOperations: { fileOperations: bool, networkOperations: bool, imports: list(specifier) },
   limits: {
     timeoutMs: int(1, 10 * 60 * 1000),
     memoryLimitBytes: int(1 * MB, 1024 * MB),
@@ -196,11 +334,11 @@ const SHAPE: Shape = {
     maxResultBytes: int(16, 64 * MB),
     maxLogBytes: int(0, 64 * MB),
     maxSourceBytes: int(1, 16 * MB),
-    maxNestingDepth: int(8, 10_000),
+    maxNestingDepth: int(8, 250),
   },
-  validation: { allowDynamicSensitiveAccess: bool, disabledRules: strings(100) },
-  network: { allowedDomains: strings(253), timeoutMs: int(1, 10 * 60 * 1000), maxResponseBytes: int(0, 1024 * MB) },
-  files: { allowedPaths: strings(1024), maxFileBytes: int(0, 1024 * MB), storage: oneOf(['memory', 'indexeddb']) },
+  validation: { allowDynamicSensitiveAccess: bool, disabledRules: list(ruleId) },
+  network: { allowedDomains: list(hostRule), timeoutMs: int(1, 10 * 60 * 1000), maxResponseBytes: int(0, 1024 * MB) },
+  files: { allowedPaths: list(virtualPath), maxFileBytes: int(0, 1024 * MB), storage: oneOf(['memory', 'indexeddb']) },
   quotas: { executions: quota, toolCreations: quota },
   guardrails: {
     detectors: Object.fromEntries(DETECTORS.map((d) => [d, oneOf(['off', 'block', 'redact', 'mask', 'hash'])])),
@@ -212,6 +350,21 @@ const SHAPE: Shape = {
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && [Object.prototype, null].includes(Object.getPrototypeOf(v));
 
+/** Edit distance of two short strings, for "did you mean" hints. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const next = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
+      prev = next;
+    }
+  }
+  return row[b.length]!;
+}
+
 function merge(shape: Shape, base: Record<string, unknown>, input: unknown, path: string): Record<string, unknown> {
   if (!isPlainObject(input)) return fail(path || 'policy', 'a plain object', input);
   const out: Record<string, unknown> = { ...base };
@@ -219,7 +372,12 @@ function merge(shape: Shape, base: Record<string, unknown>, input: unknown, path
     const field = path ? `${path}.${key}` : key;
     const check = Object.hasOwn(shape, key) ? shape[key] : undefined;
     if (check === undefined) {
-      throw new InvalidPolicyError(field, `Unknown policy key \`${field}\` (INVALID_POLICY); known keys here: ${Object.keys(shape).join(', ')}`);
+      const known = Object.keys(shape);
+      const near = known.find((k) => distance(k, key) <= 2);
+      throw new InvalidPolicyError(
+        field,
+        `Unknown policy key \`${field}\` (INVALID_POLICY)${near ? `; did you mean \`${path ? `${path}.` : ''}${near}\`?` : ''} Known keys here: ${known.join(', ')}`,
+      );
     }
     const value = input[key];
     if (value === undefined) continue;
@@ -229,22 +387,40 @@ function merge(shape: Shape, base: Record<string, unknown>, input: unknown, path
 }
 
 /**
- * Builds a complete, frozen policy: `input` merged onto the preset it names (or `preset`, default
- * `webApi`). Every key is checked; arrays replace, objects merge.
+ * Builds a complete, frozen policy: `input` merged onto the preset it names (`input.preset`), or
+ * onto `preset`, or onto `webApi`. Every key is checked; arrays replace, objects merge.
  *
- * @throws {InvalidPolicyError} `INVALID_POLICY` for an unknown key or a bad value; the message names the field path.
+ * @example
+ * ```ts
+ * const policy = definePolicy({ allowedOperations: { imports: ['app:db'] }, limits: { timeoutMs: 2000 } });
+ * const internal = definePolicy({ files: { allowedPaths: ['/workspace', '/shared'] } }, 'trustedEnvironment');
+ * ```
+ * @throws {InvalidPolicyError} `INVALID_POLICY` for an unknown key (the message names its path, like
+ *   `limits.timeout`, and suggests the nearest known key) or a bad value (the message names the path
+ *   and the value), or when `preset` and `input.preset` disagree.
  */
 export function definePolicy(input: PolicyInput | Policy = {}, preset?: PresetName): Policy {
   if (!isPlainObject(input)) return fail('policy', 'a plain object', input);
-  const name = preset ?? (input.preset === undefined ? 'webApi' : (oneOf(Object.keys(PRESETS))('preset', input.preset) as PresetName));
+  if (preset !== undefined) oneOf(Object.keys(PRESETS))('preset', preset);
+  const named = input.preset === undefined ? undefined : (oneOf(Object.keys(PRESETS))('preset', input.preset) as PresetName);
+  if (preset !== undefined && named !== undefined && preset !== named) {
+    return fail('preset', `'${preset}' (the preset argument), as \`definePolicy(input, preset)\` was called`, named);
+  }
+  const name = preset ?? named ?? 'webApi';
   const merged = merge(SHAPE, structuredClone(PRESETS[name]) as unknown as Record<string, unknown>, input, '');
   merged.preset = name;
-  return deepFreeze(merged as unknown as Policy);
+  const policy = deepFreeze(merged as unknown as Policy);
+  MADE.add(policy);
+  return policy;
 }
 
-/** True when `value` is a policy object produced by {@link definePolicy} (frozen and complete). */
+/**
+ * True when `value` is a policy made by {@link definePolicy} (or one of {@link PRESETS}) in this copy
+ * of quickcage: complete, checked and frozen. A policy that went through JSON is plain data again:
+ * pass it to `definePolicy` to check and freeze it.
+ */
 export function isPolicy(value: unknown): value is Policy {
-  return isPlainObject(value) && Object.isFrozen(value) && typeof value.preset === 'string' && isPlainObject(value.limits);
+  return typeof value === 'object' && value !== null && MADE.has(value);
 }
 
 function deepFreeze<T>(value: T): T {
