@@ -2,10 +2,10 @@
  * Host tools across page lifetimes and tabs, and under a strict CSP: what Vitest's single page cannot show.
  */
 import { expect, test, type Page } from '@playwright/test';
+// `window.toolsE2E` is declared by the fixture page's module.
+import type {} from './fixtures/tools-page.js';
 
 const PAGE = '/test/e2e/fixtures/tools.html';
-
-type Api = Window['toolsE2E'];
 
 async function open(page: Page, db: string, extra = ''): Promise<void> {
   await page.goto(`${PAGE}?db=${db}${extra}`);
@@ -107,9 +107,3 @@ test('under a CSP without unsafe-eval: built-in tools work, app schemas fail cle
     precompiledResult: 'looked up /x',
   });
 });
-
-declare global {
-  interface Window {
-    toolsE2E: Api;
-  }
-}
