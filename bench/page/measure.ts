@@ -1,0 +1,101 @@
+/**
+ * Sampling helpers for the bench page. Every loop is bounded twice: by a sample count and by a time
+ * budget, so one slow peer cannot eat the whole benchmark.
+ */
+import type { RowOptions, RowResult } from './types.js';
+
+export const MIB = 1024 * 1024;
+
+/** Guest programs, the same for every engine (sebastianwessel's API needs modules, see its peer). */
+export const CODE = {
+  tiny: '1+1',
+  loop: 'while(true){}',
+  stuck: 'export default await new Promise(() => {})',
+  bomb: 'const a=[]; for(;;) a.push({i:a.length})',
+  fib: 'function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); } fib(25)',
+} as const;
+
+export const FIB_25 = 75025;
+export const DEADLINE_MS = 100;
+export const STUCK_DEADLINE_MS = 200;
+export const BOMB_LIMIT_BYTES = 50 * MIB;
+/** Every engine gets the same deadline for the memory bomb (quickcage's default). */
+export const BOMB_DEADLINE_MS = 5_000;
+/** How long past its deadline a stuck run may stay pending before the bench calls it hung. */
+export const HANG_GRACE_MS = 1_000;
+export const THROUGHPUT_BATCH = 200;
+
+/**
+ * Calls `one(i)` until `options.samples` samples exist or the budget is spent (never fewer than
+ * `minSamples`). `one` returns the sample, or `null` to stop early (e.g. the peer hung).
+ */
+export async function collect(options: RowOptions, one: (i: number) => Promise<number | null>): Promise<number[]> {
+  const samples: number[] = [];
+  const started = performance.now();
+  for (let i = 0; i < options.samples; i++) {
+    if (i >= options.minSamples && performance.now() - started > options.budgetMs) break;
+    const value = await one(i);
+    if (value === null) break;
+    samples.push(value);
+  }
+  return samples;
+}
+
+/** Runs `fn` `count` times without recording (JIT, caches, worker start-up). */
+export async function warmUp(count: number, fn: () => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < count; i++) await fn();
+}
+
+/** Milliseconds taken by `fn`. */
+export async function time(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+/** Counts how each sample ended. */
+export function tally(outcomes: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const o of outcomes) counts[o] = (counts[o] ?? 0) + 1;
+  return counts;
+}
+
+/** Settles with `{ settled: false }` when `promise` has not settled within `ms`. */
+export function within<T>(promise: Promise<T>, ms: number): Promise<{ settled: true; value: T } | { settled: true; error: unknown } | { settled: false }> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ settled: false }), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve({ settled: true, value });
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        resolve({ settled: true, error });
+      },
+    );
+  });
+}
+
+/** Throughput: `batches` rounds of `batch` concurrent calls; one runs/s sample per round. */
+export async function throughput(options: RowOptions, batch: number, call: (i: number) => Promise<unknown>): Promise<number[]> {
+  await Promise.all(Array.from({ length: batch }, (_, i) => call(i)));
+  return collect(options, async () => {
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: batch }, (_, i) => call(i)));
+    return batch / ((performance.now() - t0) / 1000);
+  });
+}
+
+export function na(reason: string): RowResult {
+  return { status: 'na', reason };
+}
+
+export function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  try {
+    return JSON.stringify(error) ?? String(error);
+  } catch {
+    return String(error);
+  }
+}

@@ -1,0 +1,293 @@
+// Turns raw bench samples into statistics, target verdicts and the markdown table. Pure functions
+// (no I/O, no clock), so test/bench/report.test.ts can check them without timing anything.
+
+const MIB = 1024 * 1024;
+
+/** Columns, in order. `engine` marks the QuickJS engines the fib row compares against each other. */
+export const PEERS = Object.freeze([
+  { id: 'quickcage', label: 'quickcage', engine: true },
+  { id: 'raw', label: 'raw quickjs-emscripten (worker + comlink)', engine: true },
+  { id: 'sebastianwessel', label: '@sebastianwessel/quickjs', engine: true },
+  { id: 'native', label: 'native JS floor', engine: false },
+  { id: 'comlink', label: 'comlink round-trip floor', engine: false },
+]);
+
+/**
+ * @typedef {{ n: number, min: number, p50: number, p95: number, max: number, mean: number }} Summary
+ * @typedef {{ status: 'ok', unit: 'ms' | 'runs/s', samples: number[], extra?: Record<string, number[]>,
+ *   outcomes?: Record<string, number>, note?: string }
+ *   | { status: 'na', reason: string } | { status: 'error', error: string }} RowResult
+ * @typedef {{ ok: boolean | null, text: string }} Verdict
+ * @typedef {{ id: string, title: string, target: string, expect?: string,
+ *   check?: (cells: Record<string, RowResult>) => Verdict }} RowSpec
+ */
+
+/**
+ * Nearest-rank percentile of sorted values. For `runs/s` (higher is better) callers pass `1 - q`, so
+ * the reported "p95" is always the bad tail.
+ * @param {number[]} sorted ascending
+ * @param {number} q in [0, 1]
+ */
+export function percentile(sorted, q) {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil(q * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+}
+
+/**
+ * @param {number[]} samples
+ * @param {'ms' | 'runs/s' | 'bytes'} [unit] for `runs/s` the p95 is the slow tail (5th percentile)
+ * @returns {Summary}
+ */
+export function summarize(samples, unit = 'ms') {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const n = sorted.length;
+  const mean = n === 0 ? NaN : sorted.reduce((a, b) => a + b, 0) / n;
+  return {
+    n,
+    min: sorted[0] ?? NaN,
+    p50: percentile(sorted, 0.5),
+    p95: unit === 'runs/s' ? percentile(sorted, 0.05) : percentile(sorted, 0.95),
+    max: sorted[n - 1] ?? NaN,
+    mean,
+  };
+}
+
+/** A number with as many digits as its size deserves: 0.042, 0.42, 4.21, 42.1, 421, 4210. */
+export function num(value) {
+  if (!Number.isFinite(value)) return String(value);
+  const abs = Math.abs(value);
+  if (abs >= 1000) return String(Math.round(value));
+  if (abs >= 100) return value.toFixed(0);
+  if (abs >= 10) return value.toFixed(1);
+  if (abs >= 0.1) return value.toFixed(2);
+  if (abs === 0) return '0';
+  return value.toPrecision(2);
+}
+
+export function mib(bytes) {
+  return `${(bytes / MIB).toFixed(1)} MiB`;
+}
+
+/** @param {RowResult | undefined} r */
+function ok(r) {
+  return r !== undefined && r.status === 'ok' && r.samples.length > 0;
+}
+
+/** Samples whose outcome is not `expected`, as text, or '' when all match. */
+function unexpected(r, expected) {
+  if (!expected || !r.outcomes) return '';
+  // `DEADLINE_EXCEEDED (worker terminated)` still is a DEADLINE_EXCEEDED.
+  const other = Object.entries(r.outcomes).filter(([k]) => k !== expected && !k.startsWith(`${expected} (`));
+  return other.map(([k, n]) => `${n}× ${k}`).join(', ');
+}
+
+function notMeasured(r) {
+  if (r === undefined) return 'not measured';
+  if (r.status === 'error') return `error: ${r.error}`;
+  if (r.status === 'na') return `n/a: ${r.reason}`;
+  return 'no samples';
+}
+
+/** @param {string[]} fails */
+function verdict(fails) {
+  return fails.length === 0 ? { ok: true, text: 'yes' } : { ok: false, text: `no: ${fails.join('; ')}` };
+}
+
+/** The rows of the table, in order, with what each targets and how the target is checked (quickcage column). */
+export const ROWS = Object.freeze([
+  {
+    id: 'cold',
+    title: 'cold start: create + first result (fresh page: WASM fetch + compile + workers)',
+    target: '<= 40 ms',
+    check: ({ quickcage: r }) => {
+      if (!ok(r)) return { ok: false, text: `no: ${notMeasured(r)}` };
+      const s = summarize(r.samples);
+      return verdict(s.p50 <= 40 ? [] : [`p50 ${num(s.p50)} ms > 40 ms`]);
+    },
+  },
+  {
+    id: 'coldInPage',
+    title: 'create + first result again in the same page (WASM already compiled)',
+    target: 'none (context for the row above)',
+  },
+  {
+    id: 'warm',
+    title: 'warm one-shot run (fresh context), page to result, `1+1`',
+    target: '<= 0.5 ms p50, <= 1.5 ms p95',
+    check: ({ quickcage: r }) => {
+      if (!ok(r)) return { ok: false, text: `no: ${notMeasured(r)}` };
+      const s = summarize(r.samples);
+      const fails = [];
+      if (s.p50 > 0.5) fails.push(`p50 ${num(s.p50)} ms > 0.5 ms`);
+      if (s.p95 > 1.5) fails.push(`p95 ${num(s.p95)} ms > 1.5 ms`);
+      return verdict(fails);
+    },
+  },
+  {
+    id: 'deadline',
+    title: 'deadline overshoot: `while(true){}` with a 100 ms deadline (time to rejection − 100 ms)',
+    target: '<= 1 ms p50, <= 3 ms p95',
+    expect: 'DEADLINE_EXCEEDED',
+    check: ({ quickcage: r }) => {
+      if (!ok(r)) return { ok: false, text: `no: ${notMeasured(r)}` };
+      const s = summarize(r.samples);
+      const fails = [];
+      if (s.p50 > 1) fails.push(`p50 ${num(s.p50)} ms > 1 ms`);
+      if (s.p95 > 3) fails.push(`p95 ${num(s.p95)} ms > 3 ms`);
+      const bad = unexpected(r, 'DEADLINE_EXCEEDED');
+      if (bad) fails.push(`ended as ${bad}`);
+      return verdict(fails);
+    },
+  },
+  {
+    id: 'stuck',
+    title: 'stuck guest (awaits a promise that never settles), 200 ms deadline: time to rejection, then time to the next result',
+    target: 'rejected <= 250 ms; next run <= 10 ms',
+    expect: 'DEADLINE_EXCEEDED',
+    check: ({ quickcage: r }) => {
+      if (!ok(r)) return { ok: false, text: `no: ${notMeasured(r)}` };
+      const s = summarize(r.samples);
+      const next = summarize(r.extra?.next ?? []);
+      const fails = [];
+      if (s.p95 > 250) fails.push(`rejected p95 ${num(s.p95)} ms > 250 ms`);
+      if (!(next.p95 <= 10)) fails.push(`next run p95 ${num(next.p95)} ms > 10 ms`);
+      const bad = unexpected(r, 'DEADLINE_EXCEEDED');
+      if (bad) fails.push(`ended as ${bad}`);
+      return verdict(fails);
+    },
+  },
+  {
+    id: 'memory',
+    title: 'memory bomb under 50 MiB (`const a=[]; for(;;) a.push({i:a.length})`), 5 s deadline: time to the end, peak WASM memory',
+    target: '<= 300 ms; peak <= 66 MiB (limit + 16 MiB)',
+    expect: 'MEMORY_LIMIT',
+    check: ({ quickcage: r }) => {
+      if (!ok(r)) return { ok: false, text: `no: ${notMeasured(r)}` };
+      const s = summarize(r.samples);
+      const peak = Math.max(...(r.extra?.peakBytes ?? [Infinity]));
+      const fails = [];
+      if (s.p95 > 300) fails.push(`p95 ${num(s.p95)} ms > 300 ms`);
+      if (peak > 66 * MIB) fails.push(`peak ${mib(peak)} > 66 MiB`);
+      const bad = unexpected(r, 'MEMORY_LIMIT');
+      if (bad) fails.push(`ended as ${bad}`);
+      return verdict(fails);
+    },
+  },
+  {
+    id: 'throughput',
+    title: 'tiny runs per second on the pool (quickcage `workers: 2`, `Promise.all` batches)',
+    target: '>= 5000 runs/s',
+    check: ({ quickcage: r }) => {
+      if (!ok(r)) return { ok: false, text: `no: ${notMeasured(r)}` };
+      const s = summarize(r.samples, 'runs/s');
+      return verdict(s.p50 >= 5000 ? [] : [`p50 ${num(s.p50)} runs/s < 5000`]);
+    },
+  },
+  {
+    id: 'fib',
+    title: 'fib(25), recursive, page to result',
+    target: 'within 5% of the fastest QuickJS engine',
+    check: (cells) => {
+      const r = cells.quickcage;
+      if (!ok(r)) return { ok: false, text: `no: ${notMeasured(r)}` };
+      const engines = PEERS.filter((p) => p.engine && ok(cells[p.id])).map((p) => ({ id: p.id, p50: summarize(cells[p.id].samples).p50 }));
+      const fastest = engines.reduce((a, b) => (b.p50 < a.p50 ? b : a));
+      const mine = summarize(r.samples).p50;
+      const ratio = mine / fastest.p50;
+      if (ratio <= 1.05) return { ok: true, text: `yes (${fastest.id === 'quickcage' ? 'fastest' : `${((ratio - 1) * 100).toFixed(1)}% behind ${fastest.id}`})` };
+      return { ok: false, text: `no: ${((ratio - 1) * 100).toFixed(1)}% slower than ${fastest.id}` };
+    },
+  },
+]);
+
+function outcomesText(r, expected) {
+  if (!r.outcomes) return '';
+  const entries = Object.entries(r.outcomes);
+  if (expected && entries.length === 1 && entries[0][0] === expected) return ` · all ${expected}`;
+  return ` · ended: ${entries.map(([k, n]) => `${n}× ${k}`).join(', ')}`;
+}
+
+/**
+ * One table cell.
+ * @param {RowResult | undefined} r
+ * @param {RowSpec} row
+ */
+export function formatCell(r, row) {
+  if (r === undefined) return 'not run';
+  if (r.status === 'na') return `n/a: ${r.reason}`;
+  if (r.status === 'error') return `**failed**: ${r.error}`;
+  if (r.samples.length === 0) {
+    const why = r.note ? `: ${r.note}` : '';
+    return `no result${outcomesText(r, row.expect)}${why}`;
+  }
+  const s = summarize(r.samples, r.unit);
+  const unit = r.unit === 'runs/s' ? ' runs/s' : ' ms';
+  let text;
+  if (row.id === 'stuck') {
+    const next = summarize(r.extra?.next ?? []);
+    text = `rejected p50 ${num(s.p50)} · p95 ${num(s.p95)} ms; next p50 ${num(next.p50)} · p95 ${num(next.p95)} ms (n=${s.n})`;
+  } else {
+    text = `p50 ${num(s.p50)} · p95 ${num(s.p95)}${unit} (n=${s.n})`;
+  }
+  if (r.extra?.inWorkerMs?.length) {
+    const w = summarize(r.extra.inWorkerMs);
+    text += `; inside the worker p50 ${num(w.p50)} · p95 ${num(w.p95)} ms`;
+  }
+  if (r.extra?.afterIdleMs?.length) {
+    const w = summarize(r.extra.afterIdleMs);
+    text += `; after 5 ms idle p50 ${num(w.p50)} · p95 ${num(w.p95)} ms (n=${w.n})`;
+  }
+  if (row.id === 'memory' && r.extra?.peakBytes?.length) {
+    text += `; peak ${mib(Math.max(...r.extra.peakBytes))}`;
+  }
+  text += outcomesText(r, row.expect);
+  if (r.note) text += ` · ${r.note}`;
+  return text;
+}
+
+/** Escapes a string for a markdown table cell. */
+export function cell(text) {
+  return String(text).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+/**
+ * The whole markdown report.
+ * @param {{ rows: { spec: RowSpec, cells: Record<string, RowResult>, verdict: Verdict | null }[],
+ *   components: { name: string, value: string, target?: string, meets?: boolean, n?: number, note?: string }[],
+ *   machine: Record<string, string>, peerLabels?: Record<string, string> }} report
+ */
+export function renderMarkdown(report) {
+  const labels = PEERS.map((p) => report.peerLabels?.[p.id] ?? p.label);
+  const lines = [];
+  lines.push(`| row | target (quickcage) | ${labels.map(cell).join(' | ')} | meets target? |`);
+  lines.push(`|---|---|${PEERS.map(() => '---').join('|')}|---|`);
+  for (const { spec, cells, verdict: v } of report.rows) {
+    const values = PEERS.map((p) => cell(formatCell(cells[p.id], spec)));
+    lines.push(`| ${cell(spec.title)} | ${cell(spec.target)} | ${values.join(' | ')} | ${cell(v ? v.text : 'no target')} |`);
+  }
+  for (const c of report.components) {
+    const value = `${c.value}${c.n === undefined ? '' : ` (n=${c.n})`}${c.note ? ` · ${c.note}` : ''}`;
+    const meets = c.meets === undefined ? (c.target ? 'not stated' : 'no target') : c.meets ? 'yes' : 'no';
+    lines.push(`| ${cell(c.name)} | ${cell(c.target ?? 'none')} | ${cell(value)} | ${PEERS.slice(1).map(() => '—').join(' | ')} | ${cell(meets)} |`);
+  }
+  const machine = Object.entries(report.machine).map(([k, v]) => `- ${k}: ${v}`);
+  return [
+    lines.join('\n'),
+    '',
+    'p50 = median, p95 = 95th percentile (for runs/s: the slowest 5% of batches); n = samples. All times are measured on the page, from the call to the result.',
+    '',
+    ...machine,
+  ].join('\n');
+}
+
+/**
+ * Verdicts for every row that has a target.
+ * @param {Record<string, Record<string, RowResult>>} cellsByRow
+ */
+export function judge(cellsByRow) {
+  return ROWS.map((spec) => {
+    const cells = cellsByRow[spec.id] ?? {};
+    return { spec, cells, verdict: spec.check ? spec.check(cells) : null };
+  });
+}

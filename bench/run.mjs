@@ -1,0 +1,343 @@
+// `npm run bench`: builds the bench page (bench/page/) with Vite, serves the build on 127.0.0.1:5179,
+// drives it in real headless Chromium and prints one side-by-side markdown table. Writes
+// bench/results/latest.md and bench/results/latest.json (machine, versions, every sample).
+//
+// Every (row, peer) pair runs alone in a fresh browser context, one at a time (the machine has two
+// cores; parallel peers would measure each other). Each pair has a time budget inside the page and a
+// hard timeout outside it: a peer that hangs or blocks its page is cut off, its cell says so, and the
+// rest of the run carries on. Requests that leave 127.0.0.1 are aborted: the bench never touches the network.
+//
+// Flags: --quick (few samples, for trying the harness), --rows=warm,fib  --peers=quickcage,raw
+// (partial runs write bench/results/partial.tmp.json instead of latest.*), --wait-quiet=600 (wait up
+// to 600 s for the 1-minute load average to drop below the core count before starting).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { build, preview } from 'vite';
+import { CHROMIUM_ARGS, resolveChromium } from '../scripts/chromium.mjs';
+import { PEERS, ROWS, judge, renderMarkdown, summarize } from './report.mjs';
+
+const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(BENCH_DIR, '..');
+const PORT = 5179;
+const HOST = '127.0.0.1';
+const ORIGIN = `http://${HOST}:${PORT}`;
+/** The whole run must end within ~5 minutes; past this, remaining cells are skipped, not measured. */
+const SOFT_BUDGET_MS = 270_000;
+/** Past this, the run is abandoned (browser closed, partial results written). */
+const HARD_LIMIT_MS = 330_000;
+const COMPONENTS = ['validate', 'guardrails'];
+
+const args = new Map(process.argv.slice(2).map((a) => {
+  const [k, v] = a.replace(/^--/, '').split('=');
+  return [k, v ?? 'true'];
+}));
+const QUICK = args.has('quick');
+const onlyRows = args.get('rows')?.split(',');
+const onlyPeers = args.get('peers')?.split(',');
+const PARTIAL = QUICK || onlyRows !== undefined || onlyPeers !== undefined;
+
+/**
+ * Sampling plan per row: `samples` wanted, `minSamples` always, `budgetMs` of sampling inside the
+ * page, `timeoutMs` hard cap per (row, peer) from outside. `pages` > 1 means one sample per fresh page.
+ */
+const PLAN = {
+  cold: { samples: 1, minSamples: 1, budgetMs: 0, timeoutMs: 30_000, pages: 5 },
+  coldInPage: { samples: 15, minSamples: 3, budgetMs: 5_000, timeoutMs: 40_000 },
+  warm: { samples: 2_000, minSamples: 50, budgetMs: 4_000, timeoutMs: 40_000 },
+  deadline: { samples: 20, minSamples: 5, budgetMs: 4_000, timeoutMs: 40_000 },
+  stuck: { samples: 10, minSamples: 3, budgetMs: 4_000, timeoutMs: 40_000 },
+  memory: { samples: 5, minSamples: 2, budgetMs: 8_000, timeoutMs: 60_000 },
+  throughput: { samples: 10, minSamples: 3, budgetMs: 4_000, timeoutMs: 40_000 },
+  fib: { samples: 10, minSamples: 3, budgetMs: 5_000, timeoutMs: 60_000 },
+};
+if (QUICK) {
+  for (const p of Object.values(PLAN)) {
+    p.samples = Math.max(p.minSamples, Math.ceil(p.samples / 10));
+    p.budgetMs = Math.round(p.budgetMs / 4);
+    if (p.pages) p.pages = 2;
+  }
+}
+
+let started = Date.now();
+let loadAtStart = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+const elapsed = () => Date.now() - started;
+const log = (line) => process.stderr.write(`${line}\n`);
+
+function versionOf(name) {
+  try {
+    return JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+  } catch {
+    return 'not installed';
+  }
+}
+
+function machineInfo(browserVersion, pageInfo) {
+  const cpuinfo = (() => {
+    try {
+      return readFileSync('/proc/cpuinfo', 'utf8');
+    } catch {
+      return '';
+    }
+  })();
+  const cpu = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    // not a git checkout
+  }
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  const watched = ['quickjs-emscripten-core', '@jitl/quickjs-wasmfile-release-sync', 'comlink', '@sebastianwessel/quickjs', 'vite', 'playwright-core'];
+  return {
+    cpu,
+    cores: String(os.availableParallelism?.() ?? os.cpus().length),
+    memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    chromium: browserVersion,
+    node: process.version,
+    packages: [`quickcage ${pkg.version} (${commit})`, ...watched.map((n) => `${n} ${versionOf(n)}`)].join(', '),
+    page: pageInfo
+      ? `crossOriginIsolated=${pageInfo.crossOriginIsolated}, performance.now() step ${pageInfo.timerResolutionMs.toFixed(3)} ms, navigator.hardwareConcurrency=${pageInfo.hardwareConcurrency}`
+      : 'unknown',
+    load: `load average ${loadAtStart} at start, ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at end (1/5/15 min; above ${os.availableParallelism?.() ?? os.cpus().length} means other processes competed for the CPU)`,
+    date: new Date().toISOString(),
+  };
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out after ${Math.round(ms / 1000)} s`)), ms);
+    }),
+  ]);
+}
+
+/** A fresh browser context + page on the bench page, with network guard and error capture. */
+async function openPage(browser) {
+  const context = await browser.newContext();
+  // Only the local bench server may be reached.
+  await context.route((url) => url.origin !== ORIGIN, (route) => route.abort('blockedbyclient'));
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  await page.goto(`${ORIGIN}/index.html`);
+  await page.waitForFunction("document.body.dataset.ready === 'true'", null, { timeout: 20_000 });
+  const close = async () => {
+    // A page stuck in a synchronous loop still closes: the browser kills its renderer.
+    await withTimeout(context.close(), 10_000, 'closing the page').catch((e) => log(`  warning: ${e.message}`));
+  };
+  return { page, errors, close };
+}
+
+/** Runs one row for one peer in its own fresh page; never throws. */
+async function measure(browser, row, peer) {
+  const plan = PLAN[row];
+  const pages = plan.pages ?? 1;
+  const merged = { status: 'ok', unit: 'ms', samples: [], extra: {}, outcomes: {} };
+  for (let i = 0; i < pages; i++) {
+    let opened;
+    try {
+      opened = await withTimeout(openPage(browser), 30_000, 'opening the bench page');
+      const options = { samples: plan.samples, minSamples: plan.minSamples, budgetMs: plan.budgetMs };
+      const result = await withTimeout(
+        opened.page.evaluate(([p, r, o]) => globalThis.__bench.runRow(p, r, o), [peer, row, options]),
+        plan.timeoutMs,
+        `${peer} on "${row}"`,
+      );
+      if (result.status !== 'ok') {
+        if (result.status === 'error' && opened.errors.length) result.error += ` (page: ${opened.errors.slice(0, 2).join(' / ')})`;
+        return result;
+      }
+      merged.unit = result.unit;
+      merged.samples.push(...result.samples);
+      for (const [k, v] of Object.entries(result.extra ?? {})) (merged.extra[k] ??= []).push(...v);
+      for (const [k, v] of Object.entries(result.outcomes ?? {})) merged.outcomes[k] = (merged.outcomes[k] ?? 0) + v;
+      if (result.note) merged.note = result.note;
+    } catch (error) {
+      const extra = opened?.errors.length ? ` (page: ${opened.errors.slice(0, 2).join(' / ')})` : '';
+      return { status: 'error', error: `${error instanceof Error ? error.message : String(error)}${extra}` };
+    } finally {
+      await opened?.close();
+    }
+  }
+  if (Object.keys(merged.extra).length === 0) delete merged.extra;
+  if (Object.keys(merged.outcomes).length === 0) delete merged.outcomes;
+  return merged;
+}
+
+async function measureComponent(browser, name) {
+  let opened;
+  try {
+    opened = await withTimeout(openPage(browser), 30_000, 'opening the bench page');
+    return await withTimeout(opened.page.evaluate((n) => globalThis.__bench.runComponent(n), name), 90_000, `bench/${name}.bench.ts`);
+  } catch (error) {
+    return { status: 'error', error: error instanceof Error ? error.message : String(error) };
+  } finally {
+    await opened?.close();
+  }
+}
+
+function short(result) {
+  if (result.status !== 'ok') return result.status === 'na' ? 'n/a' : `ERROR ${result.error.slice(0, 160)}`;
+  const s = summarize(result.samples, result.unit);
+  return `p50 ${s.p50.toFixed(3)} p95 ${s.p95.toFixed(3)} ${result.unit} n=${s.n}${result.outcomes ? ` ${JSON.stringify(result.outcomes)}` : ''}`;
+}
+
+const round = (v) => Math.round(v * 1000) / 1000;
+
+/** Waits (up to `seconds`) until no other process keeps the CPUs busy; returns the load seen last. */
+async function waitQuiet(seconds) {
+  const cores = os.availableParallelism?.() ?? os.cpus().length;
+  const until = Date.now() + seconds * 1000;
+  while (os.loadavg()[0] >= cores && Date.now() < until) {
+    log(`bench: load average ${os.loadavg()[0].toFixed(1)} on ${cores} cores; waiting for a quieter machine`);
+    await new Promise((resolve) => setTimeout(resolve, 15_000));
+  }
+}
+
+async function main() {
+  if (args.has('wait-quiet')) {
+    await waitQuiet(Number(args.get('wait-quiet')) || 600);
+    started = Date.now();
+    loadAtStart = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+  }
+  const outDir = mkdtempSync(path.join(os.tmpdir(), 'quickcage-bench-'));
+  let server;
+  let browser;
+  const hard = setTimeout(() => {
+    log(`bench: hard limit of ${HARD_LIMIT_MS / 1000} s reached; giving up`);
+    void browser?.close();
+    process.exit(2);
+  }, HARD_LIMIT_MS);
+  try {
+    log(`bench: building bench/page with Vite into ${outDir}`);
+    await build({
+      configFile: false,
+      root: path.join(BENCH_DIR, 'page'),
+      base: '/',
+      logLevel: 'error',
+      worker: { format: 'es' },
+      build: { outDir, emptyOutDir: true, target: 'es2022', assetsInlineLimit: 0, reportCompressedSize: false, chunkSizeWarningLimit: 5_000 },
+    });
+    server = await preview({
+      configFile: false,
+      root: path.join(BENCH_DIR, 'page'),
+      logLevel: 'error',
+      build: { outDir },
+      // Cross-origin isolation only sharpens performance.now() (5 µs instead of 100 µs steps in
+      // Chromium); quickcage itself needs neither COOP/COEP nor SharedArrayBuffer.
+      preview: {
+        host: HOST,
+        port: PORT,
+        strictPort: true,
+        open: false,
+        headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
+      },
+    });
+    const executablePath = resolveChromium();
+    browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS], headless: true });
+    log(`bench: ${executablePath} (Chromium ${browser.version()}), serving ${ORIGIN}`);
+
+    let pageInfo;
+    {
+      const opened = await openPage(browser);
+      pageInfo = await opened.page.evaluate(() => globalThis.__bench.info());
+      await opened.close();
+    }
+
+    const rows = ROWS.filter((r) => !onlyRows || onlyRows.includes(r.id));
+    const peers = PEERS.filter((p) => !onlyPeers || onlyPeers.includes(p.id));
+    /** @type {Record<string, Record<string, any>>} */
+    const cellsByRow = {};
+    for (const row of rows) {
+      cellsByRow[row.id] = {};
+      for (const peer of peers) {
+        if (elapsed() > SOFT_BUDGET_MS) {
+          cellsByRow[row.id][peer.id] = { status: 'error', error: 'skipped: the bench ran out of its 5-minute budget' };
+          continue;
+        }
+        const t0 = Date.now();
+        const result = await measure(browser, row.id, peer.id);
+        cellsByRow[row.id][peer.id] = result;
+        log(`  ${row.id.padEnd(10)} ${peer.id.padEnd(15)} ${short(result)}  [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
+      }
+    }
+
+    const components = [];
+    const componentResults = {};
+    for (const name of COMPONENTS) {
+      const result = onlyRows && !onlyRows.includes(name)
+        ? { status: 'absent', reason: 'not selected' }
+        : elapsed() > SOFT_BUDGET_MS
+          ? { status: 'error', error: 'skipped: the bench ran out of its 5-minute budget' }
+          : await measureComponent(browser, name);
+      componentResults[name] = result;
+      log(`  ${name.padEnd(10)} ${result.status}${result.status === 'ok' ? ` ${result.rows.length} rows` : `: ${result.reason ?? result.error}`}`);
+      if (result.status === 'ok') components.push(...result.rows);
+      else if (result.status === 'absent') components.push({ name: `${name} (bench/${name}.bench.ts)`, value: `skipped: ${result.reason}` });
+      else components.push({ name: `${name} (bench/${name}.bench.ts)`, value: `failed: ${result.error}` });
+    }
+
+    const machine = machineInfo(browser.version(), pageInfo);
+    const judged = judge(cellsByRow).filter((r) => cellsByRow[r.spec.id]);
+    const peerLabels = { sebastianwessel: `@sebastianwessel/quickjs ${versionOf('@sebastianwessel/quickjs')}` };
+    const cores = os.availableParallelism?.() ?? os.cpus().length;
+    const busiest = Math.max(Number(loadAtStart.split(' ')[0]), os.loadavg()[0]);
+    const warning = busiest > cores
+      ? `**Warning: other processes competed for the CPU during this run (1-minute load average up to ${busiest.toFixed(1)} on ${cores} cores); every number is inflated by that.**\n\n`
+      : '';
+    const markdown = warning + renderMarkdown({ rows: judged, components, machine, peerLabels });
+    const json = {
+      generatedAt: machine.date,
+      durationMs: elapsed(),
+      contended: busiest > cores,
+      partial: PARTIAL,
+      machine,
+      pageInfo,
+      plan: PLAN,
+      rows: judged.map(({ spec, cells, verdict }) => ({
+        id: spec.id,
+        title: spec.title,
+        target: spec.target,
+        meetsTarget: verdict,
+        cells: Object.fromEntries(Object.entries(cells).map(([peer, r]) => [peer, r.status !== 'ok' ? r : {
+          ...r,
+          summary: summarize(r.samples, r.unit),
+          samples: r.samples.map(round),
+          ...(r.extra ? { extra: Object.fromEntries(Object.entries(r.extra).map(([k, v]) => [k, { summary: summarize(v), samples: v.map(round) }])) } : {}),
+        }])),
+      })),
+      components: componentResults,
+    };
+
+    const resultsDir = path.join(BENCH_DIR, 'results');
+    mkdirSync(resultsDir, { recursive: true });
+    if (PARTIAL) {
+      writeFileSync(path.join(resultsDir, 'partial.tmp.json'), `${JSON.stringify(json, null, 2)}\n`);
+    } else {
+      writeFileSync(path.join(resultsDir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
+      writeFileSync(path.join(resultsDir, 'latest.md'), `# quickcage benchmark, latest run\n\nProduced by \`npm run bench\` in ${(elapsed() / 1000).toFixed(0)} s.\n\n${markdown}\n`);
+    }
+    process.stdout.write(`${markdown}\n`);
+    log(`bench: done in ${(elapsed() / 1000).toFixed(1)} s${PARTIAL ? ' (partial run: wrote bench/results/partial.tmp.json)' : ' (wrote bench/results/latest.md and latest.json)'}`);
+  } finally {
+    clearTimeout(hard);
+    await browser?.close().catch(() => undefined);
+    await server?.close().catch(() => undefined);
+    rmSync(outDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  log(`bench: failed: ${error instanceof Error ? error.stack : String(error)}`);
+  process.exitCode = 1;
+});
