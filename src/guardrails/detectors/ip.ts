@@ -165,7 +165,7 @@ function findIpv6(text: string): DetectedSpan[] {
     let e = i;
     while (e < n && isV6Char(text.charCodeAt(e))) e++;
     i = e;
-    if (isWordAt(text, s - 1) || isWordAt(text, e)) continue;
+    if (e - s > 46 || isWordAt(text, s - 1) || isWordAt(text, e)) continue; // 45 + a trailing `.`
     let colons = 0;
     for (let p = s; p < e && colons < 2; p++) if (text.charCodeAt(p) === 58) colons++;
     if (colons < 2) continue; // the shortest IPv6 address, `::`, has two (`10:30` has one)
