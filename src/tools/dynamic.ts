@@ -8,6 +8,7 @@
 import type { Program } from 'acorn';
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { parseSource } from '../../worker/source.js';
+import { DEFAULT_IMPORTS, DEFAULT_MAX_NESTING_DEPTH, checkLimits, validate } from '../../worker/validate.js';
 import type { Violation } from '../../worker/protocol.js';
 import type { EventSink, SecurityEventInput } from '../audit/types.js';
 import { InvalidArgumentError, RateLimitedError, ToolError, ValidationError, CompilationError, invalidArgument } from '../errors.js';
@@ -80,9 +81,8 @@ export interface DynamicToolStoreOptions {
   /** The app's dependencies handed to every dynamic tool as `ctx.deps` (plain JSON data), or a function of the calling user. */
   deps?: Readonly<Record<string, unknown>> | ((user: string | undefined) => Readonly<Record<string, unknown>>);
   /**
-   * The strict validator run at creation, e.g. `(code) => validate(parseSource(code, 'module'), strictOptions)`
-   * from worker/validate.ts. Without it, creation checks syntax and shape only, and the sandbox's
-   * validator (which always runs on dynamic code, as untrusted) is the only rule check.
+   * Extra checks run at creation after the built-in ones (the sandbox validator of worker/validate.ts
+   * with its strictest options, and the dynamic tool shape). Its violations reject the tool too.
    */
   validateCode?: CodeValidator;
   /** Whether calls need a person's approval: a boolean, or a function of the arguments and the record. Default false. */
@@ -102,8 +102,8 @@ export interface DynamicToolStore {
   /** Resolves once the first load of the stored tools finished (`snapshot()` is complete after it). */
   readonly ready: Promise<void>;
   /**
-   * Creates a tool. Order: input checks, quota (every attempt past the input checks counts), syntax and
-   * shape, strict validation, then storage.
+   * Creates a tool. Order: input checks, quota (every attempt past the input checks counts), size and
+   * nesting limits, syntax, shape and the strict sandbox validator, then storage.
    * @throws {InvalidArgumentError} `INVALID_ARGUMENT` for bad input, a taken or reserved name.
    * @throws {RateLimitedError} `RATE_LIMITED` when the owner's `toolCreations` quota is used up.
    * @throws {CompilationError} `COMPILATION_ERROR` when the code does not parse.
@@ -226,7 +226,8 @@ const KNOWN = ['runner', 'consume', 'deps', 'validateCode', 'requiresApproval', 
 
 /**
  * The shape rules of dynamic code, on the parsed module: exactly one `export default` of a function,
- * no other exports, no imports (no way to reach `quickcage:tools` and through it other tools).
+ * no other exports, and no imports beyond the default pure modules (`quickcage:math`, ...): in
+ * particular no `quickcage:tools`, so no way to reach other tools, whatever options the validator gets.
  */
 function shapeViolations(ast: Program): Violation[] {
   const out: Violation[] = [];
@@ -234,7 +235,9 @@ function shapeViolations(ast: Program): Violation[] {
     out.push({ rule, message, line: node.loc?.start.line ?? 1, column: (node.loc?.start.column ?? 0) + 1, snippet: '' });
   let defaults = 0;
   for (const node of ast.body) {
-    if (node.type === 'ImportDeclaration') at(node, 'dynamic-tool-import', 'dynamic tools cannot import modules; they get `ctx.deps`');
+    if (node.type === 'ImportDeclaration' && !(DEFAULT_IMPORTS as readonly unknown[]).includes(node.source.value)) {
+      at(node, 'dynamic-tool-import', `dynamic tools cannot import \`${String(node.source.value)}\`; they get \`ctx.deps\``);
+    }
     else if (node.type === 'ExportNamedDeclaration' || node.type === 'ExportAllDeclaration') at(node, 'dynamic-tool-shape', 'only `export default` is allowed');
     else if (node.type === 'ExportDefaultDeclaration') {
       defaults++;
@@ -378,13 +381,21 @@ export function createDynamicToolStore(options: DynamicToolStoreOptions): Dynami
         throw new RateLimitedError(`User has no tool creations left (RATE_LIMITED)`, { remaining, resetAt });
       }
 
+      // Size and nesting first: acorn recurses, and this parse runs on the main thread.
+      const limit = checkLimits(code, { maxSourceBytes: maxCodeBytes, maxNestingDepth: DEFAULT_MAX_NESTING_DEPTH });
+      if (limit !== null) {
+        emit({ type: 'validation_failure', severity: 'medium', tool: name, user: owner, details: { stage: 'create', rules: [limit.rule] } });
+        throw new ValidationError(`Dynamic tool \`${name}\` rejected: ${limit.message} (VALIDATION_REJECTED)`, [limit]);
+      }
       const parsed = parseSource(code, 'module');
       if (!parsed.ok) {
         emit({ type: 'validation_failure', severity: 'low', tool: name, user: owner, details: { stage: 'parse', message: parsed.message.slice(0, 200) } });
         throw new CompilationError(`Dynamic tool \`${name}\` does not parse: ${parsed.message} (COMPILATION_ERROR)`, { line: parsed.line, column: parsed.column });
       }
-      const violations = shapeViolations(parsed.ast);
-      // STRICT VALIDATION CALL SITE: the lead wires `validateCode` to worker/validate.ts (strict policy).
+      // The sandbox validator with its strictest options: default imports only, no granted globals
+      // (so `tools`, `fetch`, `window` are reported), no rule disabled. It runs again, as untrusted,
+      // every time the tool executes; this early run keeps rejected code out of storage.
+      const violations = [...shapeViolations(parsed.ast), ...validate(parsed, code, {})];
       if (validateCode !== undefined) violations.push(...(await validateCode(code)));
       if (violations.length > 0) {
         emit({ type: 'validation_failure', severity: 'medium', tool: name, user: owner, details: { stage: 'create', rules: [...new Set(violations.map((v) => v.rule))] } });

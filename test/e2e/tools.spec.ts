@@ -26,7 +26,7 @@ test('reload while pending: the request survives, can be decided, and its approv
   const db = `approvals-reload-${Date.now()}`;
   await open(page, db);
   await page.evaluate((args) => window.toolsE2E.start(args), mail);
-  await expect.poll(() => pending(page).then((p) => p.length)).toBe(1);
+  await expect.poll(() => pending(page).then((p) => p.length), { timeout: 20_000 }).toBe(1);
 
   await page.reload();
   await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
@@ -54,11 +54,11 @@ test('reload while pending: with nobody deciding, the request times out to denia
   const db = `approvals-timeout-${Date.now()}`;
   await open(page, db, '&timeout=500');
   await page.evaluate((args) => window.toolsE2E.start(args), mail);
-  await expect.poll(() => pending(page).then((p) => p.length)).toBe(1);
+  await expect.poll(() => pending(page).then((p) => p.length), { timeout: 20_000 }).toBe(1);
   const [request] = await pending(page);
   await page.reload();
   await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
-  await expect.poll(() => page.evaluate(() => window.toolsE2E.list())).toEqual([{ id: request!.id, status: 'expired' }]);
+  await expect.poll(() => page.evaluate(() => window.toolsE2E.list()), { timeout: 20_000 }).toEqual([{ id: request!.id, status: 'expired' }]);
   expect(await page.evaluate((id) => window.toolsE2E.decide(id, 'approve'), request!.id)).toEqual({ applied: false, status: 'expired' });
 });
 
@@ -68,7 +68,7 @@ test('a decision in another tab releases the call waiting in this one', async ({
   await open(waiting, db);
   await open(deciding, db);
   const outcome = waiting.evaluate((args) => window.toolsE2E.call('sendEmail', args), mail);
-  await expect.poll(() => pending(deciding).then((p) => p.length)).toBe(1);
+  await expect.poll(() => pending(deciding).then((p) => p.length), { timeout: 20_000 }).toBe(1);
   const [request] = await pending(deciding);
   expect(await deciding.evaluate((id) => window.toolsE2E.decide(id, 'approve'), request!.id)).toEqual({ applied: true, status: 'approved' });
   expect(await outcome).toEqual({ ok: true, value: { sent: true } });

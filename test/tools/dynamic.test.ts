@@ -73,15 +73,32 @@ describe('create', () => {
     expect(events).toEqual([expect.objectContaining({ type: 'validation_failure', tool: 'bad', user: 'alice' })]);
   });
 
+  test.each([
+    ['export default (args) => eval(args.src);', 'no-eval'],
+    ["export default (args) => (() => {}).constructor('return this')();", 'no-function-constructor'],
+    ["export default (args) => args.__proto__;", 'forbidden-property'],
+    ["export default () => tools.readFile({ path: '/etc/passwd' });", 'host-global'],
+    ["export default () => fetch('https://evil.example/');", 'host-global'],
+    ["export default () => import('quickcage:tools');", 'no-dynamic-import'],
+    ["import { readFile } from 'quickcage:tools';\nexport default () => readFile({ path: '/x' });", 'import-not-allowed'],
+    [`export default () => ${'['.repeat(300)}${']'.repeat(300)};`, 'nesting-too-deep'],
+  ])('the strict sandbox validator rejects %j (%s) at creation', async (code, rule) => {
+    await expect(store().create({ owner: 'alice', name: 'bad', code })).rejects.toMatchObject({ code: 'VALIDATION_REJECTED', violations: expect.arrayContaining([expect.objectContaining({ rule })]) });
+  });
+
+  test('a default pure module may be imported', async () => {
+    await expect(store().create({ owner: 'alice', name: 'stats', code: "import { mean } from 'quickcage:statistics';\nexport default (args) => mean(args.xs);" })).resolves.toMatchObject({ name: 'stats' });
+  });
+
   test('code that does not parse is a COMPILATION_ERROR with a position', async () => {
     await expect(store().create({ owner: 'alice', name: 'broken', code: 'export default (args) => {' })).rejects.toMatchObject({ code: 'COMPILATION_ERROR', line: 1 });
   });
 
-  test('the strict validator runs at creation and its violations reject the tool', async () => {
+  test('an app validateCode runs after the built-in checks and its violations reject the tool', async () => {
     const validateCode = vi.fn(() => [{ rule: 'no-eval', message: '`eval` is not allowed', line: 1, column: 30, snippet: 'eval' }]);
     const s = store({ validateCode });
-    await expect(s.create({ owner: 'alice', name: 'evil', code: 'export default (args) => eval(args.src);' })).rejects.toMatchObject({ code: 'VALIDATION_REJECTED', violations: [expect.objectContaining({ rule: 'no-eval' })] });
-    expect(validateCode).toHaveBeenCalledWith('export default (args) => eval(args.src);');
+    await expect(s.create({ owner: 'alice', name: 'evil', code: CODE })).rejects.toMatchObject({ code: 'VALIDATION_REJECTED', violations: [expect.objectContaining({ rule: 'no-eval' })] });
+    expect(validateCode).toHaveBeenCalledWith(CODE);
   });
 
   test('names are unique across owners, and the registry and built-in names are reserved', async () => {
