@@ -45,13 +45,15 @@ function describeExit(exitCode) {
 /**
  * Vitest's JSON reporter (Jest-compatible shape). Every assertion result is one test; a file that
  * failed without any failed test (it did not load, or a hook threw) is one failed test.
- * A non-zero exit with nothing failed in the report (an unhandled error) is one failed test too.
+ * `extra` comes from scripts/vitest-errors-reporter.mjs: each unhandled error is one failed test,
+ * and an interrupted run is one more. A non-zero exit with nothing failed is one failed test too.
  * @param {any} report parsed JSON
  * @param {number | null} exitCode
  * @param {string} root absolute project root, stripped from file names
+ * @param {any} [extra] `{ reason, unhandledErrors: [{ name, message }] }`, when available
  * @returns {Tally}
  */
-export function countVitest(report, exitCode, root = '') {
+export function countVitest(report, exitCode, root = '', extra = undefined) {
   if (!report || !Array.isArray(report.testResults)) return crashed('vitest', exitCode, 'its JSON report has no testResults');
   const tally = emptyTally();
   for (const file of report.testResults) {
@@ -69,6 +71,14 @@ export function countVitest(report, exitCode, root = '') {
       tally.failed++;
       tally.failures.push(`vitest: ${name} failed outside any test: ${firstLine(file.message) || 'no message'}`);
     }
+  }
+  for (const error of extra?.unhandledErrors ?? []) {
+    tally.failed++;
+    tally.failures.push(`vitest: unhandled error outside any test: ${firstLine(`${error.name}: ${error.message}`)}`);
+  }
+  if (extra?.reason === 'interrupted') {
+    tally.failed++;
+    tally.failures.push('vitest: the run was interrupted before every test ran');
   }
   if (exitCode !== 0 && tally.failed === 0) {
     tally.failed++;

@@ -3,7 +3,8 @@
 //   0. find Chromium (scripts/chromium.mjs; may apt-get install it on Debian as root)
 //   1. typecheck   tsc -p tsconfig.json --noEmit            one check
 //   2. lint        eslint .                                 one check
-//   3. vitest      vitest run (browser + node projects)     one per test, from test-results/vitest.json
+//   3. vitest      vitest run (browser + node projects)     one per test, from test-results/vitest.json,
+//                  plus one per unhandled error (test-results/vitest-errors.json)
 //   4. playwright  playwright test (only when test/e2e has specs)  one per test, test-results/playwright.json
 //
 // Runner output streams through as it happens. The very last line is the total, exactly
@@ -19,6 +20,8 @@ import { addTallies, countCheck, countPlaywright, countVitest, crashed, formatSu
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const REPORTS = path.join(ROOT, 'test-results');
 const VITEST_REPORT = path.join(REPORTS, 'vitest.json');
+const VITEST_ERRORS = path.join(REPORTS, 'vitest-errors.json');
+const VITEST_ERRORS_REPORTER = path.join(ROOT, 'scripts', 'vitest-errors-reporter.mjs');
 // Must match the json reporter's outputFile in playwright.config.ts.
 const PLAYWRIGHT_REPORT = path.join(REPORTS, 'playwright.json');
 
@@ -102,13 +105,22 @@ async function main() {
 
     banner('vitest run');
     started = Date.now();
-    rmSync(VITEST_REPORT, { force: true }); // a stale report must never count
-    const vitest = await run('vitest', ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${VITEST_REPORT}`], env);
+    // Stale reports must never count.
+    rmSync(VITEST_REPORT, { force: true });
+    rmSync(VITEST_ERRORS, { force: true });
+    const vitest = await run(
+      'vitest',
+      ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${VITEST_REPORT}`, `--reporter=${VITEST_ERRORS_REPORTER}`],
+      { ...env, QUICKCAGE_VITEST_ERRORS_FILE: VITEST_ERRORS },
+    );
     const vitestReport = readReport(VITEST_REPORT);
+    const vitestErrors = readReport(VITEST_ERRORS);
     steps.push({
       name: 'vitest',
       note: seconds(started),
-      tally: vitestReport.report ? countVitest(vitestReport.report, vitest, ROOT) : crashed('vitest', vitest, vitestReport.error),
+      tally: vitestReport.report
+        ? countVitest(vitestReport.report, vitest, ROOT, vitestErrors.report)
+        : crashed('vitest', vitest, vitestReport.error),
     });
 
     if (hasSpecs(path.join(ROOT, 'test', 'e2e'))) {

@@ -77,6 +77,20 @@ describe('countVitest', () => {
     expect(tally.failures[0]).toContain('exit code 1 although its report has no failed test');
   });
 
+  test('each unhandled error outside any test counts one failed, even when tests failed too', () => {
+    const extra = { reason: 'failed', unhandledErrors: [{ name: 'ToolError', message: 'Approval for tool `sendEmail` was denied (APPROVAL_DENIED)\n  at x' }] };
+    const tally = countVitest(report, 1, ROOT, extra);
+    expect(tally).toMatchObject({ passed: 2, failed: 3, skipped: 2 });
+    expect(tally.failures.at(-1)).toBe('vitest: unhandled error outside any test: ToolError: Approval for tool `sendEmail` was denied (APPROVAL_DENIED)');
+  });
+
+  test('an interrupted run counts one failed', () => {
+    const clean = { testResults: [report.testResults[2]] };
+    expect(countVitest(clean, 1, ROOT, { reason: 'interrupted', unhandledErrors: [] }).failures).toEqual([
+      'vitest: the run was interrupted before every test ran',
+    ]);
+  });
+
   test('a report without testResults is a crash', () => {
     expect(countVitest({}, 1, ROOT)).toEqual({
       passed: 0,
