@@ -9,7 +9,8 @@ import { CHROMIUM_ARGS, resolveChromium } from './scripts/chromium.mjs';
 // Module-local: the project does not depend on @types/node just for this one read.
 declare const process: { env: Record<string, string | undefined> };
 
-const PORT = 5178;
+// QUICKCAGE_E2E_PORT lets two checkouts on one machine run e2e at the same time.
+const PORT = Number(process.env.QUICKCAGE_E2E_PORT || 5178);
 // An IP, not `localhost`: vite.config.ts binds 127.0.0.1, and `localhost` may resolve to ::1 first.
 const ORIGIN = `http://127.0.0.1:${PORT}`;
 const CI = Boolean(process.env.CI);
