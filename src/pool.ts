@@ -19,7 +19,7 @@ export class WorkerDeath extends Error {
 
 /** One worker and its comlink remote. */
 export class WorkerSlot {
-  readonly remote: Comlink.Remote<WorkerApi & { leakForTest(): Promise<void> }>;
+  readonly remote: Comlink.Remote<WorkerApi & { leakForTest(): Promise<void>; faultForTest(): Promise<void> }>;
   readonly ready: Promise<WorkerInfo>;
   /** Rejects when the worker dies; every call races it. */
   private readonly death: Promise<never>;
@@ -40,7 +40,7 @@ export class WorkerSlot {
   }
 
   /** Calls the worker; rejects with {@link WorkerDeath} if it dies first. */
-  call<T>(fn: (remote: Comlink.Remote<WorkerApi & { leakForTest(): Promise<void> }>) => Promise<T>): Promise<T> {
+  call<T>(fn: (remote: Comlink.Remote<WorkerApi & { leakForTest(): Promise<void>; faultForTest(): Promise<void> }>) => Promise<T>): Promise<T> {
     if (this.dead) return Promise.reject(this.dead);
     return Promise.race([fn(this.remote), this.death]);
   }

@@ -96,6 +96,9 @@ export class Engine {
   /** Resolves when a rebuild started by a poisoned module has finished. */
   private rebuilding: Promise<void> = Promise.resolve();
   private readonly running = new Set<RunState>();
+  private injectFault = false;
+  /** One-shot cells whose run has answered, waiting to be freed. */
+  private readonly retired: Cell[] = [];
   /** Set when the hard memory cap refused a grow during the current run. */
   private growRefused = false;
   /** A host callback called from C failed (quickjs-emscripten swallows it): host stack overflow or a bug. */
@@ -157,7 +160,7 @@ export class Engine {
    * leaked handle surfaces here as an abort: reported as `leaked`, and the module is rebuilt.
    */
   shutdown(): { leaked: boolean; detail: string } {
-    const cells = [this.prepared, ...this.sessions.values()].filter((c): c is Cell => c !== null);
+    const cells = [this.prepared, ...this.sessions.values(), ...this.retired.splice(0)].filter((c): c is Cell => c !== null);
     this.prepared = null;
     this.sessions.clear();
     try {
@@ -167,6 +170,11 @@ export class Engine {
       this.poisoned(error);
       return { leaked: true, detail: error instanceof Error ? error.message : String(error) };
     }
+  }
+
+  /** Test hook (only with `debug` init): the next run fails as if the WASM had aborted mid-evaluation. */
+  faultForTest(): void {
+    this.injectFault = true;
   }
 
   /** Test hook (only with `debug` init): keeps one handle alive in the prepared context, a deliberate leak. */
@@ -231,12 +239,34 @@ export class Engine {
     cell.runtime.dispose();
   }
 
-  /** Prepares the next one-shot context when the worker is idle, so a warm run only evaluates. */
+  /**
+   * Frees the runtimes of finished one-shot runs. Freeing can abort inside the WASM (QuickJS asserts
+   * that no object outlives its runtime: a leaked handle, or the gc_obj_list assertion after a promise
+   * flood or an out-of-memory in a job); the module is then rebuilt and the page is told.
+   */
+  private flushRetired(): void {
+    while (this.retired.length > 0) {
+      const cell = this.retired.pop()!;
+      try {
+        this.disposeCell(cell);
+      } catch (error) {
+        this.retired.length = 0;
+        const fault = this.poisoned(error);
+        void this.options.bridge.workerEvent({ type: 'module_rebuilt', message: fault.message }).catch(() => undefined);
+      }
+    }
+  }
+
+  /**
+   * After a run: frees what it left (off the run's critical path) and prepares the next one-shot
+   * context while the worker is idle, so a warm run only evaluates.
+   */
   private prepareSoon(): void {
     if (this.prepared || this.preparing) return;
     this.preparing = true;
     setTimeout(() => {
       this.preparing = false;
+      this.flushRetired();
       if (this.prepared) return;
       try {
         this.prepared = this.newCell(true);
@@ -421,6 +451,7 @@ export class Engine {
    * rewrites a top-level-await script into a module whose default export is the last expression).
    */
   async evaluate(request: RunRequest, mode: 'script' | 'module', code: string, startedAt: number): Promise<RunResult> {
+    this.flushRetired();
     await this.rebuilding;
     const state = this.newState(request, startedAt);
     if (request.sessionId !== undefined && !this.sessions.has(request.sessionId)) {
@@ -464,7 +495,9 @@ export class Engine {
       cell.state = null;
       try {
         cell.runtime.setMemoryLimit(-1);
-        if (request.sessionId === undefined) this.disposeCell(cell);
+        // A one-shot cell is freed after the result is on its way (see flushRetired); its jobs
+        // and timers are already dead (finishState), and nothing can reach it again.
+        if (request.sessionId === undefined) this.retired.push(cell);
         else this.drainSession(cell, request);
       } catch (error) {
         // Freeing a runtime can abort inside the WASM (the gc_obj_list assertion after a promise
@@ -529,6 +562,10 @@ export class Engine {
   private async execute(cell: Cell, state: RunState, mode: 'script' | 'module', code: string): Promise<string | undefined> {
     const { context } = cell;
     const t0 = performance.now();
+    if (this.injectFault) {
+      this.injectFault = false;
+      throw new WebAssembly.RuntimeError('Aborted(injected by faultForTest)');
+    }
     let result;
     try {
       result = context.evalCode(code, state.request.filename, { type: mode === 'module' ? 'module' : 'global' });
@@ -751,6 +788,7 @@ export class Engine {
     const hostStack = /call stack/i.test(message);
     this.rebuilds++;
     this.running.clear();
+    this.retired.length = 0;
     for (const id of this.sessions.keys()) this.lostSessions.add(id);
     this.sessions.clear();
     this.prepared = null;

@@ -172,9 +172,17 @@ export type HostCallResult =
   | { ok: true; valueJson: string | undefined }
   | { ok: false; code: ErrorCode; message: string };
 
+/** Something the worker tells the page outside any run (after the run it concerns has answered). */
+export interface WorkerEvent {
+  /** The module instance was discarded and rebuilt (a fault while freeing a finished run's runtime). */
+  type: 'module_rebuilt';
+  message: string;
+}
+
 /** Main-thread callbacks the worker may use (passed once through `Comlink.proxy`). */
 export interface HostBridge {
   hostCall(request: HostCallRequest): Promise<HostCallResult>;
+  workerEvent(event: WorkerEvent): Promise<void>;
 }
 
 /** Worker init: the compiled WASM module is shared with every worker and compiled once. */

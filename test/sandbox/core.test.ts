@@ -33,7 +33,7 @@ describe('results', () => {
   });
 
   it('reports stats: wall and cpu time, memory, tool calls, queue time', async () => {
-    const { stats } = await sandbox.run('let s = 0; for (let i = 0; i < 1e5; i++) s += i; s');
+    const { stats } = await sandbox.run('let s = 0; for (let i = 0; i < 1e5; i++) s += i; s', { measureHeap: true });
     expect(stats.wallMs).toBeGreaterThan(0);
     expect(stats.cpuMs).toBeGreaterThan(0);
     expect(stats.cpuMs).toBeLessThanOrEqual(stats.wallMs);
