@@ -18,9 +18,23 @@ const isPlainObject = (value: object): boolean => {
  * their keys were written in.
  *
  * @throws {TypeError} for anything that is not plain JSON data: non-finite numbers, bigint, functions,
- *   symbols, class instances (`Date`, `Map`), sparse or `undefined` array items, cycles, nesting deeper than {@link MAX_JSON_DEPTH}.
+ *   symbols, class instances (`Date`, `Map`), sparse or `undefined` array items, cycles, nesting deeper
+ *   than {@link MAX_JSON_DEPTH}, a `__proto__` key.
  */
 export function canonicalJson(value: unknown): string {
+  return jsonText(value, true);
+}
+
+/**
+ * JSON text of plain JSON data, keys in their own order, with the checks of {@link canonicalJson}.
+ *
+ * @throws {TypeError} as {@link canonicalJson}.
+ */
+export function plainJson(value: unknown): string {
+  return jsonText(value, false);
+}
+
+function jsonText(value: unknown, sortKeys: boolean): string {
   const seen = new Set<object>();
   const walk = (v: unknown, depth: number, where: string): string => {
     if (v === null || typeof v === 'boolean' || typeof v === 'string') return JSON.stringify(v);
@@ -43,7 +57,11 @@ export function canonicalJson(value: unknown): string {
     } else {
       if (!isPlainObject(v)) throw new TypeError(`${where} is a ${Object.prototype.toString.call(v)}, not a plain object`);
       const record = v as Record<string, unknown>;
-      const keys = Object.keys(record).filter((k) => record[k] !== undefined).sort();
+      const keys = Object.keys(record).filter((k) => record[k] !== undefined);
+      // An own `__proto__` key (JSON.parse makes one) turns into a prototype swap in any handler that
+      // copies arguments with Object.assign or a for-in loop: refuse it at the boundary.
+      if (keys.includes('__proto__')) throw new TypeError(`${where} has a \`__proto__\` key`);
+      if (sortKeys) keys.sort();
       text = `{${keys.map((k) => `${JSON.stringify(k)}:${walk(record[k], depth + 1, `${where}.${k}`)}`).join(',')}}`;
     }
     seen.delete(v);

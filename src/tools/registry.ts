@@ -11,7 +11,7 @@ import type { ApprovalManager } from './approvals.js';
 import { FETCH_TOOL_NAME, FILE_TOOL_NAMES, createFetchTool, createFileTools } from './builtins.js';
 import { isToolName, type Tool } from './define.js';
 import type { DynamicToolRecord, DynamicToolStore } from './dynamic.js';
-import { canonicalJson, deepFreeze } from './json.js';
+import { canonicalJson, deepFreeze, plainJson } from './json.js';
 import { Permission, isPermissionPolicy, permissionNames, permissionPolicyFromPolicy, type PermissionPolicy } from './permissions.js';
 import { assertArgs } from './schema.js';
 import { createVirtualFileSystem, type VirtualFileSystem } from './vfs.js';
@@ -331,7 +331,7 @@ export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegis
     }
     let text: string;
     try {
-      text = canonicalJson(value);
+      text = plainJson(value);
     } catch (error) {
       record('failed', name, { reason: 'result-not-json' });
       throw new ToolError('TOOL_FAILED', `Tool \`${name}\` returned something that is not JSON data: ${(error as Error).message} (TOOL_FAILED)`, { runId, cause: error, details: { tool: name, reason: 'result-not-json' } });

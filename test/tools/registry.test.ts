@@ -123,6 +123,8 @@ describe('invoke', () => {
     [{ id: '123456', n: NaN }],
     [{ id: '123456', f: () => 1 }],
     [{ id: 1n }],
+    [JSON.parse('{"id":"123456","__proto__":{"isAdmin":true}}')],
+    [{ id: '123456', nested: JSON.parse('{"__proto__":{"polluted":1}}') }],
   ])('rejects arguments that are not plain JSON data: %#', async (args) => {
     const { ctx } = probe(reader);
     await expect(registry.invoke('lookupOrder', args, ctx)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'args' });
@@ -180,6 +182,12 @@ describe('invoke', () => {
     const tool = defineTool({ name: 'bad', description: 'x', permission: Permission.READ_FILE, params: { type: 'object' }, handler });
     const { ctx } = probe(reader);
     await expect(createToolRegistry({ tools: [tool], maxResultBytes: 50 }).invoke('bad', {}, ctx)).rejects.toMatchObject({ code: 'TOOL_FAILED', details: { reason } });
+  });
+
+  test('results keep their key order', async () => {
+    const tool = defineTool({ name: 'ordered', description: 'x', permission: Permission.READ_FILE, params: { type: 'object' }, handler: () => ({ z: 1, a: { y: 2, b: 3 } }) });
+    const value = await createToolRegistry({ tools: [tool] }).invoke('ordered', {}, probe(reader).ctx);
+    expect(JSON.stringify(value)).toBe('{"z":1,"a":{"y":2,"b":3}}');
   });
 
   test('returns undefined as is, and plain copies of results', async () => {
