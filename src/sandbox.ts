@@ -453,7 +453,11 @@ export class Sandbox implements AsyncDisposable {
     if (!trusted && !this.policy.allowDangerousOperations) {
       request.validation = {
         allowedImports: [...this.policy.allowedOperations.imports, ...Object.keys(this.modules), ...(this.tools ? ['quickcage:tools'] : [])],
-        grantedGlobals: [...(this.tools ? ['tools'] : []), ...Object.keys(options.globals ?? {})],
+        grantedGlobals: [
+          ...(request.toolNames.length > 0 ? ['tools'] : []),
+          ...(request.toolNames.includes('fetch') ? ['fetch'] : []),
+          ...Object.keys(options.globals ?? {}),
+        ],
         allowDynamicSensitiveAccess: this.policy.validation.allowDynamicSensitiveAccess,
         disabledRules: [...this.policy.validation.disabledRules],
       };

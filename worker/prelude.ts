@@ -208,6 +208,29 @@ export const PRELUDE_SOURCE = String.raw`(function () {
       tools[name] = function (arg) { return callHost(name, arg, maxChars); };
     }
     defineProperty(g, 'tools', { value: freeze(tools), writable: false, configurable: false, enumerable: false });
+    // A granted fetch tool also appears as a small fetch(): the response body is already text,
+    // read under the tool's size cap on the page.
+    if (tools.fetch) {
+      const fetchTool = tools.fetch;
+      defineProperty(g, 'fetch', {
+        value: function (url, init) {
+          const args = { url: '' + url };
+          if (init && init.method !== undefined) args.method = '' + init.method;
+          if (init && init.headers !== undefined) args.headers = init.headers;
+          if (init && init.body !== undefined) args.body = '' + init.body;
+          return apply(promiseThen, fetchTool(args), [function (r) {
+            const response = {
+              ok: r.status >= 200 && r.status < 300, status: r.status, statusText: r.statusText, url: r.url,
+              headers: freeze({ get: function (name) { const v = r.headers[('' + name).toLowerCase()]; return v === undefined ? null : v; } }),
+              text: function () { return PromiseCtor.resolve(r.body); },
+              json: function () { return PromiseCtor.resolve(r.body).then(jsonParse); },
+            };
+            return freeze(response);
+          }]);
+        },
+        writable: false, configurable: false, enumerable: false,
+      });
+    }
   }
 
   function installGlobals(json) {

@@ -114,3 +114,32 @@ describe('quotas', () => {
     }
   });
 });
+
+describe('fetch in the guest', () => {
+  it('a granted fetch tool appears as fetch(); the validator lets it through; a denied host fails inside the guest', async () => {
+    const { createToolRegistry, definePermissionPolicy, Permission } = await import('../../src/tools/index.js');
+    const { definePolicy } = await import('../../src/index.js');
+    const policy = definePolicy({ allowedOperations: { networkOperations: true }, network: { allowedDomains: [location.host] } });
+    const agent = definePermissionPolicy({ agent: 'reader', permissions: Permission.STANDARD, allowedDomains: [location.host] });
+    const box = createSandbox({ policy, tools: createToolRegistry({ policy }).forAgent(agent) });
+    try {
+      const url = `${location.origin}/test/tools/fixtures/hello.txt`;
+      const out = await box.run(`const r = await fetch(${JSON.stringify(url)});\n[r.ok, r.status, r.headers.get('Content-Type').startsWith('text/plain'), await r.text()]`);
+      expect(out.value).toEqual([true, 200, true, 'hello from the fixture\n']);
+      const denied = await box.run('let m; try { await fetch("https://example.com/"); } catch (e) { m = e.code; } m');
+      expect(denied.value).toBe('TOOL_DENIED');
+    } finally {
+      await box.dispose();
+    }
+  });
+
+  it('near miss: without the network grant, fetch is a host-global violation, not a ReferenceError', async () => {
+    const box = createSandbox();
+    try {
+      const error = await rejectsWith(box.run('await fetch("https://example.com/")'), 'VALIDATION_REJECTED');
+      expect((error as unknown as { violations: Array<{ rule: string }> }).violations[0]!.rule).toBe('host-global');
+    } finally {
+      await box.dispose();
+    }
+  });
+});
