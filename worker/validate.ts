@@ -26,7 +26,8 @@ import { checkCalls, checkSites } from './validate/rules/properties.js';
 import { DEFAULT_IMPORTS, DISABLEABLE_RULE_IDS } from './validate/rules.js';
 import { Walker } from './validate/walk.js';
 
-export { checkLimits, type LimitOptions } from './validate/limits.js';
+export type { NormalizedOptions } from './validate/context.js';
+export { checkLimits, utf8Length, type LimitOptions } from './validate/limits.js';
 export { DEFAULT_MODULES } from './validate/modules.js';
 export { DEFAULT_IMPORTS, DISABLEABLE_RULE_IDS, OPTIONAL_IMPORTS, RULE_IDS, RULES, type RuleId, type RuleInfo } from './validate/rules.js';
 

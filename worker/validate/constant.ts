@@ -148,6 +148,17 @@ function foldNode(node: N, scope: Scope, depth: number): Folded[] | null {
       const b = a === null ? null : foldNode(n.right!, scope, depth + 1);
       return a === null || b === null ? null : union(a, b);
     }
+    case 'AssignmentExpression':
+      // `x[k = 'constructor']`: the value of an assignment is its right side.
+      return n.operator === '=' ? foldNode(n.right!, scope, depth + 1) : null;
+    case 'NewExpression': {
+      // `new String('constructor')` converts to its string as a key.
+      const callee = unwrap(n.callee!);
+      const args = n.arguments ?? [];
+      if (callee.type !== 'Identifier' || callee.name !== 'String' || scope.lookup('String') !== undefined || args.length !== 1 || args[0]!.type === 'SpreadElement') return null;
+      const v = foldNode(args[0]!, scope, depth + 1);
+      return v === null ? null : map(v, (x) => (x instanceof WellKnownSymbol ? NO : toKey(x)));
+    }
     case 'SequenceExpression':
       return foldNode(n.expressions![n.expressions!.length - 1]!, scope, depth + 1);
     case 'MemberExpression': {

@@ -95,6 +95,12 @@ const EXPRESSION_KEYWORDS = new Set([
 /** Keywords after which `{` opens a block. */
 const BLOCK_KEYWORDS = new Set(['else', 'do', 'try', 'finally']);
 const STATEMENT_PAREN_KEYWORDS = new Set(['if', 'while', 'for', 'with']);
+/**
+ * Prefilter: (first letter, length) of every keyword above, so the scanner slices only the few
+ * identifiers that could be one of them (slicing every identifier costs more than the rest of the scan).
+ */
+const KEYWORD_SHAPES = new Uint8Array(26 * 11);
+for (const word of [...EXPRESSION_KEYWORDS, ...BLOCK_KEYWORDS, ...STATEMENT_PAREN_KEYWORDS]) KEYWORD_SHAPES[(word.charCodeAt(0) - 97) * 11 + word.length] = 1;
 
 const isIdentifierChar = (c: number): boolean =>
   (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 36 || c === 95 || c === 92 || c >= 0x80;
@@ -232,7 +238,7 @@ function deepestPoint(code: string, limit: number): number {
       if (c >= 48 && c <= 57) {
         prevWord = '';
         exprEnd = true;
-      } else if (length >= 2 && length <= 10 && c >= 97 && c <= 122) {
+      } else if (length >= 2 && length <= 10 && c >= 97 && c <= 122 && KEYWORD_SHAPES[(c - 97) * 11 + length] === 1) {
         const word = code.slice(start, i);
         // `for await (` keeps the statement head of `for`.
         if (!(word === 'await' && prevWord === 'for')) prevWord = word;
