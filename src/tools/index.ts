@@ -17,6 +17,6 @@ export { createVirtualFileSystem } from './vfs.js';
 export type { DirEntry, FileStat, VirtualFileSystem, VirtualFileSystemOptions } from './vfs.js';
 export { createApprovalManager } from './approvals.js';
 export type { ApprovalAnswer, ApprovalCall, ApprovalManager, ApprovalManagerOptions, ApprovalRecord, ApprovalRequest, ApprovalStatus, ApprovalWaitContext, DecideResult } from './approvals.js';
-export { createDynamicToolStore } from './dynamic.js';
+export { DYNAMIC_TOOL_GLOBALS, createDynamicToolStore, prepareDynamicToolModule } from './dynamic.js';
 export type { CodeValidator, ConsumeQuota, DynamicToolInput, DynamicToolRecord, DynamicToolRunContext, DynamicToolRunner, DynamicToolStore, DynamicToolStoreOptions } from './dynamic.js';
 export { canonicalJson, sha256Hex } from './json.js';
