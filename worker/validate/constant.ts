@@ -12,7 +12,7 @@
  * the worker's realm, with sizes capped: no guest code runs here.
  */
 import { unwrap, type N } from './ast.js';
-import type { Scope } from './scope.js';
+import { constantInit, type Scope } from './scope.js';
 
 /** A folded value: a primitive, an array of folded values, or a well-known symbol like `@@iterator`. */
 export type Folded = string | number | boolean | bigint | null | undefined | WellKnownSymbol | Folded[];
@@ -92,7 +92,8 @@ function foldNode(node: N, scope: Scope, depth: number): Folded[] | null {
         if (name === 'Infinity') return [Infinity];
         return null;
       }
-      return binding.kind === 'const' && binding.init ? foldNode(binding.init, binding.scope, depth + 1) : null;
+      const init = constantInit(binding);
+      return init === null ? null : foldNode(init, binding.scope, depth + 1);
     }
     case 'ArrayExpression': {
       const values: Folded[] = [];
@@ -101,12 +102,18 @@ function foldNode(node: N, scope: Scope, depth: number): Folded[] | null {
           values.push(undefined);
           continue;
         }
-        if (element.type === 'SpreadElement') return null;
+        if (element.type === 'SpreadElement') {
+          // `[...'constructor']`, `[...['a', 'b']]`
+          const spread = spreadValues(element, scope, depth);
+          if (spread === null) return null;
+          values.push(...spread);
+          continue;
+        }
         const v = single(foldNode(element, scope, depth + 1));
         if (v === null) return null;
         values.push(v.value);
       }
-      return [values];
+      return values.length > MAX_STRING ? null : [values];
     }
     case 'BinaryExpression': {
       if (n.operator !== '+') return null;
@@ -275,11 +282,32 @@ function isGlobalMember(node: N, scope: Scope, global: string, member: string): 
   return object.type === 'Identifier' && object.name === global && node.property!.name === member && scope.lookup(global) === undefined;
 }
 
+/** The items of a spread of a constant string or array, or null. */
+function spreadValues(element: N, scope: Scope, depth: number): Folded[] | null {
+  const v = single(foldNode(element.argument!, scope, depth + 1));
+  if (v === null) return null;
+  if (typeof v.value === 'string') return [...v.value];
+  return Array.isArray(v.value) ? v.value : null;
+}
+
+/** Pure global functions of one string that a key may be built with. */
+const STRING_FUNCTIONS: Readonly<Record<string, (s: string) => unknown>> = {
+  decodeURIComponent,
+  decodeURI,
+  unescape: (s) => (globalThis as unknown as { unescape(s: string): string }).unescape(s),
+};
+
 function call(n: N, scope: Scope, depth: number): Folded[] | null {
   const callee = unwrap(n.callee!);
   const args: Folded[][] = [];
   for (const arg of n.arguments!) {
-    if (arg.type === 'SpreadElement') return null;
+    if (arg.type === 'SpreadElement') {
+      // `String.fromCharCode(...[99, 111])`
+      const spread = spreadValues(arg, scope, depth);
+      if (spread === null || spread.length > MAX_STRING) return null;
+      for (const v of spread) args.push([v]);
+      continue;
+    }
     const v = foldNode(arg, scope, depth + 1);
     if (v === null) return null;
     args.push(v);
@@ -295,6 +323,31 @@ function call(n: N, scope: Scope, depth: number): Folded[] | null {
   // String(x)
   if (callee.type === 'Identifier' && callee.name === 'String' && scope.lookup('String') === undefined) {
     return args.length === 0 ? [''] : map(args[0]!, (v) => (v instanceof WellKnownSymbol ? NO : toKey(v)));
+  }
+  // decodeURIComponent('%63onstructor'), decodeURI, unescape
+  if (callee.type === 'Identifier' && Object.hasOwn(STRING_FUNCTIONS, callee.name!) && scope.lookup(callee.name!) === undefined && args.length === 1) {
+    const f = STRING_FUNCTIONS[callee.name!]!;
+    return map(args[0]!, (v) => {
+      if (typeof v !== 'string') return NO;
+      try {
+        return f(v) as string;
+      } catch {
+        return NO; // URIError on malformed input
+      }
+    });
+  }
+  // JSON.parse('"constructor"'): data only, kept when it is a primitive or an array of primitives.
+  if (callee.type === 'MemberExpression' && isGlobalMember(callee, scope, 'JSON', 'parse') && args.length === 1) {
+    return map(args[0]!, (v) => {
+      if (typeof v !== 'string' || v.length > MAX_STRING) return NO;
+      try {
+        const parsed: unknown = JSON.parse(v);
+        const primitive = (x: unknown): boolean => x === null || ['string', 'number', 'boolean'].includes(typeof x);
+        return primitive(parsed) || (Array.isArray(parsed) && parsed.every(primitive)) ? (parsed as Folded) : NO;
+      } catch {
+        return NO;
+      }
+    });
   }
   if (callee.type !== 'MemberExpression') return null;
   // String.fromCharCode(99, 111, ...) and String.fromCodePoint(...)
@@ -319,6 +372,11 @@ function call(n: N, scope: Scope, depth: number): Folded[] | null {
   if (!values.every((v) => v === undefined || typeof v === 'string' || typeof v === 'number' || Array.isArray(v))) return null;
   return map(receiver, (r) => {
     try {
+      // (1234567).toString(36): numbers spell letters in a radix.
+      if (typeof r === 'number' && (name === 'toString' || name === 'toFixed' || name === 'toPrecision' || name === 'toExponential')) {
+        const f = (Number.prototype as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!;
+        return f.apply(r, values) as Folded;
+      }
       if (typeof r === 'string' && STRING_METHODS.has(name)) {
         if (name === 'repeat' && !(typeof values[0] === 'number' && values[0] * r.length <= MAX_STRING)) return NO;
         if ((name === 'padStart' || name === 'padEnd') && !(typeof values[0] === 'number' && values[0] <= MAX_STRING)) return NO;

@@ -1,6 +1,7 @@
 /**
  * Lexical scopes, just enough to tell a local binding from a global: `window` declared by the
- * guest is not the host's window, and `const k = 'constr' + 'uctor'` lets a computed key resolve.
+ * guest is not the host's window, and `const k = 'constr' + 'uctor'` (or a `let`/`var` that
+ * nothing ever writes again) lets a computed key resolve.
  */
 import type { N } from './ast.js';
 
@@ -10,10 +11,12 @@ export type BindingKind = 'var' | 'let' | 'const' | 'function' | 'class' | 'para
 /** One binding of a name in a scope. */
 export interface Binding {
   readonly kind: BindingKind;
-  /** The initializer of a `const name = init` (only then: other bindings can change). */
+  /** The initializer of `const|let|var name = init` (simple identifier declarations only). */
   readonly init: N | null;
   /** The scope the binding lives in (where its initializer's names resolve). */
   readonly scope: Scope;
+  /** Set once anything assigns the name, or declares it a second time: its initializer is then not its value. */
+  written: boolean;
 }
 
 /** A scope: program, function (a `var` boundary), block or class. */
@@ -35,10 +38,17 @@ export class Scope {
     this.varScope = isVarScope || parent === null ? this : parent.varScope;
   }
 
-  /** Declares `name`; a second declaration of the same name keeps the first (redeclared `var`s). */
+  /** Declares `name`; a second declaration of the same name keeps the first and marks it written (redeclared `var`s). */
   declare(name: string, kind: BindingKind, init: N | null = null): void {
-    const names = (this.names ??= new Map());
-    if (!names.has(name)) names.set(name, { kind, init, scope: this });
+    const names = (this.names ??= new Map<string, Binding>());
+    const existing = names.get(name);
+    if (existing === undefined) names.set(name, { kind, init, scope: this, written: false });
+    else existing.written = true;
+  }
+
+  /** True for the program scope of a script, whose `var`s are properties of the global object. */
+  get isScriptTop(): boolean {
+    return this.parent === null && this.thisIsGlobal;
   }
 
   /** The binding `name` resolves to from here, or undefined for a global (or a typo). */
@@ -51,4 +61,17 @@ export class Scope {
     }
     return undefined;
   }
+}
+
+/**
+ * The initializer a binding always evaluates to, when the validator can know it: a `const`, or a
+ * `let`/`var` that nothing in this source assigns or redeclares. Not a `let`/`var` at the top level
+ * of a script: the global object can write a top-level `var` behind any name (`globalThis.k = ...`),
+ * and a later run in the same session can assign either.
+ */
+export function constantInit(binding: Binding): N | null {
+  if (binding.init === null || binding.written) return null;
+  if (binding.kind === 'const') return binding.init;
+  if ((binding.kind === 'let' || binding.kind === 'var') && !binding.scope.isScriptTop) return binding.init;
+  return null;
 }

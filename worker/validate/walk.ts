@@ -72,6 +72,12 @@ export interface WalkResult {
   readonly calls: CallSite[];
 }
 
+/** A name assigned somewhere (`k = ...`, `k++`, `[k] = ...`, `for (k of ...)`): marks its binding written. */
+interface Write {
+  readonly name: string;
+  readonly scope: Scope;
+}
+
 // Roles of a node on the stack.
 const NODE = 0;
 /** A binding pattern: names are declared in the entry's binding scope. */
@@ -153,6 +159,7 @@ export class Walker {
   readonly sites: PropertySite[] = [];
   readonly references: Reference[] = [];
   readonly calls: CallSite[] = [];
+  private readonly writes: Write[] = [];
 
   constructor(readonly ctx: Context) {}
 
@@ -178,7 +185,17 @@ export class Walker {
         else handler(this, node, s, cost, role, bind);
       }
     }
+    // Every declaration is known now: mark the bindings that something writes.
+    for (const { name, scope } of this.writes) {
+      const binding = scope.lookup(name);
+      if (binding !== undefined) binding.written = true;
+    }
     return { sites: this.sites, references: this.references, calls: this.calls };
+  }
+
+  /** Records that `name` is assigned from scope `s`. */
+  write(name: string, s: Scope): void {
+    this.writes.push({ name, scope: s });
   }
 
   /** Pushes an expression or statement; `weight` overrides the node type's own nesting cost. */
@@ -510,7 +527,10 @@ const HANDLERS: Readonly<Record<string, Handler>> = Object.assign(Object.create(
 const PATTERNS: Readonly<Record<string, PatternHandler>> = Object.assign(Object.create(null) as Record<string, PatternHandler>, {
   Identifier: (w, n, s, _c, role, bind) => {
     if (role === BIND) bind!.scope.declare(n.name!, bind!.kind);
-    else w.reference(n, s);
+    else {
+      w.write(n.name!, s);
+      w.reference(n, s);
+    }
   },
   MemberExpression: (w, n, s, c) => w.member(n, s, c, SiteKind.Write),
   ParenthesizedExpression: (w, n, s, c, role, bind) => w.pattern(n.expression as N, s, c, role, bind),
@@ -575,9 +595,9 @@ function declaration(w: Walker, n: N, s: Scope, c: number): void {
     const id = d.id!;
     w.visit(d.init, s, c);
     if (id.type === 'Identifier') {
-      // Only `const x = init` keeps its initializer: nothing can reassign it, so a key may resolve through it.
-      if (kind === 'const') s.declare(id.name!, 'const', d.init ?? null);
-      else (isVar ? s.varScope : s).declare(id.name!, isVar ? 'var' : 'let');
+      // Keep the initializer: a key may resolve through it while nothing writes the name (see constantInit).
+      const bindingKind = kind === 'const' ? 'const' : isVar ? 'var' : 'let';
+      (isVar ? s.varScope : s).declare(id.name!, bindingKind, kind === 'using' || kind === 'await using' ? null : (d.init ?? null));
     } else {
       if (id.type === 'ObjectPattern' && d.init) patternSources.set(id, d.init);
       w.bind(id, s, c, isVar ? s.varScope : s, kind === 'const' ? 'const' : isVar ? 'var' : 'let');

@@ -11,7 +11,7 @@ import { target, unwrap, type N } from '../ast.js';
 import { DYNAMIC, fold, toKey, TOO_DEEP, type FoldResult } from '../constant.js';
 import type { Context } from '../context.js';
 import { snippetOf } from '../position.js';
-import type { Scope } from '../scope.js';
+import { constantInit, type Scope } from '../scope.js';
 import { SiteKind, type CallSite, type PropertySite } from '../walk.js';
 import { evaluationRule } from './evaluation.js';
 import { hostGlobalProperty, isGlobalThis } from './globals.js';
@@ -164,7 +164,8 @@ function propertyName(member: N, scope: Scope): string | null {
 
 /**
  * What makes `node` a sensitive target, or null: the global object, a built-in constructor or
- * namespace, a prototype, a function or class (literal or declared), or a `const` alias of one.
+ * namespace, a prototype, a function or class (literal or declared), or an alias of one (a `const`,
+ * or a `let`/`var` nothing writes again).
  */
 export function sensitive(node: N, scope: Scope, hops: number): string | null {
   const n = target(node);
@@ -174,8 +175,8 @@ export function sensitive(node: N, scope: Scope, hops: number): string | null {
       const binding = scope.lookup(name);
       if (binding === undefined) return SENSITIVE_GLOBALS.has(name) ? `the global \`${name}\`` : null;
       if (binding.kind === 'function' || binding.kind === 'class') return `the ${binding.kind} \`${name}\``;
-      if (binding.kind === 'const' && binding.init && hops < MAX_ALIAS_HOPS) return sensitive(binding.init, binding.scope, hops + 1);
-      return null;
+      const init = constantInit(binding);
+      return init !== null && hops < MAX_ALIAS_HOPS ? sensitive(init, binding.scope, hops + 1) : null;
     }
     case 'ThisExpression':
       return scope.thisIsGlobal ? 'the global object (`this` at the top level of a script)' : null;
@@ -188,7 +189,7 @@ export function sensitive(node: N, scope: Scope, hops: number): string | null {
   }
 }
 
-/** True for `x.prototype`, `x.__proto__`, `Object.getPrototypeOf(x)`, `Reflect.getPrototypeOf(x)`, and `const` aliases of those. */
+/** True for `x.prototype`, `x.__proto__`, `Object.getPrototypeOf(x)`, `Reflect.getPrototypeOf(x)`, and aliases of those (see {@link sensitive}). */
 function isPrototypeObject(node: N, scope: Scope, hops: number): boolean {
   const n = target(node);
   if (n.type === 'MemberExpression') {
@@ -201,7 +202,8 @@ function isPrototypeObject(node: N, scope: Scope, hops: number): boolean {
   }
   if (n.type === 'Identifier' && hops < MAX_ALIAS_HOPS) {
     const binding = scope.lookup(n.name!);
-    return binding !== undefined && binding.kind === 'const' && binding.init !== null && isPrototypeObject(binding.init, binding.scope, hops + 1);
+    const init = binding === undefined ? null : constantInit(binding);
+    return init !== null && isPrototypeObject(init, binding!.scope, hops + 1);
   }
   return false;
 }
