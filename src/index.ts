@@ -51,5 +51,28 @@ export type {
   ValidationPolicy,
 } from './policy.js';
 export type { GuestErrorInfo, LogEntry, RunStats, SourceType, Violation } from '../worker/protocol.js';
+export {
+  GuardrailError,
+  applyGuardrails,
+  detect,
+  sandwich,
+  redactReplacement,
+  maskReplacement,
+  hashReplacement,
+  isValidLuhn,
+  isValidIban,
+} from './guardrails/index.js';
+export type {
+  ApplyGuardrailsOptions,
+  DetectedSpan,
+  DetectOptions,
+  GuardrailContext,
+  GuardrailHit,
+  GuardrailOutcome,
+  GuardrailsInput,
+  GuardrailWhere,
+  SandwichInput,
+  SandwichResult,
+} from './guardrails/index.js';
 export { EVENT_TYPES, SEVERITIES } from './audit/types.js';
 export type { EventSink, SecurityEventInput, SecurityEventType, Severity } from './audit/types.js';

@@ -360,18 +360,17 @@ export class Sandbox implements AsyncDisposable {
       } finally {
         this.pool.release(slot);
       }
+      const who = { runId: request.runId, ...(user === undefined ? {} : { user }) };
       if (!result.ok) {
         poisoned = result.error.poisoned === true;
-        const logs = this.guardrailsOn
-          ? result.logs.map((log) => ({ ...log, message: this.guard(log.message, { where: 'logs', runId: request.runId, ...(user === undefined ? {} : { user }) }) }))
-          : result.logs;
-        throw this.toError(result.error, { runId: request.runId, logs, stats: result.stats });
+        // A failed run keeps its own error: what leaves with it (message, guest stack, logs) is
+        // redacted rather than blocked, so a guardrail never masks the real failure.
+        const wire = this.guardrailsOn ? this.guardError(result.error, who) : result.error;
+        const logs = this.guardLogs(result.logs, who, true);
+        throw this.toError(wire, { runId: request.runId, logs, stats: result.stats });
       }
-      const who = { runId: request.runId, ...(user === undefined ? {} : { user }) };
       const value = this.guard(result.valueJson === undefined ? undefined : JSON.parse(result.valueJson), { where: 'result', ...who }) as T;
-      const logs = this.guardrailsOn
-        ? result.logs.map((log) => ({ ...log, message: this.guard(log.message, { where: 'logs', ...who }) }))
-        : result.logs;
+      const logs = this.guardLogs(result.logs, who, false);
       return {
         value,
         logs,
@@ -587,8 +586,10 @@ export class Sandbox implements AsyncDisposable {
       value = this.guard(value, { where: 'toolResult', ...who });
       return { ok: true, valueJson: value === undefined ? undefined : toJson(value, `result of ${request.target}`, this.policy.limits.maxResultBytes) };
     } catch (error) {
-      if (error instanceof SandboxError) return { ok: false, code: error.code, message: error.message };
-      return { ok: false, code: 'TOOL_FAILED', message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+      const message = error instanceof SandboxError ? error.message : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      // A handler's error message goes into the guest: guard it like a tool result (never blocking).
+      const safe = this.guard(message, { where: 'toolResult', runId: request.runId, tool: request.target }, true);
+      return { ok: false, code: error instanceof SandboxError ? error.code : 'TOOL_FAILED', message: safe };
     }
   }
 
@@ -612,9 +613,37 @@ export class Sandbox implements AsyncDisposable {
    * Applies the policy's PII/secret guardrails to a value leaving or entering the sandbox. Off (no
    * work at all) unless some detector has a strategy. `block` throws `GUARDRAIL_BLOCKED`.
    */
-  private guard<T>(value: T, context: GuardrailContext): T {
+  private guard<T>(value: T, context: GuardrailContext, lenient = false): T {
     if (!this.guardrailsOn || value === undefined) return value;
-    return applyGuardrails(value, this.policy.guardrails, { context, ...(this.audit ? { sink: this.audit } : {}) }).value as T;
+    const guardrails = lenient ? this.lenientGuardrails : this.policy.guardrails;
+    return applyGuardrails(value, guardrails, { context, ...(this.audit ? { sink: this.audit } : {}) }).value as T;
+  }
+
+  /** `block` becomes `redact`: for what leaves with a failure, where blocking would hide the real error. */
+  private get lenientGuardrails(): Policy['guardrails'] {
+    const g = this.policy.guardrails;
+    const detectors = Object.fromEntries(Object.entries(g.detectors).map(([k, v]) => [k, v === 'block' ? 'redact' : v]));
+    return { ...g, detectors: detectors as Policy['guardrails']['detectors'] };
+  }
+
+  /** All log lines of a run in one pass: one audit event per detector per run, not per line. */
+  private guardLogs(logs: LogEntry[], who: Omit<GuardrailContext, 'where'>, lenient: boolean): LogEntry[] {
+    if (!this.guardrailsOn || logs.length === 0) return logs;
+    const messages = this.guard(logs.map((l) => l.message), { where: 'logs', ...who }, lenient);
+    return logs.map((log, i) => ({ ...log, message: messages[i]! }));
+  }
+
+  /** The guest's error message and stack leave the sandbox too: `throw new Error(secret)` must not carry it out. */
+  private guardError(error: WireError, who: Omit<GuardrailContext, 'where'>): WireError {
+    const guarded: WireError = { ...error, message: this.guard(error.message, { where: 'result', ...who }, true) };
+    if (error.guest) {
+      guarded.guest = {
+        ...error.guest,
+        message: this.guard(error.guest.message, { where: 'result', ...who }, true),
+        ...(error.guest.stack === undefined ? {} : { stack: this.guard(error.guest.stack, { where: 'result', ...who }, true) }),
+      };
+    }
+    return guarded;
   }
 
   private emit(event: SecurityEventInput): void {
@@ -663,7 +692,8 @@ function eventFor(error: SandboxError): [SecurityEventType, Severity] {
     case 'SESSION_LOST': return ['sandbox_violation', 'high'];
     case 'RATE_LIMITED': return ['rate_limit_exceeded', 'medium'];
     case 'TOOL_DENIED': return ['sandbox_violation', 'high'];
-    case 'GUARDRAIL_BLOCKED': return ['suspicious_pattern', 'high'];
+    // The guardrail itself records one suspicious_pattern event per detector; the run record stays a run record.
+    case 'GUARDRAIL_BLOCKED': return ['execution', 'medium'];
     default: return ['execution', 'low'];
   }
 }

@@ -143,3 +143,34 @@ describe('fetch in the guest', () => {
     }
   });
 });
+
+describe('guardrails on the error path', () => {
+  it('a secret thrown by the guest is redacted in the error message and stack, and the original code is kept', async () => {
+    const box = createSandbox({ policy: { guardrails: { detectors: { email: 'block' } } } });
+    try {
+      const error = await rejectsWith(box.run('console.log("log ann@example.com"); throw new Error("leak ann@example.com")'), 'GUEST_ERROR');
+      expect(error.message).not.toContain('ann@example.com');
+      expect(error.message).toContain('[REDACTED:EMAIL]');
+      const guest = (error as unknown as { guest: { message: string; stack?: string } }).guest;
+      expect(guest.message).toBe('leak [REDACTED:EMAIL]');
+      expect(guest.stack ?? '').not.toContain('ann@example.com');
+      expect(error.logs[0]!.message).toBe('log [REDACTED:EMAIL]');
+    } finally {
+      await box.dispose();
+    }
+  });
+
+  it('logs are guarded in one pass: one event per detector per run', async () => {
+    const sink = collectingSink();
+    const box = createSandbox({ audit: sink, policy: { guardrails: { detectors: { email: 'redact' } } } });
+    try {
+      await box.run('for (let i = 0; i < 20; i++) console.log("user" + i + "@example.com"); 1');
+      await new Promise((r) => setTimeout(r, 20));
+      const hits = sink.events.filter((e) => e.type === 'suspicious_pattern');
+      expect(hits).toHaveLength(1);
+      expect(hits[0]!.details).toMatchObject({ count: 20 });
+    } finally {
+      await box.dispose();
+    }
+  });
+});
