@@ -325,6 +325,17 @@ export function createApprovalManager(options: ApprovalManagerOptions = {}): App
   };
 
   const request = async (call: ApprovalCall, ctx: ApprovalWaitContext): Promise<void> => {
+    // Stop the run's clock first: opening storage and hashing are part of waiting for a person, and
+    // on a busy page they can take longer than what is left of a tight deadline.
+    const resume = ctx.pauseDeadline();
+    try {
+      return await waitForApproval(call, ctx);
+    } finally {
+      resume();
+    }
+  };
+
+  const waitForApproval = async (call: ApprovalCall, ctx: ApprovalWaitContext): Promise<void> => {
     const s = await store();
     const argsDigest = await sha256Hex(canonicalJson(call.args));
     const user = call.user ?? '';
@@ -359,7 +370,6 @@ export function createApprovalManager(options: ApprovalManagerOptions = {}): App
     await s.add(record, at - RETAIN_MS);
     event('requested', 'low', { requestId: record.id, expiresAt: record.expiresAt });
 
-    const resume = ctx.pauseDeadline();
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onAbort: (() => void) | undefined;
     try {
@@ -415,7 +425,6 @@ export function createApprovalManager(options: ApprovalManagerOptions = {}): App
       clearTimeout(timer);
       if (onAbort) ctx.signal.removeEventListener('abort', onAbort);
       waiters.delete(record.id);
-      resume();
     }
   };
 

@@ -54,10 +54,25 @@ describe('guest calls host tools', () => {
   });
 });
 
+describe('guest fetch through the fetch tool', () => {
+  test('reaches an allowed host and is denied elsewhere, from inside QuickJS', async () => {
+    const net = makePolicy({ allowedOperations: { networkOperations: true }, network: { allowedDomains: [location.host] } });
+    const agent = definePermissionPolicy({ agent: 'net', permissions: Permission.NETWORK_ACCESS, allowedDomains: [location.host] });
+    const sandbox = createSandbox({ policy: net, tools: createToolRegistry({ policy: net }).forAgent(agent), standby: false });
+    sandboxes.push(sandbox);
+    const result = await sandbox.run(`
+      const ok = await fetch('${location.origin}/test/tools/fixtures/hello.txt');
+      let denied;
+      try { await fetch('http://0x7f.1/'); } catch (e) { denied = String(e.message); }
+      ({ status: ok.status, text: await ok.text(), denied })`);
+    expect(result.value).toMatchObject({ status: 200, text: 'hello from the fixture\n', denied: expect.stringContaining('TOOL_DENIED') });
+  });
+});
+
 describe('approval pauses the run deadline', () => {
   test('a person taking longer than the run timeout does not kill the run', async () => {
-    const tight = makePolicy({ limits: { timeoutMs: 300 } });
-    const approvals = createApprovalManager({ storage: 'memory', onApproval: () => new Promise((resolve) => setTimeout(() => resolve('approve'), 700)) });
+    const tight = makePolicy({ limits: { timeoutMs: 1000 } });
+    const approvals = createApprovalManager({ storage: 'memory', onApproval: () => new Promise((resolve) => setTimeout(() => resolve('approve'), 2000)) });
     const refund = defineTool<{ amount: number }>({
       name: 'refund',
       description: 'Refunds an order.',
@@ -69,6 +84,7 @@ describe('approval pauses the run deadline', () => {
     const clerk = definePermissionPolicy({ agent: 'clerk', permissions: Permission.DATABASE_WRITE });
     const sandbox = createSandbox({ policy: tight, tools: createToolRegistry({ tools: [refund], approvals }).forAgent(clerk), standby: false });
     sandboxes.push(sandbox);
+    await sandbox.run('1'); // warm: the deadline should be spent waiting for the person, not starting a worker
     await expect(sandbox.run('await tools.refund({ amount: 25 })')).resolves.toMatchObject({ value: { refunded: 25 } });
     approvals.close();
   });
