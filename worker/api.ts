@@ -61,8 +61,12 @@ export function createWorkerApi(): WorkerApi & { leakForTest(): Promise<void>; f
         const parsed = parseSource(request.code, request.sourceType);
         if (!parsed.ok) {
           // acorn guards its own recursion; nesting that gets past checkLimits still ends as a stack error.
-          if (/not enough stack space/i.test(parsed.message)) {
-            return failed(request, startedAt, { code: 'STACK_OVERFLOW', message: `source nests too deeply to parse: ${parsed.message}` });
+          if (parsed.violation || /not enough stack space/i.test(parsed.message)) {
+            return failed(request, startedAt, {
+              code: 'STACK_OVERFLOW',
+              message: `source nests too deeply to parse: ${parsed.message}`,
+              ...(parsed.violation ? { violations: [parsed.violation] } : {}),
+            });
           }
           return failed(request, startedAt, {
             code: 'COMPILATION_ERROR',
