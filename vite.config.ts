@@ -13,7 +13,7 @@ export default defineConfig(({ mode }) => ({
   base: './',
   worker: { format: 'es' },
   optimizeDeps: {
-    include: ['quickjs-emscripten-core', '@jitl/quickjs-wasmfile-release-sync', 'comlink', 'acorn', 'acorn-walk', 'idb'],
+    include: ['quickjs-emscripten-core', '@jitl/quickjs-wasmfile-release-sync', 'comlink', 'acorn', 'acorn-walk', 'idb', 'ajv', 'ajv/dist/standalone/index.js'],
   },
   server: { open: '/demo/', host: '127.0.0.1', port: 5173 },
   preview: { host: '127.0.0.1', port: 4173 },

@@ -23,6 +23,8 @@ const PREBUNDLE = [
   'acorn',
   'acorn-walk',
   'idb',
+  'ajv',
+  'ajv/dist/standalone/index.js',
 ];
 
 /** Vite options shared by the page and by the workers it starts. */

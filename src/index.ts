@@ -74,5 +74,6 @@ export type {
   SandwichInput,
   SandwichResult,
 } from './guardrails/index.js';
+export * from './tools/index.js';
 export { EVENT_TYPES, SEVERITIES } from './audit/types.js';
 export type { EventSink, SecurityEventInput, SecurityEventType, Severity } from './audit/types.js';

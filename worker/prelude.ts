@@ -215,7 +215,7 @@ export const PRELUDE_SOURCE = String.raw`(function () {
       defineProperty(g, 'fetch', {
         value: function (url, init) {
           const args = { url: '' + url };
-          if (init && init.method !== undefined) args.method = '' + init.method;
+          if (init && init.method !== undefined) args.method = ('' + init.method).toUpperCase();
           if (init && init.headers !== undefined) args.headers = init.headers;
           if (init && init.body !== undefined) args.body = '' + init.body;
           return apply(promiseThen, fetchTool(args), [function (r) {
