@@ -14,7 +14,11 @@ import {
   type QuickJSWASMModule,
 } from 'quickjs-emscripten-core';
 import releaseVariant from '@jitl/quickjs-wasmfile-release-sync';
-import { PRELUDE_SOURCE } from './prelude.js';
+import { PRELUDE_HARDEN_SOURCE, PRELUDE_SOURCE, PRELUDE_TOOLS_SOURCE, compact } from './prelude.js';
+
+const CORE = compact(PRELUDE_SOURCE);
+const TOOLS = compact(PRELUDE_TOOLS_SOURCE);
+const HARDEN = compact(PRELUDE_HARDEN_SOURCE);
 import { DEFAULT_MODULES } from './validate.js';
 import type {
   ErrorCode,
@@ -45,8 +49,10 @@ class RunFailure extends Error {
 interface Cell {
   runtime: QuickJSRuntime;
   context: QuickJSContext;
-  /** The object the prelude returned: serialize, installTools, tame, ... */
+  /** The object the prelude returned: serialize, tame, callHost and captured intrinsics. */
   internal: QuickJSHandle;
+  /** installTools / installGlobals, evaluated the first time a run in this cell needs them. */
+  extras?: QuickJSHandle;
   /** Whether `tame()` ran in this context. */
   tamed: boolean;
   /** The run currently using this cell (host callbacks read it). */
@@ -203,7 +209,7 @@ export class Engine {
     context.setProp(host, 'timer', timer);
     context.setProp(context.global, '__qc_host', host);
     for (const h of [log, call, timer, host]) h.dispose();
-    cell.internal = context.unwrapResult(context.evalCode(PRELUDE_SOURCE, 'quickcage:prelude'));
+    cell.internal = context.unwrapResult(context.evalCode(CORE, 'quickcage:prelude'));
     if (this.options.setupCode) this.runSetup(cell, this.options.setupCode);
     if (tamed) this.callInternal(cell, 'tame', []).dispose();
     return cell;
@@ -233,6 +239,7 @@ export class Engine {
 
   private disposeCell(cell: Cell): void {
     if (cell.state) this.finishState(cell.state);
+    cell.extras?.dispose();
     cell.internal.dispose();
     cell.context.dispose();
     this.liveContexts--;
@@ -286,9 +293,9 @@ export class Engine {
     return this.newCell(tamed);
   }
 
-  private callInternal(cell: Cell, method: string, args: QuickJSHandle[]): QuickJSHandle {
+  private callInternal(cell: Cell, method: string, args: QuickJSHandle[], on: QuickJSHandle = cell.internal): QuickJSHandle {
     const { context } = cell;
-    const fn = context.getProp(cell.internal, method);
+    const fn = context.getProp(on, method);
     try {
       const result = context.callFunction(fn, context.undefined, args);
       if (result.error) throw new GuestValueError(context, result.error);
@@ -430,7 +437,11 @@ export class Engine {
     const cell = this.newCell(!trusted);
     cell.sessionId = sessionId;
     try {
-      this.callInternal(cell, 'hardenIntrinsics', []).dispose();
+      const result = cell.context.evalCode(HARDEN, 'quickcage:harden');
+      const harden = cell.context.unwrapResult(result);
+      const done = cell.context.callFunction(harden, cell.context.undefined);
+      harden.dispose();
+      cell.context.unwrapResult(done).dispose();
     } catch (error) {
       this.disposeCell(cell);
       throw error;
@@ -541,7 +552,7 @@ export class Engine {
         });
         const max = context.newNumber(request.limits.maxResultBytes);
         scope.push(max);
-        scope.push(this.callInternal(cell, 'installTools', [names, max]));
+        scope.push(this.callInternal(cell, 'installTools', [names, max], this.extras(cell)));
         const callHost = context.getProp(cell.internal, 'callHost');
         scope.push(callHost);
         // Host-module shims call back through this; deleted from reach of guest code is not needed
@@ -551,11 +562,25 @@ export class Engine {
       if (request.globalsJson !== undefined) {
         const json = context.newString(request.globalsJson);
         scope.push(json);
-        scope.push(this.callInternal(cell, 'installGlobals', [json]));
+        scope.push(this.callInternal(cell, 'installGlobals', [json], this.extras(cell)));
       }
     } finally {
       for (const h of scope) h.dispose();
     }
+  }
+
+  /** The tools/globals installers of a cell, compiled on first use with the core's captured intrinsics. */
+  private extras(cell: Cell): QuickJSHandle {
+    if (!cell.extras) {
+      const { context } = cell;
+      const factory = context.unwrapResult(context.evalCode(TOOLS, 'quickcage:tools-prelude'));
+      const k = context.getProp(cell.internal, 'k');
+      const made = context.callFunction(factory, context.undefined, k);
+      factory.dispose();
+      k.dispose();
+      cell.extras = context.unwrapResult(made);
+    }
+    return cell.extras;
   }
 
   /** Runs guest code to completion (or failure) and returns its serialized value. */

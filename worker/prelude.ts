@@ -24,15 +24,13 @@ export const PRELUDE_SOURCE = String.raw`(function () {
   const jsonStringify = JSON.stringify, jsonParse = JSON.parse;
   const objectKeys = Object.keys, getProto = Object.getPrototypeOf, isArray = Array.isArray;
   const defineProperty = Object.defineProperty, freeze = Object.freeze;
-  const getOwnNames = Object.getOwnPropertyNames, getOwnDesc = Object.getOwnPropertyDescriptor;
-  const apply = Reflect.apply, ownKeys = Reflect.ownKeys;
-  const ObjectProto = Object.prototype, ArrayProto = Array.prototype;
-  const toStr = ObjectProto.toString, hasOwn = ObjectProto.hasOwnProperty;
+  const apply = Reflect.apply;
+  const ObjectProto = Object.prototype;
+  const toStr = ObjectProto.toString;
   const mathMin = Math.min;
   const PromiseCtor = Promise, promiseThen = Promise.prototype.then;
   const ErrorCtor = Error, TypeErrorCtor = TypeError, EvalErrorCtor = EvalError;
   const numberIsFinite = Number.isFinite;
-  const stringSlice = String.prototype.slice;
 
   /** Errors the host classifies by name; guests can build the same shape but only mislabel their own failure. */
   function cageError(code, message) {
@@ -201,55 +199,6 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     writable: true, configurable: true,
   });
 
-  function installTools(names, maxChars) {
-    const tools = {};
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i];
-      tools[name] = function (arg) { return callHost(name, arg, maxChars); };
-    }
-    defineProperty(g, 'tools', { value: freeze(tools), writable: false, configurable: false, enumerable: false });
-    // A granted fetch tool also appears as a small fetch(): the response body is already text,
-    // read under the tool's size cap on the page.
-    if (tools.fetch) {
-      const fetchTool = tools.fetch;
-      defineProperty(g, 'fetch', {
-        value: function (url, init) {
-          const args = { url: '' + url };
-          if (init && init.method !== undefined) args.method = ('' + init.method).toUpperCase();
-          if (init && init.headers !== undefined) args.headers = init.headers;
-          if (init && init.body !== undefined) args.body = '' + init.body;
-          return apply(promiseThen, fetchTool(args), [function (r) {
-            const response = {
-              ok: r.status >= 200 && r.status < 300, status: r.status, statusText: r.statusText, url: r.url,
-              headers: freeze({ get: function (name) { const v = r.headers[('' + name).toLowerCase()]; return v === undefined ? null : v; } }),
-              text: function () { return PromiseCtor.resolve(r.body); },
-              json: function () { return PromiseCtor.resolve(r.body).then(jsonParse); },
-            };
-            return freeze(response);
-          }]);
-        },
-        writable: false, configurable: false, enumerable: false,
-      });
-    }
-  }
-
-  function installGlobals(json) {
-    const values = jsonParse(json);
-    const keys = objectKeys(values);
-    for (let i = 0; i < keys.length; i++) {
-      defineProperty(g, keys[i], { value: deepFreeze(values[keys[i]]), writable: false, configurable: false, enumerable: true });
-    }
-  }
-
-  function deepFreeze(v) {
-    if (typeof v === 'object' && v !== null) {
-      freeze(v);
-      const keys = objectKeys(v);
-      for (let i = 0; i < keys.length; i++) deepFreeze(v[keys[i]]);
-    }
-    return v;
-  }
-
   /** Replaces code-compiling constructors with throwing stand-ins that keep prototype links. */
   function tame() {
     function denied(what) {
@@ -274,8 +223,88 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     }
   }
 
+  return {
+    serialize: serialize,
+    tame: tame,
+    callHost: callHost,
+    // Captured intrinsics for the sources evaluated later (PRELUDE_TOOLS), which may run after
+    // guest code in a session and must not trust the globals by then.
+    k: freeze({ g: g, callHost: callHost, jsonParse: jsonParse, objectKeys: objectKeys, defineProperty: defineProperty,
+      freeze: freeze, apply: apply, promiseThen: promiseThen, PromiseCtor: PromiseCtor }),
+  };
+})()`;
+
+/**
+ * Evaluated in a context only when a run needs it (tools, host modules or globals), with the core's
+ * captured intrinsics `k`: in a session this may happen after guest code ran, so nothing here reads
+ * a global that guest code could have replaced.
+ */
+export const PRELUDE_TOOLS_SOURCE = String.raw`(function (k) {
+  'use strict';
+  const g = k.g, callHost = k.callHost, jsonParse = k.jsonParse, objectKeys = k.objectKeys;
+  const defineProperty = k.defineProperty, freeze = k.freeze, apply = k.apply, promiseThen = k.promiseThen, PromiseCtor = k.PromiseCtor;
+
+  function installTools(names, maxChars) {
+    const tools = {};
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      tools[name] = function (arg) { return callHost(name, arg, maxChars); };
+    }
+    // Configurable, so a session's later runs can install them again; writable false, so a typo cannot clobber them.
+    defineProperty(g, 'tools', { value: freeze(tools), writable: false, configurable: true, enumerable: false });
+    // A granted fetch tool also appears as a small fetch(): the response body is already text,
+    // read under the tool's size cap on the page.
+    if (tools.fetch) {
+      const fetchTool = tools.fetch;
+      defineProperty(g, 'fetch', {
+        value: function (url, init) {
+          const args = { url: '' + url };
+          if (init && init.method !== undefined) args.method = ('' + init.method).toUpperCase();
+          if (init && init.headers !== undefined) args.headers = init.headers;
+          if (init && init.body !== undefined) args.body = '' + init.body;
+          return apply(promiseThen, fetchTool(args), [function (r) {
+            const response = {
+              ok: r.status >= 200 && r.status < 300, status: r.status, statusText: r.statusText, url: r.url,
+              headers: freeze({ get: function (name) { const v = r.headers[('' + name).toLowerCase()]; return v === undefined ? null : v; } }),
+              text: function () { return PromiseCtor.resolve(r.body); },
+              json: function () { return PromiseCtor.resolve(r.body).then(jsonParse); },
+            };
+            return freeze(response);
+          }]);
+        },
+        writable: false, configurable: true, enumerable: false,
+      });
+    }
+  }
+
+  function installGlobals(json) {
+    const values = jsonParse(json);
+    const keys = objectKeys(values);
+    for (let i = 0; i < keys.length; i++) {
+      defineProperty(g, keys[i], { value: deepFreeze(values[keys[i]]), writable: false, configurable: true, enumerable: true });
+    }
+  }
+
+  function deepFreeze(v) {
+    if (typeof v === 'object' && v !== null) {
+      freeze(v);
+      const keys = objectKeys(v);
+      for (let i = 0; i < keys.length; i++) deepFreeze(v[keys[i]]);
+    }
+    return v;
+  }
+
+  return { installTools: installTools, installGlobals: installGlobals };
+})`;
+
+/** Evaluated once when a session opens, before any guest code: freezes the shared intrinsics. */
+export const PRELUDE_HARDEN_SOURCE = String.raw`(function () {
+  'use strict';
+  const g = globalThis;
+  const freeze = Object.freeze, getProto = Object.getPrototypeOf, getOwnNames = Object.getOwnPropertyNames;
+  const getOwnDesc = Object.getOwnPropertyDescriptor, ownKeys = Reflect.ownKeys;
   /** Freezes the shared intrinsics reachable from the global object (sessions: one cell cannot poison the next). */
-  function hardenIntrinsics() {
+  return function hardenIntrinsics() {
     const queue = [];
     const names = getOwnNames(g);
     for (let i = 0; i < names.length; i++) {
@@ -306,15 +335,18 @@ export const PRELUDE_SOURCE = String.raw`(function () {
         }
       }
     }
-  }
-
-  return {
-    serialize: serialize,
-    installTools: installTools,
-    installGlobals: installGlobals,
-    tame: tame,
-    hardenIntrinsics: hardenIntrinsics,
-    callHost: callHost,
-    clearTimers: function () { const k = objectKeys(liveTimers); for (let i = 0; i < k.length; i++) delete liveTimers[k[i]]; },
   };
 })()`;
+
+/**
+ * Comments and indentation cost QuickJS parse time in every fresh context; none of these sources
+ * has a string or regex that spans lines or holds a comment marker, so dropping them is safe.
+ */
+export function compact(source: string): string {
+  return source
+    .replace(/\/\*\*[\s\S]*?\*\//g, '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('//'))
+    .join('\n');
+}

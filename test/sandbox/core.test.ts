@@ -209,6 +209,15 @@ describe('sessions', () => {
     expect((await session.run('[1].map((x) => x + 1)')).value).toEqual([2]);
   });
 
+  it('take globals and host modules on every run', async () => {
+    await using session = await sandbox.session();
+    expect((await session.run('input * 2', { globals: { input: 2 } })).value).toBe(4);
+    expect((await session.run('input * 2', { globals: { input: 5 } })).value).toBe(10);
+    const out = await session.run('import { query } from "app:db";\nexport default await query(1);');
+    expect(out.value).toEqual({ rows: [1] });
+    expect((await session.run('import { query } from "app:db";\nexport default (await query(2)).rows;')).value).toEqual([2]);
+  });
+
   it('are isolated from one-shot runs and from each other', async () => {
     await using a = await sandbox.session();
     await using b = await sandbox.session();
