@@ -1,0 +1,213 @@
+/**
+ * The quickcage playground: wires the editor, the panels and every layer of the SDK together, using
+ * only the public API (src/index.ts) and the layer entry points (src/tools, src/audit, src/rate-limit).
+ *
+ * Lifetimes: the audit log, the approval manager, the virtual file system and the dynamic tool store
+ * live as long as the page. A policy change recreates the sandbox, the rate limiter, the dynamic-tool
+ * runner and the tool registry (built-in tools follow the policy), and disposes the old ones.
+ */
+import {
+  Permission, RateLimitedError, createApprovalManager, createDynamicToolStore, createSandbox, createToolRegistry, createVirtualFileSystem,
+  definePermissionPolicy, isSandboxError, type HostToolDispatcher, type Policy, type Sandbox, type ToolRegistry,
+} from '../src/index.js';
+import { createAuditLog } from '../src/audit/index.js';
+import { createRateLimiter, type RateLimiter } from '../src/rate-limit.js';
+import { createApprovalDialog } from './approval-dialog.js';
+import { createDashboard } from './dashboard.js';
+import { byId, h } from './dom.js';
+import { createDynamicPanel } from './dynamic-panel.js';
+import { createDynamicRunner, type DynamicRunner } from './dynamic-runner.js';
+import { createEditor } from './editor.js';
+import { EXAMPLES, exampleById } from './examples.js';
+import { DEMO_HOST, createEmailTool, demoFetch, seedFiles, type OutboxEntry } from './host.js';
+import { createOutput } from './output.js';
+import { createPolicyPanel } from './policy-panel.js';
+import { createToolsPanel } from './tools-panel.js';
+
+// ---- page-lifetime services ----
+
+const audit = createAuditLog({ dbName: 'quickcage-playground-audit' });
+const vfs = createVirtualFileSystem({ storage: 'memory' });
+const outbox: OutboxEntry[] = [];
+const approvals = createApprovalManager({
+  onApproval: createApprovalDialog(),
+  sink: audit,
+  dbName: 'quickcage-playground-approvals',
+  timeoutMs: 2 * 60_000,
+});
+/** The agent every run acts as: what it may do, where. DATABASE_* are not granted. */
+const agent = definePermissionPolicy({
+  agent: 'playground-agent',
+  permissions: Permission.READ_FILE | Permission.WRITE_FILE | Permission.NETWORK_ACCESS | Permission.SEND_EMAIL | Permission.EXECUTE_CODE,
+  allowedPaths: ['/workspace'],
+  allowedDomains: [DEMO_HOST],
+});
+
+let limiter: RateLimiter | undefined;
+let runner: DynamicRunner | undefined;
+let registry: ToolRegistry | undefined;
+let sandbox: Sandbox | undefined;
+let currentPolicy: Policy | undefined;
+let controller: AbortController | undefined;
+
+const userInput = byId<HTMLInputElement>('user');
+const currentUser = () => userInput.value.trim() || 'anonymous';
+
+const dynamicStore = createDynamicToolStore({
+  runner: (code, args, ctx) => {
+    if (runner === undefined) throw new Error('no runner yet');
+    return runner.run(code, args, ctx);
+  },
+  consume: (user) => limiter?.consume(user, 'toolCreation'),
+  deps: { currency: 'EUR' },
+  sink: audit,
+  dbName: 'quickcage-playground-tools',
+});
+
+const emailTool = createEmailTool(outbox, () => void toolsPanel.refresh());
+
+// ---- panels ----
+
+const output = createOutput();
+const runButton = byId<HTMLButtonElement>('run');
+const stopButton = byId<HTMLButtonElement>('stop');
+const editor = createEditor(byId('editor'), EXAMPLES[0]!.code, () => void run());
+
+const toolsPanel = createToolsPanel(byId('panel-tools'), {
+  registry: () => registry!,
+  agent,
+  user: currentUser,
+  vfs,
+  outbox,
+  approvals,
+});
+const dynamicPanel = createDynamicPanel(byId('panel-dynamic'), dynamicStore, currentUser, () => void toolsPanel.refresh());
+const dashboard = createDashboard(byId('dashboard'), {
+  audit,
+  limiter: () => limiter!,
+  policy: () => currentPolicy!,
+  user: currentUser,
+});
+
+/**
+ * Builds everything that depends on the policy, then swaps it in and disposes the old set. Throws
+ * (and keeps the old set) when a layer refuses the policy, e.g. a non-canonical `files.allowedPaths`.
+ */
+function applyPolicy(policy: Policy): void {
+  const nextLimiter = createRateLimiter({ policy, events: audit, dbName: 'quickcage-playground-quotas' });
+  let nextRunner: DynamicRunner | undefined;
+  try {
+    nextRunner = createDynamicRunner(policy, audit);
+    const nextRegistry = createToolRegistry({ policy, tools: [emailTool], fileSystem: vfs, fetchImpl: demoFetch, approvals, dynamicTools: dynamicStore });
+    const bound = nextRegistry.forAgent(agent, { sink: audit });
+    // The sandbox asks `names()` without a user; bind the playground's current user so the run sees the
+    // user's own (unshared) dynamic tools. The registry re-checks ownership on every call anyway.
+    const tools: HostToolDispatcher = { names: () => bound.names(currentUser()), invoke: (name, args, context) => bound.invoke(name, args, context) };
+    const nextSandbox = createSandbox({
+      policy,
+      tools,
+      audit,
+      beforeRun: async ({ user }) => {
+        if (user === undefined) return;
+        // The audit log auto-disables a user after repeated high-severity violations; the app enforces it.
+        if (audit.isDisabled('user', user)) {
+          throw new RateLimitedError(`User \`${user}\` is disabled after repeated security violations; re-enable them in the security dashboard (RATE_LIMITED)`, { remaining: 0, resetAt: 0 });
+        }
+        await nextLimiter.enforce(user, 'execution');
+      },
+    });
+    const old = { sandbox, limiter, runner };
+    [sandbox, limiter, runner, registry, currentPolicy] = [nextSandbox, nextLimiter, nextRunner, nextRegistry, policy];
+    void old.sandbox?.dispose();
+    void old.limiter?.dispose();
+    void old.runner?.dispose();
+  } catch (error) {
+    void nextLimiter.dispose();
+    void nextRunner?.dispose();
+    throw error;
+  }
+  void toolsPanel.refresh();
+  void dashboard.refresh();
+}
+
+const policyPanel = createPolicyPanel(byId('panel-policy'), applyPolicy);
+
+// ---- run and stop ----
+
+async function run(): Promise<void> {
+  if (controller !== undefined || sandbox === undefined) return;
+  const current = sandbox;
+  const abort = new AbortController();
+  controller = abort;
+  runButton.disabled = true;
+  stopButton.disabled = false;
+  document.body.dataset.state = 'running';
+  editor.mark([]);
+  output.running();
+  try {
+    const out = await current.run(editor.getCode(), { signal: abort.signal, trusted: policyPanel.trusted, user: currentUser() });
+    output.showResult(out);
+  } catch (error) {
+    editor.mark(output.showError(error));
+    if (!isSandboxError(error)) console.error(error);
+  } finally {
+    controller = undefined;
+    runButton.disabled = false;
+    stopButton.disabled = true;
+    document.body.dataset.state = 'idle';
+    void toolsPanel.refresh();
+    void dashboard.refresh();
+  }
+}
+
+runButton.addEventListener('click', () => void run());
+stopButton.addEventListener('click', () => controller?.abort());
+
+// ---- examples menu ----
+
+const examples = byId<HTMLSelectElement>('examples');
+const note = byId('example-note');
+for (const [group, label] of [['agent', 'Agent code'], ['attack', 'Attacks']] as const) {
+  examples.append(h('optgroup', { label }, ...EXAMPLES.filter((e) => e.group === group).map((e) => h('option', { value: e.id }, e.title))));
+}
+const showExample = (id: string) => {
+  const example = exampleById(id);
+  if (example === undefined) return;
+  examples.value = id;
+  note.textContent = `Expect: ${example.expect}`;
+  note.dataset.group = example.group;
+  editor.setCode(example.code);
+};
+examples.addEventListener('change', () => showExample(examples.value));
+note.textContent = `Expect: ${EXAMPLES[0]!.expect}`;
+const requested = new URLSearchParams(location.search).get('example');
+if (requested !== null) showExample(requested);
+
+// ---- side tabs ----
+
+const tabs = [...document.querySelectorAll<HTMLButtonElement>('[role="tab"]')];
+for (const tab of tabs) {
+  tab.addEventListener('click', () => {
+    for (const other of tabs) {
+      const selected = other === tab;
+      other.setAttribute('aria-selected', String(selected));
+      byId(other.getAttribute('aria-controls')!).hidden = !selected;
+    }
+    if (tab.id === 'tab-tools') void toolsPanel.refresh();
+    if (tab.id === 'tab-dynamic') void dynamicPanel.refresh();
+  });
+}
+
+userInput.addEventListener('change', () => {
+  void toolsPanel.refresh();
+  void dashboard.refresh();
+});
+
+// ---- start ----
+
+void (async () => {
+  await seedFiles(vfs);
+  await Promise.all([audit.ready, dynamicStore.ready]);
+  await Promise.all([toolsPanel.refresh(), dynamicPanel.refresh(), dashboard.refresh()]);
+  document.body.dataset.state = 'idle';
+})();
