@@ -3,7 +3,7 @@
  * Both run the same chain code (chain.ts) and answer the same queries.
  */
 import { wrap, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb';
-import { deleteForRoom, seal, type ChainOps, type DisableKind, type DisabledEntry, type DropSummary, type QuotaDrops, type SealContext, type SealResult } from './chain.js';
+import { deleteForRoom, seal, type ChainOps, type DisableKind, type DisabledEntry, type DropSummary, type SealContext, type SealExtras, type SealResult } from './chain.js';
 import type { AuditEvent, ChainHead, PreparedEvent } from './model.js';
 import type { SecurityEventType, Severity } from './types.js';
 
@@ -24,10 +24,10 @@ export interface NormalizedQuery {
 export interface AuditBackend {
   readonly kind: 'indexeddb' | 'memory';
   /**
-   * Seals `batch` in one atomic step; `decisions` are written in the same step, and `drops`
-   * (quota recovery) is accounted by an `events_dropped` marker.
+   * Seals `batch` (and `extras`, see chain.ts) in one atomic step; `decisions` are written in the
+   * same step.
    */
-  append(batch: readonly PreparedEvent[], ctx: SealContext, decisions?: readonly DisabledEntry[], drops?: QuotaDrops): Promise<SealResult>;
+  append(batch: readonly PreparedEvent[], ctx: SealContext, decisions?: readonly DisabledEntry[], extras?: SealExtras): Promise<SealResult>;
   /**
    * Deletes up to `count` events of rank <= `maxRank` in retention order, in a transaction that
    * writes nothing (quota recovery).
@@ -39,8 +39,9 @@ export interface AuditBackend {
   loadDisabled(): Promise<DisabledEntry[]>;
   /**
    * Writes `events` to the pending area with every request issued synchronously and the
-   * transaction committed at once, so it survives the page being unloaded right after.
-   * Returns false when that is impossible (memory backend, closed database).
+   * transaction committed at once. Best effort: Chromium may still abort it when the page unloads
+   * (measured), so the log spills to localStorage first and uses this only when that fails.
+   * Returns false when it is impossible (memory backend, closed database).
    */
   spill(events: readonly PreparedEvent[]): boolean;
   close(): void;
@@ -144,12 +145,12 @@ export function indexedDbBackend(db: Db): AuditBackend {
 
   return {
     kind: 'indexeddb',
-    async append(batch, ctx, decisions = [], drops) {
+    async append(batch, ctx, decisions = [], extras) {
       const tx = readwrite();
       try {
         const ops = chainOps(tx);
         for (const decision of decisions) ops.putDisabled(decision);
-        const result = await seal(ops, batch, ctx, drops);
+        const result = await seal(ops, batch, ctx, extras);
         await tx.done;
         return result;
       } catch (error) {
@@ -258,9 +259,9 @@ export function memoryBackend(): AuditBackend {
   const sorted = () => [...events.values()].sort((a, b) => a.seq - b.seq);
   return {
     kind: 'memory',
-    append: (batch, ctx, decisions = [], drops) => exclusive(async () => {
+    append: (batch, ctx, decisions = [], extras) => exclusive(async () => {
       for (const decision of decisions) ops.putDisabled(decision);
-      return seal(ops, batch, ctx, drops);
+      return seal(ops, batch, ctx, extras);
     }),
     deleteForRoom: (count, maxRank) => exclusive(() => deleteForRoom(ops, count, maxRank)),
     query: async (q) => {

@@ -85,6 +85,14 @@ export interface QuotaDrops {
   shed?: DropSummary;
 }
 
+/** Extra inputs of one seal besides the batch. */
+export interface SealExtras {
+  /** Quota-recovery drops to account for with a marker. */
+  drops?: QuotaDrops;
+  /** Events saved by an earlier page on `pagehide` (localStorage); skipped when already stored. */
+  recovered?: readonly PreparedEvent[];
+}
+
 /** Context of one seal. */
 export interface SealContext {
   now: number;
@@ -122,7 +130,8 @@ function link(ops: ChainOps, head: ChainHead, prepared: PreparedEvent): AuditEve
  * Appends `batch` (plus any spilled pending events) to the chain, applies auto-disable and
  * retention, and updates the head. Runs entirely inside the caller's transaction.
  */
-export async function seal(ops: ChainOps, batch: readonly PreparedEvent[], ctx: SealContext, drops?: QuotaDrops): Promise<SealResult> {
+export async function seal(ops: ChainOps, batch: readonly PreparedEvent[], ctx: SealContext, extra: SealExtras = {}): Promise<SealResult> {
+  const { drops, recovered = [] } = extra;
   const head: ChainHead = { ...((await ops.getHead()) ?? EMPTY_HEAD) };
   const sealed: AuditEvent[] = [];
   const disabled: DisabledEntry[] = [];
@@ -143,11 +152,14 @@ export async function seal(ops: ChainOps, batch: readonly PreparedEvent[], ctx: 
     sealed.push(link(ops, head, event));
   }
 
-  // Spilled events may also have been written by a transaction that committed after all: the unique
-  // id decides, so nothing is stored twice.
-  const pending = (await ops.takePending()).sort((a, b) => a.time - b.time);
+  // Spilled events may also have been written by a transaction that committed after all, or be
+  // recovered by two tabs at once: the unique id decides, so nothing is stored twice.
+  const seen = new Set<string>();
+  const pending = [...(await ops.takePending()), ...recovered].sort((a, b) => a.time - b.time);
   for (const event of pending) {
-    if (!(await ops.hasId(event.id))) sealed.push(link(ops, head, event));
+    if (seen.has(event.id) || (await ops.hasId(event.id))) continue;
+    seen.add(event.id);
+    sealed.push(link(ops, head, event));
   }
   for (const event of batch) sealed.push(link(ops, head, event));
 

@@ -3,14 +3,15 @@
  * SHA-256 hash chain in IndexedDB, and answers queries, risk scores, exports and verification.
  *
  * Life of an event: `record()` checks and caps it synchronously (never throws), the flood
- * aggregator may fold it, and it waits in a memory queue. A write starts after `batch.maxDelayMs`
- * (idle callback), at once for high/critical events or a full batch, and always on `flush()`,
- * `visibilitychange` → hidden and `dispose()`. One readwrite transaction per batch links, hashes,
- * applies auto-disable and retention. On `pagehide` whatever is still queued or in flight is spilled
- * to a `pending` store in one synchronously issued, committed transaction; the next open (in any
- * tab) seals it into the chain. Quota errors free room by retention and retry; if IndexedDB cannot
- * be opened or keeps failing, the log falls back to memory and says so (`degraded`, a console
- * warning, an `audit_degraded` event).
+ * aggregator may fold it, and it waits in a memory queue. A write starts in an idle callback (at
+ * most `batch.maxDelayMs` later), in a microtask for high/critical events or a full batch, and
+ * always on `flush()`, `visibilitychange` → hidden and `dispose()`. One readwrite transaction per
+ * batch links, hashes, applies auto-disable and retention. On `pagehide` whatever is still queued
+ * or in flight is saved to localStorage (synchronous; an IndexedDB transaction started there is
+ * often aborted by the unload), and the next page to open the log, in any tab, seals it into the
+ * chain. Quota errors free room by retention and retry; if IndexedDB cannot be opened or keeps
+ * failing, the log falls back to memory and says so (`degraded`, one console warning, an
+ * `audit_degraded` event).
  */
 import { FloodAggregator, type AggregateConfig } from './aggregate.js';
 import {
@@ -205,6 +206,26 @@ function mergeQuotaDrops(a: QuotaDrops, b: QuotaDrops): QuotaDrops {
 }
 
 /**
+ * Reads a localStorage spill back, keeping only well-formed events (same origin, but a spill is
+ * still input: a corrupt entry must not break the log).
+ */
+function parseSpill(text: string | null): PreparedEvent[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text ?? '[]');
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(value)) return [];
+  const optionalString = (v: unknown) => v === undefined || typeof v === 'string';
+  return value.filter((e): e is PreparedEvent => isPlainObject(e)
+    && typeof e.id === 'string' && typeof e.time === 'number' && Number.isFinite(e.time)
+    && isEventType(e.type) && isSeverity(e.severity) && typeof e.count === 'number' && Number.isInteger(e.count) && e.count >= 1
+    && optionalString(e.user) && optionalString(e.agent) && optionalString(e.tool) && optionalString(e.runId) && optionalString(e.codeHash)
+    && (e.details === undefined || isPlainObject(e.details)));
+}
+
+/**
  * One JSONL line: canonical JSON (sorted keys, so a reader can recompute `hash` from the line),
  * with the line and paragraph separators JSON leaves raw (U+2028, U+2029, NEL and the other C1
  * controls) escaped too. Threat: a guest string that some line splitter (Python's `splitlines`)
@@ -373,7 +394,10 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
    * Both are accounted by the `events_dropped` marker of the append that finally succeeds.
    * Persistent failure degrades to memory.
    */
-  const write = async (input: readonly PreparedEvent[], decisions: readonly DisabledEntry[] = []): Promise<SealResult> => {
+  const write = async (
+    input: readonly PreparedEvent[],
+    { decisions = [], recovered = [] }: { decisions?: readonly DisabledEntry[]; recovered?: readonly PreparedEvent[] } = {},
+  ): Promise<SealResult> => {
     await opening;
     let batch = [...input];
     let lastError: unknown;
@@ -388,7 +412,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
       const drops = pendingDrops;
       pendingDrops = {};
       try {
-        return await current.append(batch, ctx(), decisions, drops);
+        return await current.append(batch, ctx(), decisions, { drops, recovered });
       } catch (error) {
         pendingDrops = mergeQuotaDrops(pendingDrops, drops);
         lastError = error;
@@ -413,7 +437,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
       }
     }
     degrade('write failed', lastError);
-    return backend!.append(batch, ctx(), decisions);
+    return backend!.append(batch, ctx(), decisions, { recovered });
   };
 
   const drainQueue = async (): Promise<void> => {
@@ -481,21 +505,54 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
     await startWrite();
   };
 
+  // ---- spills of earlier pages
+  const spillPrefix = `quickcage-audit:${dbName}:spill:`;
+  const spillToLocalStorage = (events: readonly PreparedEvent[]): boolean => {
+    try {
+      localStorage.setItem(`${spillPrefix}${newId()}`, JSON.stringify(events));
+      return true;
+    } catch {
+      // Full or forbidden (sandboxed frame): the caller falls back to an IndexedDB spill.
+      return false;
+    }
+  };
+  /** Seals what earlier pages spilled (localStorage and the pending store), then forgets the spills. */
+  const recoverSpills = async (): Promise<void> => {
+    if (backend?.kind !== 'indexeddb') return; // keep spills for a page that can store them
+    const keys: string[] = [];
+    const recovered: PreparedEvent[] = [];
+    try {
+      for (let i = 0; i < localStorage.length; i++) {
+        const key = localStorage.key(i);
+        if (key?.startsWith(spillPrefix)) keys.push(key);
+      }
+      for (const key of keys) recovered.push(...parseSpill(localStorage.getItem(key)));
+    } catch { /* no localStorage here */ }
+    deliver(await write([], { recovered }), false);
+    try {
+      for (const key of keys) localStorage.removeItem(key);
+    } catch { /* nothing to clean */ }
+  };
+
   // ---- page lifecycle
   const onVisibility = () => {
     if (document.visibilityState === 'hidden') flush().catch(() => undefined);
   };
+  /**
+   * Saves what is not stored yet when the page goes away. localStorage first: `setItem` hands the
+   * data to the browser process synchronously, while an IndexedDB transaction started in
+   * `pagehide` is often aborted by the unload (measured in Chromium, even after `commit()`).
+   * In-flight events are saved too: their transaction may be cut short. If it commits after all,
+   * sealing skips the duplicates by id.
+   */
   const onPageHide = () => {
-    if (!backend || backend.kind !== 'indexeddb') return;
     const pending = [...inFlight, ...queue, ...(aggregator ? aggregator.drain(now(), true) : [])];
     if (pending.length === 0) return;
-    // In-flight events are spilled too: their transaction may be cut short by the unload. If it
-    // commits after all, sealing skips the duplicate by id.
-    if (backend.spill(pending)) queue = [];
+    if (spillToLocalStorage(pending) || backend?.spill(pending)) queue = [];
   };
   const onPageShow = (event: PageTransitionEvent) => {
-    // Back from the bfcache: seal what pagehide spilled.
-    if (event.persisted && backend?.kind === 'indexeddb') write([]).then((result) => deliver(result, false), () => undefined);
+    // Back from the bfcache: the page lives on; seal what pagehide saved.
+    if (event.persisted) recoverSpills().catch(() => undefined);
   };
   if (lifecycle) {
     document.addEventListener('visibilitychange', onVisibility);
@@ -509,10 +566,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
 
   opening = open();
   // Seal what earlier pages spilled on pagehide (or lost in flight) before `ready` resolves.
-  ready = opening
-    .then(() => (backend?.kind === 'indexeddb' ? write([]) : undefined))
-    .then((result) => { if (result) deliver(result, false); })
-    .catch(() => undefined);
+  ready = opening.then(recoverSpills).catch(() => undefined);
 
   const log: AuditLog = {
     ready,
@@ -627,7 +681,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
         details: { reason, automatic: false, ...(by === undefined ? {} : { by }) },
       });
       await flush();
-      const result = await write([event], [decision]);
+      const result = await write([event], { decisions: [decision] });
       deliver({ sealed: result.sealed, disabled: [...result.disabled, decision] }, false);
     },
 
@@ -645,7 +699,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
         details: { action: 'enable', kind: k, id: name, ...(by === undefined ? {} : { by }) },
       });
       await flush();
-      const result = await write([event], [decision]);
+      const result = await write([event], { decisions: [decision] });
       deliver({ sealed: result.sealed, disabled: [...result.disabled, decision] }, false);
     },
 

@@ -1,0 +1,538 @@
+/**
+ * Sliding-window quotas per user and action, shared by every tab and worker of the origin through
+ * IndexedDB. Main thread by design (worker/** never imports it), although it would work in a worker.
+ *
+ * Guarantee: for every quota `{ limit, windowMs }` of an action, no window of `windowMs` contains
+ * more than `limit` admitted calls for one user, whatever the number of tabs.
+ *
+ * How:
+ * - Per (user, action) one record holds the admission times ("stamps", sorted) and leases. Every
+ *   decision that touches it is ONE readwrite transaction (read, prune, decide, write, nothing else
+ *   awaited), and IndexedDB serializes readwrite transactions on the same store across tabs and
+ *   workers, so racing tabs cannot both take the last slot.
+ * - Clock: every decision uses E = max(clock, the record's `lastSeen`, this tab's last E). A clock
+ *   moved back therefore freezes time instead of bringing old stamps back into "the past": nothing
+ *   is refunded. (A clock moved FORWARD does expire stamps early; no browser API can tell that from
+ *   real elapsed time across page lifetimes. See the README.)
+ * - Leases (the warm-path optimisation; one transaction costs ~1.4 ms median in Chromium, measured):
+ *   when the same tab consumes the same key again within `lease.ttlMs`, the transaction also
+ *   reserves up to `lease.maxSlots` extra slots, stored as ONE lease entry `{ count, until: E + ttlMs }`
+ *   that counts as `count` admissions at time `until`. Once that transaction has committed (never
+ *   before), the tab admits calls from those slots in memory while its own E <= until. Each such call
+ *   happens at some E' <= until and its slot is counted from the reservation until
+ *   `until + windowMs` >= E' + windowMs, so every window that contains the call sees it: the
+ *   guarantee holds with leases exactly as without. When a tab's slots run low it reserves the next
+ *   lease in a background transaction, so a steady stream of calls rarely waits for IndexedDB.
+ *   Unused slots are returned (the lease replaced by the real use times) by the next transaction on
+ *   that key, after `ttlMs`, on `settle()`, `pagehide` and `dispose()`. A tab that dies holding a
+ *   lease keeps its unused slots counted until `until + windowMs`: the failure mode is
+ *   under-admission, never over-admission. Leases are only taken while plenty remains (at most 1/8
+ *   of what is left), so near the limit every call is decided by a transaction.
+ */
+import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
+import type { EventSink } from './audit/types.js';
+import { DisposedError, RateLimitedError, invalidArgument } from './errors.js';
+import type { Policy, Quota } from './policy.js';
+
+/** Result of {@link RateLimiter.consume}. */
+export interface ConsumeResult {
+  allowed: boolean;
+  /**
+   * Calls left in the tightest quota after this one, as this tab knows it. Exact when leases are
+   * off; with leases it counts this tab's reserved slots and may lag other tabs by one lease.
+   */
+  remaining: number;
+  /**
+   * Epoch ms (on the limiter's clock). Denied: when the next call can be admitted, assuming no
+   * lease is returned early. Allowed: when `remaining` next grows.
+   */
+  resetAt: number;
+}
+
+/** Options of {@link createRateLimiter}. */
+export interface RateLimiterOptions {
+  /** Quotas from a policy: `execution` ← `quotas.executions`, `toolCreation` ← `quotas.toolCreations`. */
+  policy?: Pick<Policy, 'quotas'>;
+  /** Quotas per action name; adds actions or replaces the policy's. Several quotas per action all apply. */
+  quotas?: Record<string, Quota | readonly Quota[]>;
+  /** IndexedDB database name. Default `quickcage-quotas`. */
+  dbName?: string;
+  /** IndexedDB factory; `null` forces the per-tab memory fallback. Default `globalThis.indexedDB`. */
+  indexedDB?: IDBFactory | null;
+  /** Clock in epoch ms. Default `Date.now`. */
+  now?: () => number;
+  /** Leases (see the module comment), or `false` for one transaction per call. Default `{ maxSlots: 8, ttlMs: 1000 }`. */
+  lease?: { maxSlots?: number; ttlMs?: number } | false;
+  /** When set, every denial records a `rate_limit_exceeded` event here. */
+  events?: EventSink;
+  /** Where the one loud warning about the fallback goes. Default `console.warn`. */
+  warn?: (message: string) => void;
+}
+
+/** The rate limiter. */
+export interface RateLimiter {
+  /** Resolves when storage is open (or the fallback is in place). Never rejects. */
+  readonly ready: Promise<void>;
+  /** True when quotas are kept per tab in memory (IndexedDB unavailable): not shared across tabs. */
+  readonly degraded: boolean;
+  /** Action names this limiter knows. */
+  readonly actions: readonly string[];
+  /**
+   * Takes one call from every quota of `action` for `user`, or none if any quota is exhausted.
+   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` for an empty/oversized user or an unknown action.
+   * @throws {DisposedError} `DISPOSED` after `dispose()`.
+   */
+  consume(user: string, action: string, options?: { now?: number }): Promise<ConsumeResult>;
+  /**
+   * {@link consume}, but a denial throws.
+   * @throws {RateLimitedError} `RATE_LIMITED` with `remaining` and `resetAt` when denied.
+   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` as for `consume`.
+   */
+  enforce(user: string, action: string, options?: { now?: number }): Promise<ConsumeResult>;
+  /**
+   * What `consume` would answer, without taking anything.
+   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` as for `consume`.
+   */
+  peek(user: string, action: string, options?: { now?: number }): Promise<ConsumeResult>;
+  /** Returns this tab's unused leased slots now. */
+  settle(): Promise<void>;
+  /** Returns leases and closes storage. Later calls reject with `DISPOSED`. */
+  dispose(): Promise<void>;
+}
+
+/** Schema version history: 1 = buckets. */
+export const QUOTA_DB_VERSION = 1;
+
+interface Lease {
+  id: string;
+  /** Counted as `count` admissions at this time. */
+  until: number;
+  count: number;
+}
+
+interface Bucket {
+  key: string;
+  user: string;
+  action: string;
+  /** Highest E any decision on this key has used (monotonic clock guard). */
+  lastSeen: number;
+  /** Admission times, ascending. */
+  stamps: number[];
+  leases: Lease[];
+}
+
+interface QuotaDB extends DBSchema {
+  buckets: { key: string; value: Bucket };
+}
+
+/** A lease held by this tab. */
+interface LocalLease {
+  id: string;
+  until: number;
+  left: number;
+  uses: number[];
+  /** Remaining capacity outside the lease when it was granted. */
+  outside: number;
+  resetAt: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+const MAX_USER = 256;
+
+/** A checked call. */
+interface Call {
+  key: string;
+  user: string;
+  action: string;
+  quotas: Quota[];
+  now: number | undefined;
+}
+
+const emptyBucket = (call: Call): Bucket =>
+  ({ key: call.key, user: call.user, action: call.action, lastSeen: Number.NEGATIVE_INFINITY, stamps: [], leases: [] });
+const DEFAULT_LEASE = { maxSlots: 8, ttlMs: 1000 };
+
+const insertSorted = (list: number[], values: readonly number[]) => {
+  for (const value of values) {
+    let at = list.length;
+    while (at > 0 && list[at - 1]! > value) at -= 1;
+    list.splice(at, 0, value);
+  }
+};
+
+/** Entries counted by `quota` at E: stamps and lease slots younger than the window. */
+function counted(bucket: Bucket, windowMs: number, e: number): { time: number; count: number }[] {
+  const entries: { time: number; count: number }[] = [];
+  for (const time of bucket.stamps) if (time > e - windowMs) entries.push({ time, count: 1 });
+  for (const lease of bucket.leases) if (lease.until > e - windowMs) entries.push({ time: lease.until, count: lease.count });
+  return entries.sort((a, b) => a.time - b.time);
+}
+
+const total = (entries: readonly { count: number }[]) => entries.reduce((sum, entry) => sum + entry.count, 0);
+
+/** Earliest time at which `excess` counted entries have left the window. */
+function expiryOf(entries: readonly { time: number; count: number }[], excess: number, windowMs: number, e: number): number {
+  let expired = 0;
+  for (const entry of entries) {
+    expired += entry.count;
+    if (expired >= excess) return entry.time + windowMs;
+  }
+  return e + windowMs; // limit 0: nothing ever frees a slot; say "one window from now"
+}
+
+/**
+ * The decision on one bucket at E, shared by the IndexedDB and memory paths. Mutates `bucket` when
+ * admitting (`take`), never when denying or peeking (except `lastSeen`).
+ */
+function decide(bucket: Bucket, quotas: readonly Quota[], e: number, take: boolean, extraWanted: (available: number) => number): ConsumeResult & { extra: number } {
+  const maxWindow = Math.max(...quotas.map((q) => q.windowMs));
+  bucket.lastSeen = Math.max(bucket.lastSeen, e);
+  bucket.stamps = bucket.stamps.filter((t) => t > e - maxWindow);
+  bucket.leases = bucket.leases.filter((l) => l.until > e - maxWindow);
+  let available = Number.POSITIVE_INFINITY;
+  for (const quota of quotas) available = Math.min(available, quota.limit - total(counted(bucket, quota.windowMs, e)));
+  if (available <= 0) {
+    let resetAt = e;
+    for (const quota of quotas) {
+      const entries = counted(bucket, quota.windowMs, e);
+      const excess = total(entries) - quota.limit + 1;
+      if (excess > 0) resetAt = Math.max(resetAt, expiryOf(entries, excess, quota.windowMs, e));
+    }
+    return { allowed: false, remaining: 0, resetAt, extra: 0 };
+  }
+  let extra = 0;
+  if (take) {
+    bucket.stamps.push(e); // e >= lastSeen >= every direct stamp: stays sorted
+    extra = extraWanted(available - 1);
+  }
+  // Remaining and reset of the tightest quota after this call (lease slots count as this tab's).
+  let remaining = Number.POSITIVE_INFINITY;
+  let resetAt = e;
+  for (const quota of quotas) {
+    const entries = counted(bucket, quota.windowMs, e);
+    const left = quota.limit - total(entries) - extra;
+    if (left < remaining) {
+      remaining = left;
+      resetAt = entries.length > 0 ? entries[0]!.time + quota.windowMs : e + quota.windowMs;
+    }
+  }
+  // Taking: what is left after this call, this tab's reserved slots included. Peeking: what is left now.
+  return { allowed: true, remaining: take ? remaining + extra : remaining, resetAt, extra };
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const checkInt = (field: string, value: unknown, min: number, max: number): number => {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw invalidArgument(field, `an integer from ${min} to ${max}`, value);
+  return value;
+};
+const checkKeys = (field: string, value: unknown, known: readonly string[]): Record<string, unknown> => {
+  if (!isPlainObject(value)) throw invalidArgument(field, 'an object', value);
+  for (const key of Object.keys(value)) if (!known.includes(key)) throw invalidArgument(`${field}.${key}`, `one of the known keys (${known.join(', ')})`, key);
+  return value;
+};
+const checkQuota = (field: string, value: unknown): Quota => {
+  checkKeys(field, value, ['limit', 'windowMs']);
+  const q = value as Quota;
+  return { limit: checkInt(`${field}.limit`, q.limit, 0, 1_000_000_000), windowMs: checkInt(`${field}.windowMs`, q.windowMs, 1, 365 * 86_400_000) };
+};
+
+const newId = (): string => (typeof crypto.randomUUID === 'function' ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`);
+
+/**
+ * Creates a rate limiter. Defaults come from the `webApi` policy's quotas (100 executions and 5
+ * tool creations per user per day) unless `policy` or `quotas` say otherwise.
+ *
+ * @throws {InvalidArgumentError} `INVALID_ARGUMENT` for an unknown option or a bad quota.
+ */
+export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter {
+  const o = checkKeys('options', options, ['policy', 'quotas', 'dbName', 'indexedDB', 'now', 'lease', 'events', 'warn']) as RateLimiterOptions;
+  const DAY = 86_400_000;
+  const quotas = new Map<string, Quota[]>();
+  const policyQuotas = o.policy?.quotas ?? { executions: { limit: 100, windowMs: DAY }, toolCreations: { limit: 5, windowMs: DAY } };
+  if (o.policy !== undefined && !isPlainObject(o.policy?.quotas)) throw invalidArgument('options.policy', 'a Policy (from definePolicy)', o.policy);
+  quotas.set('execution', [checkQuota('options.policy.quotas.executions', policyQuotas.executions)]);
+  quotas.set('toolCreation', [checkQuota('options.policy.quotas.toolCreations', policyQuotas.toolCreations)]);
+  for (const [action, value] of Object.entries(checkKeys('options.quotas', o.quotas ?? {}, Object.keys(o.quotas ?? {})))) {
+    if (action.length === 0 || action.length > 64) throw invalidArgument('options.quotas', 'action names of 1 to 64 characters', action);
+    const list = Array.isArray(value) ? value : [value];
+    if (list.length === 0 || list.length > 8) throw invalidArgument(`options.quotas.${action}`, 'a quota or an array of 1 to 8 quotas', value);
+    quotas.set(action, list.map((q, i) => checkQuota(Array.isArray(value) ? `options.quotas.${action}[${i}]` : `options.quotas.${action}`, q)));
+  }
+  const dbName = o.dbName ?? 'quickcage-quotas';
+  if (typeof dbName !== 'string' || dbName.length === 0 || dbName.length > 200) throw invalidArgument('options.dbName', 'a non-empty string of at most 200 characters', dbName);
+  if (o.now !== undefined && typeof o.now !== 'function') throw invalidArgument('options.now', 'a function returning epoch milliseconds', o.now);
+  if (o.warn !== undefined && typeof o.warn !== 'function') throw invalidArgument('options.warn', 'a function', o.warn);
+  if (o.events !== undefined && typeof (o.events as { record?: unknown })?.record !== 'function') throw invalidArgument('options.events', 'an EventSink (an object with record(event))', o.events);
+  if (o.indexedDB !== undefined && o.indexedDB !== null && typeof (o.indexedDB as { open?: unknown }).open !== 'function') {
+    throw invalidArgument('options.indexedDB', 'an IDBFactory or null', o.indexedDB);
+  }
+  let lease: { maxSlots: number; ttlMs: number } | false = false;
+  if (o.lease !== false) {
+    const l = checkKeys('options.lease', o.lease ?? {}, ['maxSlots', 'ttlMs']) as { maxSlots?: number; ttlMs?: number };
+    lease = {
+      maxSlots: l.maxSlots === undefined ? DEFAULT_LEASE.maxSlots : checkInt('options.lease.maxSlots', l.maxSlots, 0, 1000),
+      ttlMs: l.ttlMs === undefined ? DEFAULT_LEASE.ttlMs : checkInt('options.lease.ttlMs', l.ttlMs, 1, 60_000),
+    };
+  }
+  const clock = o.now ?? Date.now;
+  const warnSink = o.warn ?? ((message: string) => console.warn(message));
+
+  let db: IDBPDatabase<QuotaDB> | undefined;
+  let memory: Map<string, Bucket> | undefined;
+  let disposed = false;
+  const highWater = new Map<string, number>();
+  /** Leases this tab holds, per key, oldest first. */
+  const held = new Map<string, LocalLease[]>();
+  /** Background renewals in flight, per key. */
+  const renewing = new Map<string, Promise<void>>();
+  const lastGrant = new Map<string, number>();
+
+  const degrade = (reason: string, error: unknown) => {
+    memory = new Map();
+    const detail = error instanceof Error || error instanceof DOMException ? `${error.name}: ${error.message}` : String(error);
+    try {
+      warnSink(`quickcage rate limiter: IndexedDB is unavailable (${reason}: ${detail}). Quotas are enforced per tab in memory only, not across tabs, and reset when the page reloads.`);
+    } catch { /* ignore a broken warn sink */ }
+    o.events?.record({ type: 'audit_degraded', severity: 'high', details: { component: 'rate-limit', reason, error: detail } });
+  };
+
+  const open = async () => {
+    const factory = o.indexedDB === undefined ? globalThis.indexedDB : o.indexedDB;
+    if (!factory) return degrade('no IndexedDB', 'indexedDB is not available in this context');
+    try {
+      const request = factory.open(dbName, QUOTA_DB_VERSION);
+      request.addEventListener('upgradeneeded', (event) => {
+        if (event.oldVersion < 1) request.result.createObjectStore('buckets', { keyPath: 'key' });
+      });
+      db = (await wrap(request)) as unknown as IDBPDatabase<QuotaDB>;
+      db.addEventListener('versionchange', () => db?.close());
+    } catch (error) {
+      degrade('open failed', error);
+    }
+  };
+  const ready = open();
+
+  const checkCall = (user: unknown, action: unknown, callOptions: unknown): Call => {
+    if (disposed) throw new DisposedError('The rate limiter was disposed (DISPOSED)');
+    if (typeof user !== 'string' || user.length === 0 || user.length > MAX_USER) throw invalidArgument('user', `a non-empty string of at most ${MAX_USER} characters`, user);
+    const list = typeof action === 'string' ? quotas.get(action) : undefined;
+    if (!list) throw invalidArgument('action', `one of ${[...quotas.keys()].map((a) => `'${a}'`).join(', ')}`, action);
+    const opts = checkKeys('options', callOptions ?? {}, ['now']) as { now?: unknown };
+    if (opts.now !== undefined && (typeof opts.now !== 'number' || !Number.isFinite(opts.now))) throw invalidArgument('options.now', 'a finite number of epoch milliseconds', opts.now);
+    // \u0000 cannot appear in an action name chosen here, so (user, action) pairs never collide.
+    return { key: `${action as string}\u0000${user}`, user, action: action as string, quotas: list, now: opts.now as number | undefined };
+  };
+
+  /** E for a key: the clock, never below what this tab (or the record) has already seen. */
+  const effectiveNow = (key: string, now: number | undefined, lastSeen = Number.NEGATIVE_INFINITY): number => {
+    const e = Math.max(now ?? clock(), highWater.get(key) ?? Number.NEGATIVE_INFINITY, lastSeen);
+    highWater.delete(key); // re-insert: Map order then tracks recency for the cap below
+    highWater.set(key, e);
+    // Bounded memory with many users: the record's lastSeen stays the durable guard for forgotten keys.
+    if (highWater.size > 10_000) highWater.delete(highWater.keys().next().value!);
+    return e;
+  };
+
+  /**
+   * Returns this tab's leases on `bucket` that are used up or past their end (all of them with
+   * `all`): each lease entry is replaced by its real use times, so unused slots go back.
+   */
+  const settleInto = (bucket: Bucket, key: string, e: number, all: boolean) => {
+    const list = held.get(key);
+    if (!list) return;
+    for (const local of [...list]) {
+      if (!all && local.left > 0 && e <= local.until) continue;
+      list.splice(list.indexOf(local), 1);
+      if (local.timer !== undefined) clearTimeout(local.timer);
+      const before = bucket.leases.length;
+      bucket.leases = bucket.leases.filter((l) => l.id !== local.id);
+      // Only if the lease was still there: if a window passed and pruning removed it, its uses are old too.
+      if (bucket.leases.length < before) insertSorted(bucket.stamps, local.uses);
+    }
+    if (list.length === 0) held.delete(key);
+  };
+
+  const leaseSize = (key: string, e: number) => (available: number): number => {
+    if (!lease || lease.maxSlots === 0) return 0;
+    const previous = lastGrant.get(key);
+    lastGrant.delete(key);
+    lastGrant.set(key, e);
+    if (lastGrant.size > 10_000) lastGrant.delete(lastGrant.keys().next().value!);
+    // Only a tab that is actually calling in a burst reserves, and never more than 1/8 of what is left.
+    if (previous === undefined || e - previous > lease.ttlMs) return 0;
+    return Math.min(lease.maxSlots, Math.floor(available / 8));
+  };
+
+  /** Writes a lease entry into `bucket` (inside the transaction); returns the local lease to adopt after commit. */
+  const reserve = (bucket: Bucket, e: number, count: number, outside: number, resetAt: number): LocalLease | undefined => {
+    if (!lease || count <= 0) return undefined;
+    const local: LocalLease = { id: newId(), until: e + lease.ttlMs, left: count, uses: [], outside, resetAt, timer: undefined };
+    bucket.leases.push({ id: local.id, until: local.until, count });
+    return local;
+  };
+
+  /**
+   * Makes a committed lease usable. Never before the commit: a slot handed out from a lease whose
+   * transaction then aborted would be an admission nobody recorded.
+   */
+  const adopt = (key: string, local: LocalLease) => {
+    // Returned once it has ended by the limiter's clock (checked every ttlMs of real time).
+    const arm = () => {
+      local.timer = setTimeout(() => {
+        if (Math.max(clock(), highWater.get(key) ?? Number.NEGATIVE_INFINITY) <= local.until) arm();
+        else settleKey(key, local.id).catch(() => undefined);
+      }, lease ? lease.ttlMs : 0);
+    };
+    arm();
+    const list = held.get(key) ?? [];
+    list.push(local);
+    held.set(key, list);
+  };
+
+  /** Admits from one of this tab's leases if one has a usable slot; renews ahead when running low. */
+  const fromLease = (call: Call, e: number): ConsumeResult | undefined => {
+    const list = held.get(call.key);
+    const local = list?.find((l) => l.left > 0 && e <= l.until);
+    if (!local || !list) return undefined;
+    local.left -= 1;
+    local.uses.push(e);
+    const left = list.reduce((sum, l) => sum + (e <= l.until ? l.left : 0), 0);
+    // Renew in the background before the slots run out, so a steady burst never waits for IndexedDB.
+    if (lease && left <= Math.floor(lease.maxSlots / 2)) renew(call);
+    return { allowed: true, remaining: left + local.outside, resetAt: local.resetAt };
+  };
+
+  /** Reserves the next lease in a transaction of its own, off the caller's path. */
+  const renew = (call: Call) => {
+    if (!db || !lease || renewing.has(call.key) || disposed) return;
+    const run = async () => {
+      const tx = db!.transaction('buckets', 'readwrite', { durability: 'relaxed' });
+      const bucket = (await tx.store.get(call.key)) ?? emptyBucket(call);
+      const e = effectiveNow(call.key, undefined, bucket.lastSeen);
+      settleInto(bucket, call.key, e, false);
+      const peeked = decide(bucket, call.quotas, e, false, () => 0);
+      const count = peeked.allowed ? Math.min(lease!.maxSlots, Math.floor(peeked.remaining / 8)) : 0;
+      const local = reserve(bucket, e, count, peeked.remaining - count, peeked.resetAt);
+      tx.store.put(bucket).catch(() => undefined);
+      await tx.done;
+      if (local) adopt(call.key, local);
+    };
+    renewing.set(call.key, run().catch(() => undefined).finally(() => renewing.delete(call.key)));
+  };
+
+  /** Returns leases of `key` (one lease, or all) in their own transaction. */
+  const settleKey = async (key: string, id?: string): Promise<void> => {
+    const list = held.get(key);
+    if (!list || (id !== undefined && !list.some((l) => l.id === id))) return;
+    if (!db) { held.delete(key); return; }
+    const tx = db.transaction('buckets', 'readwrite', { durability: 'relaxed' });
+    const bucket = await tx.store.get(key);
+    if (bucket) {
+      if (id === undefined) settleInto(bucket, key, Number.POSITIVE_INFINITY, true);
+      else {
+        // Only the lease whose timer fired: mark it ended, keep the others.
+        const local = list.find((l) => l.id === id)!;
+        local.until = Number.NEGATIVE_INFINITY;
+        settleInto(bucket, key, effectiveNow(key, undefined, bucket.lastSeen), false);
+      }
+      tx.store.put(bucket).catch(() => undefined);
+    } else {
+      held.delete(key);
+    }
+    await tx.done;
+  };
+
+  const denied = (user: string, action: string, list: readonly Quota[], result: ConsumeResult) => {
+    o.events?.record({
+      type: 'rate_limit_exceeded', user,
+      details: { action, limit: list[0]!.limit, windowMs: list[0]!.windowMs, quotas: list.map((q) => ({ limit: q.limit, windowMs: q.windowMs })), resetAt: result.resetAt },
+    });
+  };
+
+  const consume = async (user: string, action: string, callOptions?: { now?: number }): Promise<ConsumeResult> => {
+    const call = checkCall(user, action, callOptions);
+    // Warm path: a slot this tab already holds. No storage round trip.
+    const fast = fromLease(call, effectiveNow(call.key, call.now));
+    if (fast) return fast;
+    if (!db && !memory) await ready;
+    if (memory) {
+      const bucket = memory.get(call.key) ?? emptyBucket(call);
+      const result = decide(bucket, call.quotas, effectiveNow(call.key, call.now, bucket.lastSeen), true, () => 0);
+      memory.set(call.key, bucket);
+      const { extra: _extra, ...out } = result;
+      if (!out.allowed) denied(call.user, call.action, call.quotas, out);
+      return out;
+    }
+    // ONE readwrite transaction: read, decide, write. Nothing but its own requests is awaited inside.
+    const tx = db!.transaction('buckets', 'readwrite', { durability: 'relaxed' });
+    const bucket = (await tx.store.get(call.key)) ?? emptyBucket(call);
+    const e = effectiveNow(call.key, call.now, bucket.lastSeen);
+    // Another call of this tab may have got a lease while this transaction waited its turn.
+    const late = fromLease(call, e);
+    if (late) {
+      tx.abort();
+      await tx.done.catch(() => undefined);
+      return late;
+    }
+    settleInto(bucket, call.key, e, false);
+    const result = decide(bucket, call.quotas, e, true, leaseSize(call.key, e));
+    const local = reserve(bucket, e, result.extra, result.remaining - result.extra, result.resetAt);
+    tx.store.put(bucket).catch(() => undefined);
+    // If the commit fails this throws and nothing was admitted; the lease is never adopted.
+    await tx.done;
+    if (local) adopt(call.key, local);
+    const { extra: _extra, ...out } = result;
+    if (!out.allowed) denied(call.user, call.action, call.quotas, out);
+    return out;
+  };
+
+  const peek = async (user: string, action: string, callOptions?: { now?: number }): Promise<ConsumeResult> => {
+    const call = checkCall(user, action, callOptions);
+    if (!db && !memory) await ready;
+    const stored = memory ? memory.get(call.key) : await db!.get('buckets', call.key);
+    const bucket = structuredClone(stored ?? emptyBucket(call));
+    const e = Math.max(call.now ?? clock(), highWater.get(call.key) ?? Number.NEGATIVE_INFINITY, bucket.lastSeen);
+    const local = held.get(call.key)?.find((l) => l.left > 0 && e <= l.until);
+    if (local) return { allowed: true, remaining: local.left + local.outside, resetAt: local.resetAt };
+    const { extra: _extra, ...out } = decide(bucket, call.quotas, e, false, () => 0);
+    return out;
+  };
+
+  const onPageHide = () => {
+    // Issue the returns synchronously; if the page dies before they commit the slots stay counted
+    // (under-admission until they expire), never the reverse.
+    for (const key of [...held.keys()]) settleKey(key).catch(() => undefined);
+  };
+  if (typeof addEventListener === 'function') addEventListener('pagehide', onPageHide);
+
+  return {
+    ready,
+    get degraded() { return memory !== undefined; },
+    actions: Object.freeze([...quotas.keys()]),
+    consume,
+    async enforce(user, action, callOptions) {
+      const result = await consume(user, action, callOptions);
+      if (!result.allowed) {
+        throw new RateLimitedError(
+          `Rate limit exceeded for \`${action}\` by user ${JSON.stringify(user.slice(0, 80))}: try again after ${new Date(result.resetAt).toISOString()} (RATE_LIMITED)`,
+          { remaining: result.remaining, resetAt: result.resetAt },
+          { details: { action, user: user.slice(0, MAX_USER) } },
+        );
+      }
+      return result;
+    },
+    peek,
+    async settle() {
+      await Promise.all(renewing.values());
+      await Promise.all([...held.keys()].map((key) => settleKey(key)));
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true; // no new renewals from here on
+      await Promise.all(renewing.values());
+      await Promise.all([...held.keys()].map((key) => settleKey(key).catch(() => undefined)));
+      if (typeof removeEventListener === 'function') removeEventListener('pagehide', onPageHide);
+      db?.close();
+    },
+  };
+}
