@@ -75,5 +75,41 @@ export type {
   SandwichResult,
 } from './guardrails/index.js';
 export * from './tools/index.js';
-export { EVENT_TYPES, SEVERITIES } from './audit/types.js';
-export type { EventSink, SecurityEventInput, SecurityEventType, Severity } from './audit/types.js';
+export {
+  createAuditLog,
+  toJsonLine,
+  computeRisk,
+  riskLevel,
+  DEFAULT_RISK,
+  RISK_LEVELS,
+  DEFAULT_SEVERITY,
+  ROUTINE_TYPES,
+  VIOLATION_TYPES,
+  ADMIN_TYPES,
+  isSecurityEvent,
+  isViolation,
+  EVENT_TYPES,
+  SEVERITIES,
+} from './audit/index.js';
+export type {
+  AuditLog,
+  AuditLogOptions,
+  AuditQuery,
+  AuditEvent,
+  AutoDisableConfig,
+  ChainHead,
+  DisableKind,
+  DisabledEntry,
+  DropSummary,
+  HourlyBucket,
+  RiskConfig,
+  RiskLevel,
+  RiskScore,
+  VerifyResult,
+  EventSink,
+  SecurityEventInput,
+  SecurityEventType,
+  Severity,
+} from './audit/index.js';
+export { createRateLimiter } from './rate-limit.js';
+export type { ConsumeResult, RateLimiter, RateLimiterOptions } from './rate-limit.js';
