@@ -8,8 +8,8 @@
  * always on `flush()`, `visibilitychange` → hidden and `dispose()`. One readwrite transaction per
  * batch links, hashes, applies auto-disable and retention. On `pagehide` whatever is still queued
  * or in flight is saved to localStorage (synchronous; an IndexedDB transaction started there is
- * often aborted by the unload), and the next page to open the log, in any tab, seals it into the
- * chain. Quota errors free room by retention and retry; if IndexedDB cannot be opened or keeps
+ * often aborted by the unload); a tab still open seals it into the chain at once (`storage`
+ * event), else the next page to open the log does. Quota errors free room by retention and retry; if IndexedDB cannot be opened or keeps
  * failing, the log falls back to memory and says so (`degraded`, one console warning, an
  * `audit_degraded` event).
  */
@@ -554,10 +554,16 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
     // Back from the bfcache: the page lives on; seal what pagehide saved.
     if (event.persisted) recoverSpills().catch(() => undefined);
   };
+  const onStorage = (event: StorageEvent) => {
+    // Another tab of the origin went away and saved events: a tab that is still open stores them
+    // now rather than when a log is next opened.
+    if (event.key?.startsWith(spillPrefix) && event.newValue !== null && !disposed) ready.then(recoverSpills).catch(() => undefined);
+  };
   if (lifecycle) {
     document.addEventListener('visibilitychange', onVisibility);
     addEventListener('pagehide', onPageHide);
     addEventListener('pageshow', onPageShow);
+    addEventListener('storage', onStorage);
   }
 
   const assertLive = (method: string) => {
@@ -713,6 +719,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
         document.removeEventListener('visibilitychange', onVisibility);
         removeEventListener('pagehide', onPageHide);
         removeEventListener('pageshow', onPageShow);
+        removeEventListener('storage', onStorage);
       }
       channel?.close();
       listeners.clear();

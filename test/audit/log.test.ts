@@ -193,3 +193,65 @@ describe('dispose()', () => {
     }
   });
 });
+
+describe('page lifecycle', () => {
+  const settleMicrotasks = async () => { for (let i = 0; i < 20; i++) await Promise.resolve(); };
+
+  test('starts writing as soon as the page becomes hidden, before any idle callback', async () => {
+    const log = await makeLog({ lifecycle: true, batch: { maxDelayMs: 60_000 } });
+    log.record({ type: 'execution' });
+    const spy = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    const state = Object.getOwnPropertyDescriptor(Document.prototype, 'visibilityState')!;
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+    try {
+      document.dispatchEvent(new Event('visibilitychange'));
+      await settleMicrotasks();
+      expect(spy.mock.calls.filter((call) => call[1] === 'readwrite')).toHaveLength(1);
+    } finally {
+      delete (document as unknown as Record<string, unknown>).visibilityState;
+      expect(Object.getOwnPropertyDescriptor(Document.prototype, 'visibilityState')).toEqual(state);
+      spy.mockRestore();
+    }
+  });
+
+  test('pagehide saves unwritten events to localStorage; the next log on that database stores them once', async () => {
+    const dbName = freshDbName();
+    const first = createAuditLog({ dbName, lifecycle: true, aggregate: false, batch: { maxDelayMs: 60_000 }, warn: () => undefined });
+    await first.ready;
+    first.record({ type: 'execution', runId: 'stored' });
+    await first.flush();
+    for (let i = 0; i < 3; i++) first.record({ type: 'tool_call', runId: `queued-${i}` });
+    dispatchEvent(new PageTransitionEvent('pagehide', { persisted: false }));
+    const keys = Object.keys(localStorage).filter((k) => k.startsWith(`quickcage-audit:${dbName}:spill:`));
+    expect(keys).toHaveLength(1);
+    // The page did not actually go away here: this instance must not write the spilled events itself.
+    await first.dispose();
+    const second = createAuditLog({ dbName, lifecycle: false });
+    try {
+      const events = (await second.query()).reverse();
+      expect(events.map((e) => e.runId)).toEqual(['stored', 'queued-0', 'queued-1', 'queued-2']);
+      expect((await second.verify()).ok).toBe(true);
+      expect(Object.keys(localStorage).filter((k) => k.startsWith(`quickcage-audit:${dbName}:spill:`))).toEqual([]);
+    } finally {
+      await second.dispose();
+    }
+  });
+
+  test('a corrupt spill is ignored, a duplicate of a stored event is not stored twice', async () => {
+    const dbName = freshDbName();
+    const first = await makeLog({ dbName, aggregate: false });
+    first.record({ type: 'execution', runId: 'once' });
+    const [stored] = await first.query();
+    await first.dispose();
+    const { seq: _seq, rank: _rank, prevHash: _prev, hash: _hash, ...prepared } = stored!;
+    localStorage.setItem(`quickcage-audit:${dbName}:spill:a`, JSON.stringify([prepared, { type: 'nonsense' }, 42]));
+    localStorage.setItem(`quickcage-audit:${dbName}:spill:b`, '{not json');
+    const second = createAuditLog({ dbName, lifecycle: false });
+    try {
+      expect((await second.query()).map((e) => e.runId)).toEqual(['once']);
+      expect(Object.keys(localStorage).filter((k) => k.startsWith(`quickcage-audit:${dbName}:spill:`))).toEqual([]);
+    } finally {
+      await second.dispose();
+    }
+  });
+});

@@ -96,6 +96,29 @@ test('a user disabled in one tab is disabled in the others', async ({ context })
   await expect.poll(() => b.evaluate(() => (window as unknown as { log: ReturnType<Window['qc']['createAuditLog']> }).log.isDisabled('user', 'mallory'))).toBe(true);
 });
 
+test('a tab closed with events still queued: another open tab stores them at once', async ({ context }) => {
+  const [closing, staying] = await openTabs(context, 2);
+  const dbName = uniqueName('e2e-audit-close');
+  await staying.evaluate(async (db) => {
+    const w = window as unknown as { seen: string[]; qc: Window['qc'] };
+    w.seen = [];
+    const log = w.qc.createAuditLog({ dbName: db });
+    await log.ready;
+    log.subscribe((event) => { if (event.runId) w.seen.push(event.runId); });
+  }, dbName);
+  await closing.evaluate(async (db) => {
+    const qc = (window as unknown as { qc: Window['qc'] }).qc;
+    const holder: { log?: ReturnType<typeof qc.createAuditLog> } = {};
+    addEventListener('pagehide', () => {
+      for (let i = 0; i < 50; i++) holder.log!.record({ type: 'tool_call', user: 'u', runId: `closing-${i}` });
+    });
+    holder.log = qc.createAuditLog({ dbName: db, aggregate: false });
+    await holder.log.ready;
+  }, dbName);
+  await closing.close({ runBeforeUnload: true });
+  await expect.poll(() => staying.evaluate(() => (window as unknown as { seen: string[] }).seen.length)).toBe(50);
+});
+
 test.describe('reload in the middle of writing loses nothing record() accepted', () => {
   for (const inFlight of [false, true]) {
     test(inFlight ? 'with a write transaction in flight at pagehide' : 'with events still queued at pagehide', async ({ page }) => {
