@@ -234,6 +234,10 @@ export function formatCell(r, row) {
     const w = summarize(r.extra.inWorkerMs);
     text += `; inside the worker p50 ${num(w.p50)} · p95 ${num(w.p95)} ms`;
   }
+  if (r.extra?.noStandbyMs?.length) {
+    const w = summarize(r.extra.noStandbyMs);
+    text += `; with \`standby: false\` p50 ${num(w.p50)} · p95 ${num(w.p95)} ms (n=${w.n})`;
+  }
   if (r.extra?.afterIdleMs?.length) {
     const w = summarize(r.extra.afterIdleMs);
     text += `; after 5 ms idle p50 ${num(w.p50)} · p95 ${num(w.p95)} ms (n=${w.n})`;
@@ -262,8 +266,15 @@ export function renderMarkdown(report) {
   const lines = [];
   lines.push(`| row | target (quickcage) | ${labels.map(cell).join(' | ')} | meets target? |`);
   lines.push(`|---|---|${PEERS.map(() => '---').join('|')}|---|`);
+  // A peer that fails the same way on every row says why once, not eight times.
+  const lastError = {};
   for (const { spec, cells, verdict: v } of report.rows) {
-    const values = PEERS.map((p) => cell(formatCell(cells[p.id], spec)));
+    const values = PEERS.map((p) => {
+      const r = cells[p.id];
+      if (r?.status === 'error' && lastError[p.id] === r.error) return '**failed**: same as above';
+      lastError[p.id] = r?.status === 'error' ? r.error : undefined;
+      return cell(formatCell(r, spec));
+    });
     lines.push(`| ${cell(spec.title)} | ${cell(spec.target)} | ${values.join(' | ')} | ${cell(v ? v.text : 'no target')} |`);
   }
   for (const c of report.components) {

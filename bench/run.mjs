@@ -52,7 +52,7 @@ const PLAN = {
   stuck: { samples: 10, minSamples: 3, budgetMs: 4_000, timeoutMs: 40_000 },
   memory: { samples: 5, minSamples: 2, budgetMs: 8_000, timeoutMs: 60_000 },
   throughput: { samples: 10, minSamples: 3, budgetMs: 4_000, timeoutMs: 40_000 },
-  fib: { samples: 10, minSamples: 3, budgetMs: 5_000, timeoutMs: 60_000 },
+  fib: { samples: 15, minSamples: 5, budgetMs: 5_000, timeoutMs: 60_000 },
 };
 if (QUICK) {
   for (const p of Object.values(PLAN)) {

@@ -136,4 +136,17 @@ describe('markdown', () => {
     expect(md).toContain('- cpu: test cpu');
     for (const line of lines.slice(0, 4)) expect(line.split(/(?<!\\)\|/).length).toBe(10);
   });
+
+  it('says a repeated failure of one peer once, then "same as above"', () => {
+    const broken: RowResult = { status: 'error', error: 'needs node:buffer' };
+    const md = renderMarkdown({
+      rows: judge({ warm: { raw: broken }, deadline: { raw: broken }, stuck: { raw: { status: 'error', error: 'other' } } }).filter((r) =>
+        ['warm', 'deadline', 'stuck'].includes(r.spec.id),
+      ),
+      components: [],
+      machine: {},
+    });
+    const rawColumn = md.split('\n').slice(2, 5).map((line) => line.split(/(?<!\\)\|/)[4]!.trim());
+    expect(rawColumn).toEqual(['**failed**: needs node:buffer', '**failed**: same as above', '**failed**: other']);
+  });
 });

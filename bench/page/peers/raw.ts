@@ -163,7 +163,7 @@ const rows: Record<string, (o: RowOptions) => Promise<RowResult>> = {
 
   fib: (o) =>
     withWorkers(1, async ([w]) => {
-      await expectValue(w!, CODE.fib, FIB_25, { timeoutMs: 60_000 });
+      await warmUp(2, () => expectValue(w!, CODE.fib, FIB_25, { timeoutMs: 60_000 }));
       const samples = await collect(o, () => time(() => expectValue(w!, CODE.fib, FIB_25, { timeoutMs: 60_000 })));
       return { status: 'ok', unit: 'ms', samples };
     }),

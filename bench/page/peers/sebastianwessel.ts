@@ -139,7 +139,7 @@ const rows: Record<string, (o: RowOptions) => Promise<RowResult>> = {
   async fib(o) {
     const loaded = await loadQuickJs(variant);
     const options = { executionTimeout: 60_000 };
-    await expectValue(loaded, MODULE.fib, FIB_25, options);
+    await warmUp(2, () => expectValue(loaded, MODULE.fib, FIB_25, options));
     const samples = await collect(o, () => time(() => expectValue(loaded, MODULE.fib, FIB_25, options)));
     return { status: 'ok', unit: 'ms', samples };
   },
