@@ -73,8 +73,12 @@ export interface SandboxOptions {
   modules?: Record<string, Record<string, HostFunction>>;
   /** Host tools, exposed to guests as `tools.<name>(args)` and `import { name } from 'quickcage:tools'`. */
   tools?: HostToolDispatcher;
-  /** Where security events go (the audit log). */
-  audit?: EventSink;
+  /**
+   * Where security events go (the audit log). When it also answers `isDisabled(kind, id)` (as
+   * `createAuditLog()` does), the sandbox enforces its auto-disable: runs of a disabled user fail with
+   * `USER_DISABLED`, calls to a disabled tool with `TOOL_DENIED`.
+   */
+  audit?: EventSink & { isDisabled?(kind: 'user' | 'tool', id: string): boolean };
   /**
    * Quotas (from `createRateLimiter`): every untrusted run takes one `execution` for its user
    * (`options.user`, or `anonymous`) before it is queued, and fails fast with `RATE_LIMITED` when the
@@ -192,7 +196,7 @@ export class Sandbox implements AsyncDisposable {
   private readonly grace: number;
   private readonly modules: Record<string, Record<string, HostFunction>>;
   private readonly tools: HostToolDispatcher | undefined;
-  private readonly audit: EventSink | undefined;
+  private readonly audit: SandboxOptions['audit'];
   private readonly beforeRun: SandboxOptions['beforeRun'];
   private readonly rateLimiter: SandboxOptions['rateLimiter'];
   private readonly tickets = new Map<string, Ticket>();
@@ -342,6 +346,9 @@ export class Sandbox implements AsyncDisposable {
     let poisoned = false;
     try {
       if (options.signal?.aborted) throw new AbortedError('run aborted before it started', { runId: request.runId });
+      if (user !== undefined && this.audit?.isDisabled?.('user', user)) {
+        throw new SandboxError('USER_DISABLED', `user \`${user}\` is disabled by the audit log (multiple security violations); an operator can enable it again`, { runId: request.runId });
+      }
       if (this.rateLimiter && !request.trusted) await this.rateLimiter.enforce(user ?? 'anonymous', 'execution');
       await this.beforeRun?.({ runId: request.runId, user, trusted: request.trusted });
       const slot = await this.pool.acquire(session?.slot, options.signal).catch((e: unknown) => {
@@ -581,6 +588,9 @@ export class Sandbox implements AsyncDisposable {
         value = await fn(args, context);
       } else {
         if (!this.tools) return { ok: false, code: 'TOOL_DENIED', message: `no tool \`${request.target}\`` };
+        if (this.audit?.isDisabled?.('tool', request.target)) {
+          return { ok: false, code: 'TOOL_DENIED', message: `tool \`${request.target}\` is disabled by the audit log (multiple security violations)` };
+        }
         value = await this.tools.invoke(request.target, args, context);
       }
       value = this.guard(value, { where: 'toolResult', ...who });
@@ -694,6 +704,7 @@ function eventFor(error: SandboxError): [SecurityEventType, Severity] {
     case 'TOOL_DENIED': return ['sandbox_violation', 'high'];
     // The guardrail itself records one suspicious_pattern event per detector; the run record stays a run record.
     case 'GUARDRAIL_BLOCKED': return ['execution', 'medium'];
+    case 'USER_DISABLED': return ['execution', 'medium'];
     default: return ['execution', 'low'];
   }
 }

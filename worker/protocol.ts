@@ -27,6 +27,7 @@ export const ERROR_CODES = [
   'TOOL_FAILED',
   'APPROVAL_DENIED',
   'GUARDRAIL_BLOCKED',
+  'USER_DISABLED',
 ] as const;
 
 /** One of {@link ERROR_CODES}. */

@@ -174,3 +174,27 @@ describe('guardrails on the error path', () => {
     }
   });
 });
+
+describe('auto-disable enforced by the sandbox', () => {
+  it('a user who crosses the violation threshold is refused with USER_DISABLED; others still run', async () => {
+    const { createAuditLog } = await import('../../src/index.js');
+    const audit = createAuditLog({ dbName: `audit-test-${crypto.randomUUID()}`, autoDisable: { threshold: 2, minSeverity: 'medium', windowMs: 60_000 } });
+    await audit.ready;
+    const box = createSandbox({ audit });
+    try {
+      await rejectsWith(box.run('eval("1")', { user: 'mallory' }), 'VALIDATION_REJECTED');
+      await rejectsWith(box.run('window.top', { user: 'mallory' }), 'VALIDATION_REJECTED');
+      await new Promise((r) => setTimeout(r, 20));
+      await audit.flush();
+      expect(audit.isDisabled('user', 'mallory')).toBe(true);
+      const error = await rejectsWith(box.run('1', { user: 'mallory' }), 'USER_DISABLED');
+      expect(error.message).toContain('mallory');
+      expect((await box.run('1', { user: 'trent' })).value).toBe(1);
+      const disabled = await audit.query({ type: 'user_disabled' });
+      expect(disabled[0]?.details).toMatchObject({ reason: 'multiple security violations' });
+    } finally {
+      await box.dispose();
+      await audit.dispose();
+    }
+  });
+});
