@@ -14,11 +14,24 @@ import {
   type QuickJSWASMModule,
 } from 'quickjs-emscripten-core';
 import releaseVariant from '@jitl/quickjs-wasmfile-release-sync';
-import { PRELUDE_HARDEN_SOURCE, PRELUDE_SOURCE, PRELUDE_TOOLS_SOURCE, compact } from './prelude.js';
+import {
+  PRELUDE_HARDEN_SOURCE,
+  PRELUDE_INSPECT_SOURCE,
+  PRELUDE_SERIALIZE_SOURCE,
+  PRELUDE_SOURCE,
+  PRELUDE_TOOLS_SOURCE,
+  compact,
+} from './prelude.js';
 
 const CORE = compact(PRELUDE_SOURCE);
-const TOOLS = compact(PRELUDE_TOOLS_SOURCE);
 const HARDEN = compact(PRELUDE_HARDEN_SOURCE);
+/** Helpers compiled into a context on first use, as `(k, ...deps) => helper`. */
+const LAZY = {
+  serialize: compact(PRELUDE_SERIALIZE_SOURCE),
+  inspect: compact(PRELUDE_INSPECT_SOURCE),
+  tools: compact(PRELUDE_TOOLS_SOURCE),
+} as const;
+type LazyName = keyof typeof LAZY;
 import { DEFAULT_MODULES } from './validate.js';
 import type {
   ErrorCode,
@@ -49,10 +62,10 @@ class RunFailure extends Error {
 interface Cell {
   runtime: QuickJSRuntime;
   context: QuickJSContext;
-  /** The object the prelude returned: serialize, tame, callHost and captured intrinsics. */
+  /** The object the core prelude returned: `tame` and the captured intrinsics `k`. */
   internal: QuickJSHandle;
-  /** installTools / installGlobals, evaluated the first time a run in this cell needs them. */
-  extras?: QuickJSHandle;
+  /** Helpers compiled into this context on first use (see LAZY). */
+  lazy: Partial<Record<LazyName, QuickJSHandle>>;
   /** Whether `tame()` ran in this context. */
   tamed: boolean;
   /** The run currently using this cell (host callbacks read it). */
@@ -195,7 +208,7 @@ export class Engine {
     const runtime = this.qjs.newRuntime();
     const context = runtime.newContext();
     this.liveContexts++;
-    const cell: Cell = { runtime, context, internal: undefined as unknown as QuickJSHandle, tamed, state: null };
+    const cell: Cell = { runtime, context, internal: undefined as unknown as QuickJSHandle, lazy: {}, tamed, state: null };
     runtime.setInterruptHandler(() => this.shouldInterrupt(cell));
     runtime.setModuleLoader((name) => this.loadModule(cell, name));
     const host = context.newObject();
@@ -204,11 +217,14 @@ export class Engine {
     });
     const call = context.newFunction('call', (target, args) => this.onHostCall(cell, context.getString(target), context.getString(args)));
     const timer = context.newFunction('timer', (id, ms) => this.onTimer(cell, context.getNumber(id), context.getNumber(ms)));
+    // Only the inspector is asked for from guest-facing code (console); nothing else is reachable.
+    const lazy = context.newFunction('lazy', () => this.helper(cell, 'inspect').dup());
     context.setProp(host, 'log', log);
     context.setProp(host, 'call', call);
     context.setProp(host, 'timer', timer);
+    context.setProp(host, 'lazy', lazy);
     context.setProp(context.global, '__qc_host', host);
-    for (const h of [log, call, timer, host]) h.dispose();
+    for (const h of [log, call, timer, lazy, host]) h.dispose();
     cell.internal = context.unwrapResult(context.evalCode(CORE, 'quickcage:prelude'));
     if (this.options.setupCode) this.runSetup(cell, this.options.setupCode);
     if (tamed) this.callInternal(cell, 'tame', []).dispose();
@@ -239,7 +255,7 @@ export class Engine {
 
   private disposeCell(cell: Cell): void {
     if (cell.state) this.finishState(cell.state);
-    cell.extras?.dispose();
+    for (const h of Object.values(cell.lazy)) h.dispose();
     cell.internal.dispose();
     cell.context.dispose();
     this.liveContexts--;
@@ -552,8 +568,8 @@ export class Engine {
         });
         const max = context.newNumber(request.limits.maxResultBytes);
         scope.push(max);
-        scope.push(this.callInternal(cell, 'installTools', [names, max], this.extras(cell)));
-        const callHost = context.getProp(cell.internal, 'callHost');
+        scope.push(this.callInternal(cell, 'installTools', [names, max], this.helper(cell, 'tools')));
+        const callHost = context.getProp(this.helper(cell, 'tools'), 'callHost');
         scope.push(callHost);
         // Host-module shims call back through this; deleted from reach of guest code is not needed
         // since it only reaches targets the request already grants.
@@ -562,25 +578,30 @@ export class Engine {
       if (request.globalsJson !== undefined) {
         const json = context.newString(request.globalsJson);
         scope.push(json);
-        scope.push(this.callInternal(cell, 'installGlobals', [json], this.extras(cell)));
+        scope.push(this.callInternal(cell, 'installGlobals', [json], this.helper(cell, 'tools')));
       }
     } finally {
       for (const h of scope) h.dispose();
     }
   }
 
-  /** The tools/globals installers of a cell, compiled on first use with the core's captured intrinsics. */
-  private extras(cell: Cell): QuickJSHandle {
-    if (!cell.extras) {
-      const { context } = cell;
-      const factory = context.unwrapResult(context.evalCode(TOOLS, 'quickcage:tools-prelude'));
-      const k = context.getProp(cell.internal, 'k');
-      const made = context.callFunction(factory, context.undefined, k);
-      factory.dispose();
-      k.dispose();
-      cell.extras = context.unwrapResult(made);
-    }
-    return cell.extras;
+  /**
+   * A helper compiled into the cell on first use: `(k, ...deps) => helper` with the core's captured
+   * intrinsics. It never reads globals, so compiling it after guest code ran is safe.
+   */
+  private helper(cell: Cell, name: LazyName): QuickJSHandle {
+    const cached = cell.lazy[name];
+    if (cached) return cached;
+    const { context } = cell;
+    const deps = name === 'tools' ? [this.helper(cell, 'serialize')] : [];
+    const factory = context.unwrapResult(context.evalCode(LAZY[name], `quickcage:${name}`));
+    const k = context.getProp(cell.internal, 'k');
+    const made = context.callFunction(factory, context.undefined, k, ...deps);
+    factory.dispose();
+    k.dispose();
+    const helper = context.unwrapResult(made);
+    cell.lazy[name] = helper;
+    return helper;
   }
 
   /** Runs guest code to completion (or failure) and returns its serialized value. */
@@ -672,25 +693,57 @@ export class Engine {
     });
   }
 
+  /**
+   * JSON text of the result. Primitives take a short path (a string still goes through the guest's
+   * captured JSON.stringify, which escapes lone surrogates and NUL for the trip through UTF-8);
+   * objects go through the serializer, compiled into the context on first use.
+   */
   private serializeResult(cell: Cell, state: RunState, value: QuickJSHandle): string | undefined {
     const { context } = cell;
-    if (context.typeof(value) === 'undefined') return undefined;
-    const max = context.newNumber(state.request.limits.maxResultBytes);
-    const depth = context.newNumber(state.request.limits.maxDepth);
-    const what = context.newString('result');
+    const limits = state.request.limits;
     const t0 = performance.now();
     try {
-      const text = this.callInternal(cell, 'serialize', [value, max, depth, what]);
-      try {
-        return context.typeof(text) === 'string' ? context.getString(text) : undefined;
-      } finally {
-        text.dispose();
+      switch (context.typeof(value)) {
+        case 'undefined':
+          return undefined;
+        case 'number': {
+          const n = context.getNumber(value);
+          if (Number.isFinite(n)) return JSON.stringify(n);
+          break; // the serializer words the error
+        }
+        case 'boolean':
+          return JSON.stringify(context.dump(value));
+        case 'string': {
+          const k = context.getProp(cell.internal, 'k');
+          const stringify = context.getProp(k, 'jsonStringify');
+          k.dispose();
+          const result = context.callFunction(stringify, context.undefined, value);
+          stringify.dispose();
+          if (result.error) throw new GuestValueError(context, result.error);
+          const text = context.getString(result.value);
+          result.value.dispose();
+          if (text.length > limits.maxResultBytes) {
+            throw new RunFailure({ code: 'OUTPUT_TOO_LARGE', message: `result exceeds ${limits.maxResultBytes} characters of JSON` });
+          }
+          return text;
+        }
       }
-    } finally {
-      state.cpuMs += performance.now() - t0;
+      const max = context.newNumber(limits.maxResultBytes);
+      const depth = context.newNumber(limits.maxDepth);
+      const what = context.newString('result');
+      const serialize = this.helper(cell, 'serialize');
+      const result = context.callFunction(serialize, context.undefined, value, max, depth, what);
       max.dispose();
       depth.dispose();
       what.dispose();
+      if (result.error) throw new GuestValueError(context, result.error);
+      try {
+        return context.typeof(result.value) === 'string' ? context.getString(result.value) : undefined;
+      } finally {
+        result.value.dispose();
+      }
+    } finally {
+      state.cpuMs += performance.now() - t0;
     }
   }
 

@@ -1,37 +1,122 @@
 /**
- * Trusted JavaScript evaluated in every fresh QuickJS context before guest code.
+ * Trusted JavaScript evaluated in QuickJS contexts before and around guest code.
  *
- * It captures the intrinsics it needs first (guest code may later replace `JSON`, `Object.keys` or
- * `Array.prototype.*`), takes the raw host functions off the global object into closures, and builds:
- * - `console` that formats in the guest and hands JSON-quoted text to the host (lone surrogates and
- *   NUL survive the trip, since `getString` goes through UTF-8 and stops at NUL),
- * - the result serializer: JSON-safe values plus `undefined`; functions, symbols, bigints, cycles,
- *   non-plain objects fail with a path; depth and size caps abort early, before memory is spent,
- * - `tools` / host calls and timers as promises,
- * - taming: `eval`, `Function` and the async/generator function constructors throw, unless the
- *   policy allows dangerous operations. The validator rejects the same things statically; this is the
- *   runtime line that holds when the parser is fooled.
+ * The core ({@link PRELUDE_SOURCE}) runs in every fresh context, so it is kept small: it captures the
+ * intrinsics everything else needs into one frozen object `k` (guest code may later replace `JSON`,
+ * `Object.keys` or `Array.prototype.*`), takes the raw host functions off the global object, and
+ * installs `console`, timers and the taming of `eval`/`Function` and the async/generator function
+ * constructors. The validator rejects the same things statically; taming is the runtime line that
+ * holds when the parser is fooled.
  *
- * Everything is reached through one object the host receives (`__qc_internal`), deleted from the
- * global before guest code runs.
+ * The rest is compiled into a context only when a run needs it, and only ever reads `k`, never a
+ * global, because by then guest code may have run:
+ * - {@link PRELUDE_SERIALIZE_SOURCE}: the result/argument serializer (JSON-safe values; functions,
+ *   symbols, bigints, cycles, class instances fail with a path; size and depth caps abort early),
+ * - {@link PRELUDE_INSPECT_SOURCE}: console formatting of objects,
+ * - {@link PRELUDE_TOOLS_SOURCE}: `tools`, `fetch()` and read-only globals,
+ * - {@link PRELUDE_HARDEN_SOURCE}: frozen intrinsics for sessions (at open, before guest code).
+ *
+ * Console text and results cross as JSON-quoted text: `getString` goes through UTF-8 and stops at
+ * NUL, and quoting keeps NUL and lone surrogates intact.
  */
 export const PRELUDE_SOURCE = String.raw`(function () {
   'use strict';
   const g = globalThis;
   const host = g.__qc_host;
   delete g.__qc_host;
-  const hostLog = host.log, hostCall = host.call, hostTimer = host.timer;
-  const jsonStringify = JSON.stringify, jsonParse = JSON.parse;
-  const objectKeys = Object.keys, getProto = Object.getPrototypeOf, isArray = Array.isArray;
-  const defineProperty = Object.defineProperty, freeze = Object.freeze;
-  const apply = Reflect.apply;
-  const ObjectProto = Object.prototype;
-  const toStr = ObjectProto.toString;
-  const mathMin = Math.min;
+  const hostLog = host.log, hostTimer = host.timer, hostLazy = host.lazy;
+  const defineProperty = Object.defineProperty, freeze = Object.freeze, getProto = Object.getPrototypeOf;
+  const apply = Reflect.apply, jsonStringify = JSON.stringify;
   const PromiseCtor = Promise, promiseThen = Promise.prototype.then;
-  const ErrorCtor = Error, TypeErrorCtor = TypeError, EvalErrorCtor = EvalError;
-  const numberIsFinite = Number.isFinite;
+  const TypeErrorCtor = TypeError, EvalErrorCtor = EvalError;
+  const k = freeze({
+    g: g, hostCall: host.call, jsonStringify: jsonStringify, jsonParse: JSON.parse,
+    objectKeys: Object.keys, getProto: getProto, isArray: Array.isArray,
+    defineProperty: defineProperty, freeze: freeze, apply: apply,
+    ObjectProto: Object.prototype, toStr: Object.prototype.toString, mathMin: Math.min,
+    PromiseCtor: PromiseCtor, promiseThen: promiseThen,
+    ErrorCtor: Error, TypeErrorCtor: TypeErrorCtor, numberIsFinite: Number.isFinite,
+  });
 
+  let inspect = null;
+  function makeLogger(level) {
+    return function () {
+      let text = '';
+      for (let i = 0; i < arguments.length; i++) {
+        const v = arguments[i];
+        const t = typeof v;
+        // Strings and plain primitives inline; objects need the inspector, compiled on first use.
+        const part = t === 'string' ? v : (t === 'number' || t === 'boolean' || v === undefined || v === null)
+          ? ((v === 0 && 1 / v < 0) ? '-0' : '' + v)
+          : (inspect || (inspect = hostLazy('inspect')))(v, 0, []);
+        text += (i ? ' ' : '') + part;
+      }
+      hostLog(level, jsonStringify(text));
+    };
+  }
+  const consoleObject = {
+    log: makeLogger('log'), info: makeLogger('info'), warn: makeLogger('warn'),
+    error: makeLogger('error'), debug: makeLogger('debug'),
+  };
+  defineProperty(g, 'console', { value: consoleObject, writable: true, configurable: true, enumerable: false });
+
+  // Timers: each is one host timer; the host cancels them all when the run ends.
+  let nextTimer = 1;
+  const liveTimers = {};
+  function setTimeoutImpl(fn, ms) {
+    if (typeof fn !== 'function') throw new TypeErrorCtor('setTimeout expects a function');
+    const id = nextTimer++;
+    const args = [];
+    for (let i = 2; i < arguments.length; i++) args[args.length] = arguments[i];
+    liveTimers[id] = true;
+    apply(promiseThen, hostTimer(id, +ms || 0), [function () {
+      if (!liveTimers[id]) return;
+      delete liveTimers[id];
+      apply(fn, undefined, args);
+    }]);
+    return id;
+  }
+  function clearTimeoutImpl(id) { delete liveTimers[id]; }
+  defineProperty(g, 'setTimeout', { value: setTimeoutImpl, writable: true, configurable: true });
+  defineProperty(g, 'clearTimeout', { value: clearTimeoutImpl, writable: true, configurable: true });
+  defineProperty(g, 'queueMicrotask', {
+    value: function (fn) { apply(promiseThen, PromiseCtor.resolve(), [function () { fn(); }]); },
+    writable: true, configurable: true,
+  });
+
+  /** Replaces code-compiling constructors with throwing stand-ins that keep prototype links. */
+  function tame() {
+    function denied(what) {
+      return function () { throw new EvalErrorCtor(what + ' is disabled in this sandbox (code generation is not allowed)'); };
+    }
+    const evalStandIn = denied('eval');
+    defineProperty(g, 'eval', { value: evalStandIn, writable: false, configurable: false });
+    const kinds = [
+      ['Function', function () {}],
+      ['AsyncFunction', async function () {}],
+      ['GeneratorFunction', function* () {}],
+      ['AsyncGeneratorFunction', async function* () {}],
+    ];
+    for (let i = 0; i < kinds.length; i++) {
+      const name = kinds[i][0];
+      const proto = getProto(kinds[i][1]);
+      const standIn = denied(name);
+      defineProperty(standIn, 'prototype', { value: proto, writable: false, configurable: false });
+      defineProperty(standIn, 'name', { value: name });
+      defineProperty(proto, 'constructor', { value: standIn, writable: false, configurable: false });
+      if (name === 'Function') defineProperty(g, 'Function', { value: standIn, writable: false, configurable: false });
+    }
+  }
+
+  return { tame: tame, k: k };
+})()`;
+
+/** `(k) => serialize`: compiled into a context the first time a run needs it. */
+export const PRELUDE_SERIALIZE_SOURCE = String.raw`(function (k) {
+  'use strict';
+  const jsonStringify = k.jsonStringify, objectKeys = k.objectKeys, getProto = k.getProto, isArray = k.isArray;
+  const defineProperty = k.defineProperty, apply = k.apply, ObjectProto = k.ObjectProto, toStr = k.toStr;
+  const ErrorCtor = k.ErrorCtor, numberIsFinite = k.numberIsFinite;
   /** Errors the host classifies by name; guests can build the same shape but only mislabel their own failure. */
   function cageError(code, message) {
     const e = new ErrorCtor(message);
@@ -113,6 +198,14 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     return walk(value, what);
   }
 
+  return serialize;
+})`;
+
+/** `(k) => inspect`: console formatting of non-primitive values, compiled on the first such log. */
+export const PRELUDE_INSPECT_SOURCE = String.raw`(function (k) {
+  'use strict';
+  const jsonStringify = k.jsonStringify, objectKeys = k.objectKeys, isArray = k.isArray;
+  const apply = k.apply, toStr = k.toStr, mathMin = k.mathMin, ErrorCtor = k.ErrorCtor;
   /** Human formatting for console output: never throws, bounded. */
   function inspect(v, depth, seen) {
     switch (typeof v) {
@@ -154,18 +247,13 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     return out;
   }
 
-  function makeLogger(level) {
-    return function () {
-      let text = '';
-      for (let i = 0; i < arguments.length; i++) text += (i ? ' ' : '') + inspect(arguments[i], 0, []);
-      hostLog(level, jsonStringify(text));
-    };
-  }
-  const consoleObject = {
-    log: makeLogger('log'), info: makeLogger('info'), warn: makeLogger('warn'),
-    error: makeLogger('error'), debug: makeLogger('debug'),
-  };
-  defineProperty(g, 'console', { value: consoleObject, writable: true, configurable: true, enumerable: false });
+  return inspect;
+})`;
+
+export const PRELUDE_TOOLS_SOURCE = String.raw`(function (k, serialize) {
+  'use strict';
+  const g = k.g, hostCall = k.hostCall, jsonParse = k.jsonParse, objectKeys = k.objectKeys;
+  const defineProperty = k.defineProperty, freeze = k.freeze, apply = k.apply, promiseThen = k.promiseThen, PromiseCtor = k.PromiseCtor;
 
   /** Promise for one host call; the host resolves with JSON text or rejects with an Error carrying code. */
   function callHost(target, arg, maxChars) {
@@ -174,75 +262,6 @@ export const PRELUDE_SOURCE = String.raw`(function () {
       return text === undefined ? undefined : jsonParse(text);
     }]);
   }
-
-  // Timers: each is one host timer; the host cancels them all when the run ends.
-  let nextTimer = 1;
-  const liveTimers = {};
-  function setTimeoutImpl(fn, ms) {
-    if (typeof fn !== 'function') throw new TypeErrorCtor('setTimeout expects a function');
-    const id = nextTimer++;
-    const args = [];
-    for (let i = 2; i < arguments.length; i++) args[args.length] = arguments[i];
-    liveTimers[id] = true;
-    apply(promiseThen, hostTimer(id, +ms || 0), [function () {
-      if (!liveTimers[id]) return;
-      delete liveTimers[id];
-      apply(fn, undefined, args);
-    }]);
-    return id;
-  }
-  function clearTimeoutImpl(id) { delete liveTimers[id]; }
-  defineProperty(g, 'setTimeout', { value: setTimeoutImpl, writable: true, configurable: true });
-  defineProperty(g, 'clearTimeout', { value: clearTimeoutImpl, writable: true, configurable: true });
-  defineProperty(g, 'queueMicrotask', {
-    value: function (fn) { apply(promiseThen, PromiseCtor.resolve(), [function () { fn(); }]); },
-    writable: true, configurable: true,
-  });
-
-  /** Replaces code-compiling constructors with throwing stand-ins that keep prototype links. */
-  function tame() {
-    function denied(what) {
-      return function () { throw new EvalErrorCtor(what + ' is disabled in this sandbox (code generation is not allowed)'); };
-    }
-    const evalStandIn = denied('eval');
-    defineProperty(g, 'eval', { value: evalStandIn, writable: false, configurable: false });
-    const kinds = [
-      ['Function', function () {}],
-      ['AsyncFunction', async function () {}],
-      ['GeneratorFunction', function* () {}],
-      ['AsyncGeneratorFunction', async function* () {}],
-    ];
-    for (let i = 0; i < kinds.length; i++) {
-      const name = kinds[i][0];
-      const proto = getProto(kinds[i][1]);
-      const standIn = denied(name);
-      defineProperty(standIn, 'prototype', { value: proto, writable: false, configurable: false });
-      defineProperty(standIn, 'name', { value: name });
-      defineProperty(proto, 'constructor', { value: standIn, writable: false, configurable: false });
-      if (name === 'Function') defineProperty(g, 'Function', { value: standIn, writable: false, configurable: false });
-    }
-  }
-
-  return {
-    serialize: serialize,
-    tame: tame,
-    callHost: callHost,
-    // Captured intrinsics for the sources evaluated later (PRELUDE_TOOLS), which may run after
-    // guest code in a session and must not trust the globals by then.
-    k: freeze({ g: g, callHost: callHost, jsonParse: jsonParse, objectKeys: objectKeys, defineProperty: defineProperty,
-      freeze: freeze, apply: apply, promiseThen: promiseThen, PromiseCtor: PromiseCtor }),
-  };
-})()`;
-
-/**
- * Evaluated in a context only when a run needs it (tools, host modules or globals), with the core's
- * captured intrinsics `k`: in a session this may happen after guest code ran, so nothing here reads
- * a global that guest code could have replaced.
- */
-export const PRELUDE_TOOLS_SOURCE = String.raw`(function (k) {
-  'use strict';
-  const g = k.g, callHost = k.callHost, jsonParse = k.jsonParse, objectKeys = k.objectKeys;
-  const defineProperty = k.defineProperty, freeze = k.freeze, apply = k.apply, promiseThen = k.promiseThen, PromiseCtor = k.PromiseCtor;
 
   function installTools(names, maxChars) {
     const tools = {};
@@ -294,7 +313,7 @@ export const PRELUDE_TOOLS_SOURCE = String.raw`(function (k) {
     return v;
   }
 
-  return { installTools: installTools, installGlobals: installGlobals };
+  return { installTools: installTools, installGlobals: installGlobals, callHost: callHost };
 })`;
 
 /** Evaluated once when a session opens, before any guest code: freezes the shared intrinsics. */
