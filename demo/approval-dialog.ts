@@ -6,8 +6,20 @@
 import type { ApprovalAnswer, ApprovalRequest } from '../src/index.js';
 import { h, pretty, replace } from './dom.js';
 
-/** Creates the dialog (appended to `document.body`) and returns the `onApproval` callback. */
-export function createApprovalDialog(): (request: ApprovalRequest) => Promise<ApprovalAnswer> {
+/** The dialog as main.ts uses it. */
+export interface ApprovalDialog {
+  /** The approval manager's `onApproval`. */
+  ask(request: ApprovalRequest): Promise<ApprovalAnswer>;
+  /**
+   * Closes the open dialog and drops queued ones, answering `deny`: called when a run ends, so a
+   * person is never asked about a call nobody waits for (an approval given then could be reused by
+   * the next identical call).
+   */
+  cancel(): void;
+}
+
+/** Creates the dialog (appended to `document.body`). */
+export function createApprovalDialog(): ApprovalDialog {
   const body = h('div', { class: 'dialog-body' });
   const approve = h('button', { type: 'submit', value: 'approve', class: 'primary', id: 'approve' }, 'Approve');
   const deny = h('button', { type: 'submit', value: 'deny', class: 'danger', id: 'deny' }, 'Deny');
@@ -18,11 +30,17 @@ export function createApprovalDialog(): (request: ApprovalRequest) => Promise<Ap
   const dialog = h('dialog', { id: 'approval-dialog', 'aria-labelledby': 'approval-title' }, form);
   document.body.append(dialog);
 
-  // One request at a time; later ones wait their turn.
+  // One request at a time; later ones wait their turn. `generation` changes on cancel().
   let queue: Promise<unknown> = Promise.resolve();
+  let generation = 0;
 
   const ask = (request: ApprovalRequest): Promise<ApprovalAnswer> => {
+    const asked = generation;
     const answer = queue.then(() => new Promise<ApprovalAnswer>((resolve) => {
+      if (asked !== generation) {
+        resolve('deny');
+        return;
+      }
       replace(body,
         h('dl', { class: 'kv' },
           h('dt', {}, 'tool'), h('dd', { id: 'approval-tool' }, request.tool),
@@ -40,5 +58,10 @@ export function createApprovalDialog(): (request: ApprovalRequest) => Promise<Ap
     queue = answer.catch(() => undefined);
     return answer;
   };
-  return ask;
+
+  const cancel = () => {
+    generation++;
+    if (dialog.open) dialog.close('deny');
+  };
+  return { ask, cancel };
 }

@@ -3,9 +3,10 @@
  * quota meters, chain verification and JSONL export. Everything shown is read from the audit log and
  * the rate limiter; nothing is made up.
  */
-import { EVENT_TYPES, SEVERITIES, type Policy, type SecurityEventType, type Severity } from '../src/index.js';
-import type { AuditEvent, AuditLog, AuditQuery, HourlyBucket } from '../src/audit/index.js';
-import type { RateLimiter } from '../src/rate-limit.js';
+import {
+  EVENT_TYPES, SEVERITIES, type AuditEvent, type AuditLog, type AuditQuery, type HourlyBucket, type Policy, type RateLimiter, type SecurityEventType,
+  type Severity,
+} from '../src/index.js';
 import { clock, h, replace } from './dom.js';
 
 /** What the dashboard reads. */

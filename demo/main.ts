@@ -1,17 +1,16 @@
 /**
  * The quickcage playground: wires the editor, the panels and every layer of the SDK together, using
- * only the public API (src/index.ts) and the layer entry points (src/tools, src/audit, src/rate-limit).
+ * only the public API (src/index.ts).
  *
  * Lifetimes: the audit log, the approval manager, the virtual file system and the dynamic tool store
  * live as long as the page. A policy change recreates the sandbox, the rate limiter, the dynamic-tool
  * runner and the tool registry (built-in tools follow the policy), and disposes the old ones.
  */
 import {
-  Permission, RateLimitedError, createApprovalManager, createDynamicToolStore, createSandbox, createToolRegistry, createVirtualFileSystem,
-  definePermissionPolicy, isSandboxError, type HostToolDispatcher, type Policy, type Sandbox, type ToolRegistry,
+  Permission, createApprovalManager, createAuditLog, createDynamicToolStore, createRateLimiter, createSandbox, createToolRegistry,
+  createVirtualFileSystem, definePermissionPolicy, isSandboxError, type Policy, type RateLimiter, type Sandbox,
+  type ToolRegistry,
 } from '../src/index.js';
-import { createAuditLog } from '../src/audit/index.js';
-import { createRateLimiter, type RateLimiter } from '../src/rate-limit.js';
 import { createApprovalDialog } from './approval-dialog.js';
 import { createDashboard } from './dashboard.js';
 import { byId, h } from './dom.js';
@@ -29,8 +28,9 @@ import { createToolsPanel } from './tools-panel.js';
 const audit = createAuditLog({ dbName: 'quickcage-playground-audit' });
 const vfs = createVirtualFileSystem({ storage: 'memory' });
 const outbox: OutboxEntry[] = [];
+const approvalDialog = createApprovalDialog();
 const approvals = createApprovalManager({
-  onApproval: createApprovalDialog(),
+  onApproval: (request) => approvalDialog.ask(request),
   sink: audit,
   dbName: 'quickcage-playground-approvals',
   timeoutMs: 2 * 60_000,
@@ -99,21 +99,14 @@ function applyPolicy(policy: Policy): void {
   try {
     nextRunner = createDynamicRunner(policy, audit);
     const nextRegistry = createToolRegistry({ policy, tools: [emailTool], fileSystem: vfs, fetchImpl: demoFetch, approvals, dynamicTools: dynamicStore });
-    const bound = nextRegistry.forAgent(agent, { sink: audit });
-    // The sandbox asks `names()` without a user; bind the playground's current user so the run sees the
-    // user's own (unshared) dynamic tools. The registry re-checks ownership on every call anyway.
-    const tools: HostToolDispatcher = { names: () => bound.names(currentUser()), invoke: (name, args, context) => bound.invoke(name, args, context) };
     const nextSandbox = createSandbox({
       policy,
-      tools,
+      tools: nextRegistry.forAgent(agent, { sink: audit }),
       audit,
+      // Quotas are the app's to charge. (Users the audit log disabled are refused by the sandbox
+      // itself, with USER_DISABLED, because the audit log answers isDisabled.)
       beforeRun: async ({ user }) => {
-        if (user === undefined) return;
-        // The audit log auto-disables a user after repeated high-severity violations; the app enforces it.
-        if (audit.isDisabled('user', user)) {
-          throw new RateLimitedError(`User \`${user}\` is disabled after repeated security violations; re-enable them in the security dashboard (RATE_LIMITED)`, { remaining: 0, resetAt: 0 });
-        }
-        await nextLimiter.enforce(user, 'execution');
+        if (user !== undefined) await nextLimiter.enforce(user, 'execution');
       },
     });
     const old = { sandbox, limiter, runner };
@@ -151,6 +144,7 @@ async function run(): Promise<void> {
     editor.mark(output.showError(error));
     if (!isSandboxError(error)) console.error(error);
   } finally {
+    approvalDialog.cancel();
     controller = undefined;
     runButton.disabled = false;
     stopButton.disabled = true;

@@ -15,7 +15,7 @@ const DEMO_TIMEOUT_MS = 3000;
  * allow-list (and, on `trustedEnvironment`, switches the fetch tool on so its examples work) and a
  * 3 s deadline; every other value is the preset's own.
  */
-export const TEMPLATES: Readonly<Record<PresetName, Record<string, unknown>>> = {
+export const TEMPLATES: Readonly<Record<PresetName, PolicyInput>> = {
   webApi: { preset: 'webApi', limits: { timeoutMs: DEMO_TIMEOUT_MS } },
   trustedEnvironment: {
     preset: 'trustedEnvironment',
@@ -72,9 +72,7 @@ function summary(policy: Policy): string {
 
 /** Builds the panel into `root` and calls `onPolicy` with the initial policy and every valid change. */
 export function createPolicyPanel(root: HTMLElement, onPolicy: (policy: Policy) => void): PolicyPanel {
-  // `PolicyInput` types nested sections as complete (the mapped type misses interfaces), so the partial
-  // JSON input is cast; definePolicy checks every key at run time anyway.
-  let policy = definePolicy(TEMPLATES[DEFAULT_PRESET] as PolicyInput);
+  let policy = definePolicy(TEMPLATES[DEFAULT_PRESET]);
   let applied = JSON.stringify(policy);
   let timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -127,7 +125,7 @@ export function createPolicyPanel(root: HTMLElement, onPolicy: (policy: Policy) 
     try {
       input = JSON.parse(textarea.value) as Record<string, unknown>;
     } catch {
-      input = { ...TEMPLATES[select.value as PresetName] };
+      input = { ...TEMPLATES[select.value as PresetName] } as Record<string, unknown>;
     }
     textarea.value = pretty({ ...input, guardrails: { detectors: GUARDRAILS_ON } });
     clearTimeout(timer);

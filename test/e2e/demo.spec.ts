@@ -234,6 +234,19 @@ test('tools panel: files, local fetch, and the approval dialog for sendEmail', a
   await page.screenshot({ path: `${SHOTS}/demo-tools.png` });
 });
 
+test('Stop while an approval is pending aborts the run and closes the dialog', async ({ page }) => {
+  await open(page);
+  await page.selectOption('#examples', 'email');
+  await page.click('#run');
+  await expect(page.locator('#approval-dialog')).toBeVisible();
+  // The modal dialog covers the page; Stop is reached the way a script or a keyboard user would.
+  await page.locator('#stop').dispatchEvent('click');
+  await expect(page.locator('#run-status .code')).toHaveText('ABORTED');
+  await expect(page.locator('#approval-dialog')).toBeHidden();
+  await page.click('#tab-tools');
+  await expect(page.locator('#outbox li.mail')).toHaveCount(0);
+});
+
 test('dynamic tools: create, call, disable with a reason, re-enable', async ({ page }) => {
   await open(page);
   await page.click('#tab-dynamic');
@@ -317,6 +330,28 @@ test('security dashboard: live stream, filters, chart, risk, quotas, verify, exp
   expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['execution', 'validation_failure', 'tool_call']));
   expect(events.every((e) => /^[0-9a-f]{64}$/.test(e.hash))).toBe(true);
   await page.locator('#dashboard').screenshot({ path: `${SHOTS}/demo-dashboard.png` });
+});
+
+test('repeated attacks disable that user only; Enable in the risk table restores them', async ({ page }) => {
+  await open(page);
+  await page.fill('#user', 'mallory');
+  await page.locator('#user').dispatchEvent('change');
+  // Five high-severity violations within an hour trip the audit log's auto-disable.
+  for (let i = 0; i < 5; i++) expect(await runExample(page, 'traversal')).toBe('GUEST_ERROR');
+  const mallory = page.locator('#risk-table tr[data-user="mallory"]');
+  await expect(mallory).toContainText('disabled');
+  expect(await runExample(page, 'data')).toBe('USER_DISABLED');
+  await expect(page.locator('#result')).toContainText('user `mallory` is disabled');
+
+  // Another user is not affected.
+  await page.fill('#user', 'alice');
+  await page.locator('#user').dispatchEvent('change');
+  expect(await runExample(page, 'data')).toBe('OK');
+
+  await mallory.getByRole('button', { name: 'Enable' }).click();
+  await expect(mallory).toContainText('active');
+  await page.fill('#user', 'mallory');
+  expect(await runExample(page, 'data')).toBe('OK');
 });
 
 test('works offline: no request leaves the dev server', async ({ page, baseURL }) => {
