@@ -397,7 +397,9 @@ export class Engine {
         deferred.resolve(value);
         if (value !== context.undefined) value.dispose();
       } else {
-        const err = context.newError({ name: 'ToolError', message: `${outcome.message} (${outcome.code})` });
+        // Registry messages usually end with their code already; say it once.
+        const message = outcome.message.endsWith(`(${outcome.code})`) ? outcome.message : `${outcome.message} (${outcome.code})`;
+        const err = context.newError({ name: 'ToolError', message });
         const code = context.newString(outcome.code);
         context.setProp(err, 'code', code);
         code.dispose();
@@ -573,7 +575,7 @@ export class Engine {
         scope.push(callHost);
         // Host-module shims call back through this; deleted from reach of guest code is not needed
         // since it only reaches targets the request already grants.
-        context.setProp(context.global, '__qc_call', callHost);
+        context.defineProp(context.global, '__qc_call', { value: callHost, configurable: true, enumerable: false });
       }
       if (request.globalsJson !== undefined) {
         const json = context.newString(request.globalsJson);
@@ -852,6 +854,7 @@ export class Engine {
     }
     const guest: GuestErrorInfo = { name: info.name, message: info.message };
     if (info.stack !== undefined) guest.stack = info.stack;
+    if (info.code !== undefined) guest.code = info.code.slice(0, 100);
     const pos = firstPosition(info.stack, state.request.filename);
     if (pos) {
       guest.line = pos.line;
@@ -894,7 +897,7 @@ class GuestValueError extends Error {
   read(): GuestErrorInfo & { isNull: boolean; code?: string } {
     try {
       const info = describeGuestThrow(this.context.dump(this.handle));
-      if (info.name === 'QuickcageError' && this.context.typeof(this.handle) === 'object') {
+      if (info.code === undefined && this.context.typeof(this.handle) === 'object') {
         // The prelude's own errors carry their code in a non-enumerable property that dump() skips.
         const code = this.context.getProp(this.handle, 'code');
         if (this.context.typeof(code) === 'string') info.code = this.context.getString(code);

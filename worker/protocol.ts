@@ -138,6 +138,8 @@ export interface RunStats {
 export interface GuestErrorInfo {
   name: string;
   message: string;
+  /** The `code` of the thrown error when it has a string one (e.g. a host `ToolError`'s `TOOL_DENIED`). */
+  code?: string;
   stack?: string;
   line?: number;
   column?: number;

@@ -279,7 +279,11 @@ export function prepareDynamicToolModule(code: string): string {
     throw new ValidationError(`Dynamic tool code rejected: ${violations.map((v) => v.message).join('; ')} (VALIDATION_REJECTED)`, violations);
   }
   const fn = code.slice(node.declaration.start, node.declaration.end);
-  return `${code.slice(0, node.start)}const __tool = ${fn};${code.slice(node.end)}\nexport default await __tool(${DYNAMIC_TOOL_GLOBALS.args}, Object.freeze({ deps: ${DYNAMIC_TOOL_GLOBALS.deps} }));\n`;
+  // Same width as what it replaces, so line and column of every violation stay where the author wrote them.
+  const head = 'const __tool = ';
+  const gap = node.declaration.start - node.start;
+  const prefix = gap >= head.length ? head + ' '.repeat(gap - head.length) : head;
+  return `${code.slice(0, node.start)}${prefix}${fn};${code.slice(node.end)}\nexport default await __tool(${DYNAMIC_TOOL_GLOBALS.args}, Object.freeze({ deps: ${DYNAMIC_TOOL_GLOBALS.deps} }));\n`;
 }
 
 /**

@@ -198,3 +198,19 @@ describe('auto-disable enforced by the sandbox', () => {
     }
   });
 });
+
+describe('host errors inside the guest', () => {
+  it('a tool error reaches the guest once-coded, and an uncaught one keeps its code in GuestError.guest.code', async () => {
+    const box = createSandbox({ modules: { 'app:x': { deny: () => { throw new (class extends Error { code = 'X'; })('nope'); } } } });
+    try {
+      const caught = await box.run('import { deny } from "app:x";\nlet m; try { await deny(); } catch (e) { m = [e.name, e.message, e.code]; }\nexport default m;');
+      expect(caught.value).toEqual(['ToolError', 'Error: nope (TOOL_FAILED)', 'TOOL_FAILED']);
+      const error = await rejectsWith(box.run('import { deny } from "app:x";\nawait deny();'), 'GUEST_ERROR');
+      expect((error as unknown as { guest: { code?: string } }).guest.code).toBe('TOOL_FAILED');
+      const keys = await box.run('import { deny } from "app:x";\nexport default Object.keys(globalThis).filter((k) => k.startsWith("__"));');
+      expect(keys.value).toEqual([]);
+    } finally {
+      await box.dispose();
+    }
+  });
+});
