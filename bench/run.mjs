@@ -11,7 +11,7 @@
 // (partial runs write bench/results/partial.tmp.json instead of latest.*), --wait-quiet=600 (wait up
 // to 600 s for the 1-minute load average to drop below the core count before starting).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,8 +103,72 @@ function machineInfo(browserVersion, pageInfo) {
     page: pageInfo
       ? `crossOriginIsolated=${pageInfo.crossOriginIsolated}, performance.now() step ${pageInfo.timerResolutionMs.toFixed(3)} ms, navigator.hardwareConcurrency=${pageInfo.hardwareConcurrency}`
       : 'unknown',
-    load: `load average ${loadAtStart} at start, ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at end (1/5/15 min; above ${os.availableParallelism?.() ?? os.cpus().length} means other processes competed for the CPU)`,
+    load: `load average ${loadAtStart} at start, ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at end (1/5/15 min; includes the bench's own processes)`,
     date: new Date().toISOString(),
+  };
+}
+
+/** CPU ticks (utime + stime) and parent of every process, from /proc; empty where there is no /proc. */
+function processTicks() {
+  const out = new Map();
+  let entries;
+  try {
+    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return out;
+  }
+  for (const pid of entries) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(pid), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+/**
+ * Watches how much CPU *other* processes (not this one or its descendants: Chromium, workers, Vite)
+ * take during the run, sampling /proc once a second. Processes that live less than a second are
+ * missed, so the figure is a lower bound. The load average cannot tell this apart: it counts the
+ * bench's own threads too.
+ */
+function watchOtherCpu() {
+  const TICKS_PER_SECOND = 100;
+  let last = processTicks();
+  let otherTicks = 0;
+  const t0 = Date.now();
+  const sample = () => {
+    const now = processTicks();
+    const ours = new Set([process.pid]);
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const [pid, p] of now) {
+        if (!ours.has(pid) && ours.has(p.ppid)) {
+          ours.add(pid);
+          grew = true;
+        }
+      }
+    }
+    for (const [pid, p] of now) {
+      if (ours.has(pid)) continue;
+      const before = last.get(pid);
+      // A process that was not there at the last sample spent all its ticks since then.
+      otherTicks += before ? Math.max(0, p.ticks - before.ticks) : p.ticks;
+    }
+    last = now;
+  };
+  const timer = setInterval(sample, 1000);
+  return () => {
+    clearInterval(timer);
+    sample();
+    const seconds = (Date.now() - t0) / 1000;
+    const cores = os.availableParallelism?.() ?? os.cpus().length;
+    const cpuSeconds = otherTicks / TICKS_PER_SECOND;
+    return { otherCpuSeconds: cpuSeconds, share: seconds > 0 ? cpuSeconds / (seconds * cores) : 0, seconds };
   };
 }
 
@@ -210,6 +274,7 @@ async function main() {
     started = Date.now();
     loadAtStart = os.loadavg().map((l) => l.toFixed(1)).join(' ');
   }
+  const stopWatch = watchOtherCpu();
   const outDir = mkdtempSync(path.join(os.tmpdir(), 'quickcage-bench-'));
   let server;
   let browser;
@@ -290,16 +355,17 @@ async function main() {
     const machine = machineInfo(browser.version(), pageInfo);
     const judged = judge(cellsByRow).filter((r) => cellsByRow[r.spec.id]);
     const peerLabels = { sebastianwessel: `@sebastianwessel/quickjs ${versionOf('@sebastianwessel/quickjs')}` };
-    const cores = os.availableParallelism?.() ?? os.cpus().length;
-    const busiest = Math.max(Number(loadAtStart.split(' ')[0]), os.loadavg()[0]);
-    const warning = busiest > cores
-      ? `**Warning: other processes competed for the CPU during this run (1-minute load average up to ${busiest.toFixed(1)} on ${cores} cores); every number is inflated by that.**\n\n`
+    const competition = stopWatch();
+    machine.competition = `other processes used at least ${(competition.share * 100).toFixed(0)}% of the CPU capacity during the run (${competition.otherCpuSeconds.toFixed(0)} CPU-s in ${competition.seconds.toFixed(0)} s)`;
+    const contended = competition.share > 0.1;
+    const warning = contended
+      ? `**Warning: other processes took at least ${(competition.share * 100).toFixed(0)}% of the machine's CPU during this run; every number is inflated by that, the p95s most.**\n\n`
       : '';
     const markdown = warning + renderMarkdown({ rows: judged, components, machine, peerLabels });
     const json = {
       generatedAt: machine.date,
       durationMs: elapsed(),
-      contended: busiest > cores,
+      contended,
       partial: PARTIAL,
       machine,
       pageInfo,
@@ -330,6 +396,7 @@ async function main() {
     process.stdout.write(`${markdown}\n`);
     log(`bench: done in ${(elapsed() / 1000).toFixed(1)} s${PARTIAL ? ' (partial run: wrote bench/results/partial.tmp.json)' : ' (wrote bench/results/latest.md and latest.json)'}`);
   } finally {
+    stopWatch();
     clearTimeout(hard);
     await browser?.close().catch(() => undefined);
     await server?.close().catch(() => undefined);
