@@ -259,9 +259,10 @@ export type VerifyResult =
 /**
  * Walks the chain in seq order and reports the first broken link. Hashes are recomputed with
  * SubtleCrypto, independently of the synchronous implementation that wrote them. Holes left by
- * retention must add up to the last `events_dropped` marker's `totalDropped`.
+ * retention must add up to the last `events_dropped` marker's `totalDropped`, plus `unaccounted`:
+ * events the caller itself deleted for quota and could not write the marker for yet.
  */
-export async function verifyChain(events: readonly AuditEvent[], head: ChainHead | undefined): Promise<VerifyResult> {
+export async function verifyChain(events: readonly AuditEvent[], head: ChainHead | undefined, unaccounted = 0): Promise<VerifyResult> {
   let expectedSeq = 1;
   let previousHash = GENESIS_HASH;
   let missing = 0;
@@ -297,6 +298,7 @@ export async function verifyChain(events: readonly AuditEvent[], head: ChainHead
       reason: `the chain ends at seq ${last?.seq ?? 0} but its head says ${head.seq}: events at the end were removed or the head was changed`,
     };
   }
+  accounted += unaccounted;
   if (missing !== accounted) {
     const at = firstHole?.after ?? last!;
     return {

@@ -92,25 +92,58 @@ export interface AuditLog extends EventSink {
   record(event: SecurityEventInput): void;
   /** Resolves when every event accepted before the call (aggregates included) is stored. */
   flush(): Promise<void>;
-  /** Events matching `filter`, most recent first. */
+  /**
+   * Events matching `filter`, most recent first (flushes first).
+   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` (rejects) for a bad filter, naming `filter.<field>`.
+   * @throws {DisposedError} `DISPOSED` (rejects) after `dispose()`.
+   */
   query(filter?: AuditQuery): Promise<AuditEvent[]>;
-  /** Occurrences per UTC hour, type and severity. */
+  /**
+   * Occurrences per UTC hour, type and severity.
+   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` (rejects) for a bad range, naming `range.<field>`.
+   * @throws {DisposedError} `DISPOSED` (rejects) after `dispose()`.
+   */
   hourlySummary(range?: { since?: number; until?: number }): Promise<HourlyBucket[]>;
-  /** The user's decayed risk score (formula in risk.ts and the README). */
+  /**
+   * The user's decayed risk score (formula in risk.ts and the README).
+   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` (rejects) for an empty user or a non-finite `options.now`.
+   * @throws {DisposedError} `DISPOSED` (rejects) after `dispose()`.
+   */
   riskScore(user: string, options?: { now?: number }): Promise<RiskScore>;
-  /** Matching events in chain order as JSON Lines (canonical JSON, one event per line). */
+  /**
+   * Matching events in chain order as JSON Lines (canonical JSON, one event per line).
+   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` (rejects) for a bad filter.
+   * @throws {DisposedError} `DISPOSED` (rejects) after `dispose()`.
+   */
   exportJsonl(filter?: AuditQuery): Promise<string>;
-  /** Walks the chain and reports the first broken link. */
+  /**
+   * Walks the chain and reports the first broken link (a result, never a rejection, for a broken chain).
+   * @throws {DisposedError} `DISPOSED` (rejects) after `dispose()`.
+   */
   verify(): Promise<VerifyResult>;
-  /** Calls `listener` with every stored event, from this tab and others. Returns the unsubscribe. */
+  /**
+   * Calls `listener` with every stored event, from this tab and others. Returns the unsubscribe.
+   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` when `listener` is not a function.
+   */
   subscribe(listener: (event: AuditEvent) => void): () => void;
-  /** True when the user or tool is disabled (from a cache kept current across tabs). */
+  /**
+   * True when the user or tool is disabled (from a cache kept current across tabs; await `ready` first).
+   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` for a kind other than 'user'/'tool' or an empty id.
+   */
   isDisabled(kind: DisableKind, id: string): boolean;
   /** Every disable decision known, enabled ones included. */
   disabledEntries(): DisabledEntry[];
-  /** Disables a user or tool by hand; recorded as `user_disabled`/`tool_disabled`. */
+  /**
+   * Disables a user or tool by hand; recorded as `user_disabled`/`tool_disabled`.
+   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` (rejects) for a bad kind, id or option.
+   * @throws {DisposedError} `DISPOSED` (rejects) after `dispose()`.
+   */
   disable(kind: DisableKind, id: string, options?: { reason?: string; by?: string }): Promise<void>;
-  /** Re-enables; recorded as an `approval` event. Violations before now stop counting. */
+  /**
+   * Re-enables; recorded as an `approval` event. Violations before now stop counting.
+   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` (rejects) for a bad kind, id or option.
+   * @throws {DisposedError} `DISPOSED` (rejects) after `dispose()`.
+   */
   enable(kind: DisableKind, id: string, options?: { by?: string }): Promise<void>;
   /** Flushes, then releases storage, listeners and timers. */
   dispose(): Promise<void>;
@@ -205,24 +238,37 @@ function mergeQuotaDrops(a: QuotaDrops, b: QuotaDrops): QuotaDrops {
   return out;
 }
 
+/** What a page saves on `pagehide` (or when it falls back to memory) for a later page to store. */
+interface Spill {
+  events: PreparedEvent[];
+  /** Events a quota recovery deleted whose events_dropped marker was not written yet. */
+  deleted?: DropSummary;
+}
+
 /**
  * Reads a localStorage spill back, keeping only well-formed events (same origin, but a spill is
  * still input: a corrupt entry must not break the log).
  */
-function parseSpill(text: string | null): PreparedEvent[] {
+function parseSpill(text: string | null): Spill {
   let value: unknown;
   try {
-    value = JSON.parse(text ?? '[]');
+    value = JSON.parse(text ?? '{}');
   } catch {
-    return [];
+    return { events: [] };
   }
-  if (!Array.isArray(value)) return [];
+  if (!isPlainObject(value) || !Array.isArray(value.events)) return { events: [] };
   const optionalString = (v: unknown) => v === undefined || typeof v === 'string';
-  return value.filter((e): e is PreparedEvent => isPlainObject(e)
+  const count = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  const events = value.events.filter((e): e is PreparedEvent => isPlainObject(e)
     && typeof e.id === 'string' && typeof e.time === 'number' && Number.isFinite(e.time)
     && isEventType(e.type) && isSeverity(e.severity) && typeof e.count === 'number' && Number.isInteger(e.count) && e.count >= 1
     && optionalString(e.user) && optionalString(e.agent) && optionalString(e.tool) && optionalString(e.runId) && optionalString(e.codeHash)
     && (e.details === undefined || isPlainObject(e.details)));
+  const d = value.deleted;
+  const deleted = isPlainObject(d) && count(d.entries) && (d.entries as number) > 0 && count(d.securityEntries)
+    && isPlainObject(d.bySeverity) && isPlainObject(d.byType) && typeof d.oldest === 'number' && typeof d.newest === 'number'
+    ? d as unknown as DropSummary : undefined;
+  return deleted ? { events, deleted } : { events };
 }
 
 /**
@@ -396,12 +442,17 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
    */
   const write = async (
     input: readonly PreparedEvent[],
-    { decisions = [], recovered = [] }: { decisions?: readonly DisabledEntry[]; recovered?: readonly PreparedEvent[] } = {},
-  ): Promise<SealResult> => {
+    { decisions = [], recovered = [], drops: recoveredDrops }: {
+      decisions?: readonly DisabledEntry[]; recovered?: readonly PreparedEvent[]; drops?: QuotaDrops;
+    } = {},
+  ): Promise<SealResult & { deferred?: true }> => {
     await opening;
+    if (recoveredDrops) pendingDrops = mergeQuotaDrops(pendingDrops, recoveredDrops);
     let batch = [...input];
     let lastError: unknown;
-    for (let attempt = 0; attempt < 8; attempt++) {
+    /** Deletion rounds made per rank floor during this write. */
+    const rounds = new Map<number, number>();
+    for (let attempt = 0; attempt < 48; attempt++) {
       if (reopenNeeded && backend?.kind === 'indexeddb') {
         reopenNeeded = false;
         backend.close();
@@ -418,29 +469,62 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
         lastError = error;
         if (current.kind === 'memory') throw error;
         const name = (error as { name?: unknown } | null)?.name;
-        if (name === 'QuotaExceededError') {
-          const floor = Math.min(7, ...batch.map((e) => retentionRank(e.type, e.severity)));
+        if (name === 'InvalidStateError') {
+          reopenNeeded = true; // connection closed under us (versionchange, storage cleared)
+          continue;
+        }
+        if (name !== 'QuotaExceededError') {
+          if (attempt >= 3) break;
+          continue;
+        }
+        // Only the marker is left to write: never delete for it (that would make new holes to
+        // account for); keep the counts for the next write that succeeds.
+        const mustStore = [...batch, ...recovered].map((e) => retentionRank(e.type, e.severity));
+        if (mustStore.length === 0) return { sealed: [], disabled: [], deferred: true };
+        // Room is made only at the expense of events ranked no higher than the least important
+        // event this write must store.
+        const floor = Math.min(...mustStore);
+        // Chromium frees quota after deletions only in steps (measured), so delete in growing
+        // rounds, at most four per level: a bounded loss, not the whole store.
+        const round = rounds.get(floor) ?? 0;
+        if (round < 4) {
+          rounds.set(floor, round + 1);
           let deleted: DropSummary | undefined;
           try {
             // Over quota Chromium refuses every transaction that writes; a delete-only one passes.
-            deleted = await current.deleteForRoom(Math.max(batch.length * 2, 50) * 2 ** attempt, floor);
-          } catch { /* try again with the next attempt */ }
-          if (deleted) pendingDrops = mergeQuotaDrops(pendingDrops, { deleted });
-          else if (batch.length > 0) {
-            const shed = batch.filter((e) => retentionRank(e.type, e.severity) === floor);
-            batch = batch.filter((e) => retentionRank(e.type, e.severity) !== floor);
-            pendingDrops = mergeQuotaDrops(pendingDrops, { shed: summarize(shed) });
+            deleted = await current.deleteForRoom(Math.max(mustStore.length, 10) * 2 ** round, floor);
+          } catch { /* counts as a round */ }
+          if (deleted) {
+            pendingDrops = mergeQuotaDrops(pendingDrops, { deleted });
+            continue;
           }
-        } else if (name === 'InvalidStateError') {
-          reopenNeeded = true; // connection closed under us (versionchange, storage cleared)
         }
+        // Deleting at this level did not help. Routine events of this write may be shed (counted in
+        // the marker); security events are never shed: they go to the memory fallback below.
+        const atFloor = batch.filter((e) => retentionRank(e.type, e.severity) === floor);
+        if (atFloor.length > 0 && floor < 4 && decisions.length === 0) {
+          batch = batch.filter((e) => retentionRank(e.type, e.severity) !== floor);
+          pendingDrops = mergeQuotaDrops(pendingDrops, { shed: summarize(atFloor) });
+          continue;
+        }
+        // Only spills of earlier pages are left: keep them in localStorage for a later attempt.
+        if (batch.length === 0 && decisions.length === 0) return { sealed: [], disabled: [], deferred: true };
+        break;
       }
     }
+    // Deleted from IndexedDB but not yet accounted there: leave the counts for a later page.
+    if (pendingDrops.deleted) spillToLocalStorage({ events: [], deleted: pendingDrops.deleted });
+    const shed = pendingDrops.shed;
+    pendingDrops = {};
     degrade('write failed', lastError);
-    return backend!.append(batch, ctx(), decisions, { recovered });
+    return backend!.append(batch, ctx(), decisions, { recovered, ...(shed ? { drops: { shed } } : {}) });
   };
 
   const drainQueue = async (): Promise<void> => {
+    // A marker that could not be written before (quota) goes with the next write, or alone here.
+    if (queue.length === 0 && (pendingDrops.deleted || pendingDrops.shed) && backend?.kind === 'indexeddb') {
+      deliver(await write([]), false);
+    }
     while (queue.length > 0) {
       const batch = queue.splice(0, maxSize);
       inFlight = batch;
@@ -507,31 +591,46 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
 
   // ---- spills of earlier pages
   const spillPrefix = `quickcage-audit:${dbName}:spill:`;
-  const spillToLocalStorage = (events: readonly PreparedEvent[]): boolean => {
+  const spillToLocalStorage = (spill: Spill): boolean => {
     try {
-      localStorage.setItem(`${spillPrefix}${newId()}`, JSON.stringify(events));
+      localStorage.setItem(`${spillPrefix}${newId()}`, JSON.stringify(spill));
       return true;
     } catch {
       // Full or forbidden (sandboxed frame): the caller falls back to an IndexedDB spill.
       return false;
     }
   };
-  /** Seals what earlier pages spilled (localStorage and the pending store), then forgets the spills. */
+  /**
+   * Seals what earlier pages spilled (localStorage and the pending store), then forgets the spills.
+   * Under a Web Lock so two tabs do not both account for the same spilled drop counts (spilled
+   * events are also deduplicated by id).
+   */
   const recoverSpills = async (): Promise<void> => {
     if (backend?.kind !== 'indexeddb') return; // keep spills for a page that can store them
-    const keys: string[] = [];
-    const recovered: PreparedEvent[] = [];
-    try {
-      for (let i = 0; i < localStorage.length; i++) {
-        const key = localStorage.key(i);
-        if (key?.startsWith(spillPrefix)) keys.push(key);
-      }
-      for (const key of keys) recovered.push(...parseSpill(localStorage.getItem(key)));
-    } catch { /* no localStorage here */ }
-    deliver(await write([], { recovered }), false);
-    try {
-      for (const key of keys) localStorage.removeItem(key);
-    } catch { /* nothing to clean */ }
+    const run = async () => {
+      const keys: string[] = [];
+      const recovered: PreparedEvent[] = [];
+      let drops: QuotaDrops = {};
+      try {
+        for (let i = 0; i < localStorage.length; i++) {
+          const key = localStorage.key(i);
+          if (key?.startsWith(spillPrefix)) keys.push(key);
+        }
+        for (const key of keys) {
+          const spill = parseSpill(localStorage.getItem(key));
+          recovered.push(...spill.events);
+          if (spill.deleted) drops = mergeQuotaDrops(drops, { deleted: spill.deleted });
+        }
+      } catch { /* no localStorage here */ }
+      const result = await write([], { recovered, drops });
+      deliver(result, false);
+      if (result.deferred) return; // not stored (quota): keep the spills for a later attempt
+      try {
+        for (const key of keys) localStorage.removeItem(key);
+      } catch { /* nothing to clean */ }
+    };
+    if (typeof navigator !== 'undefined' && navigator.locks) await navigator.locks.request(`quickcage-audit-recover:${dbName}`, run);
+    else await run();
   };
 
   // ---- page lifecycle
@@ -547,8 +646,12 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
    */
   const onPageHide = () => {
     const pending = [...inFlight, ...queue, ...(aggregator ? aggregator.drain(now(), true) : [])];
-    if (pending.length === 0) return;
-    if (spillToLocalStorage(pending) || backend?.spill(pending)) queue = [];
+    if (pending.length === 0 && !pendingDrops.deleted) return;
+    const deleted = pendingDrops.deleted;
+    if (spillToLocalStorage(deleted ? { events: pending, deleted } : { events: pending })) {
+      queue = [];
+      pendingDrops = { ...(pendingDrops.shed ? { shed: pendingDrops.shed } : {}) };
+    } else if (backend?.spill(pending)) queue = [];
   };
   const onPageShow = (event: PageTransitionEvent) => {
     // Back from the bfcache: the page lives on; seal what pagehide saved.
@@ -655,7 +758,8 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
       assertLive('verify');
       await flush();
       const { records, head } = await backend!.readChain();
-      return verifyChain(records, head);
+      // Events this tab deleted for quota whose marker could not be written yet are not tampering.
+      return verifyChain(records, head, pendingDrops.deleted?.entries ?? 0);
     },
 
     subscribe(listener) {

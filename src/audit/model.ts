@@ -107,8 +107,10 @@ export function isViolation(event: Pick<AuditEvent, 'type' | 'severity'>): boole
   return VIOLATION_TYPES.has(event.type) || severityRank(event.severity) >= 2;
 }
 
+/** True for one of the event types. */
 export const isEventType = (value: unknown): value is SecurityEventType =>
   typeof value === 'string' && (EVENT_TYPES as readonly string[]).includes(value);
+/** True for one of the severities. */
 export const isSeverity = (value: unknown): value is Severity =>
   typeof value === 'string' && (SEVERITIES as readonly string[]).includes(value);
 

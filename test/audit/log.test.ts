@@ -244,7 +244,8 @@ describe('page lifecycle', () => {
     const [stored] = await first.query();
     await first.dispose();
     const { seq: _seq, rank: _rank, prevHash: _prev, hash: _hash, ...prepared } = stored!;
-    localStorage.setItem(`quickcage-audit:${dbName}:spill:a`, JSON.stringify([prepared, { type: 'nonsense' }, 42]));
+    localStorage.setItem(`quickcage-audit:${dbName}:spill:a`, JSON.stringify({ events: [prepared, { type: 'nonsense' }, 42] }));
+    localStorage.setItem(`quickcage-audit:${dbName}:spill:c`, JSON.stringify([prepared]));
     localStorage.setItem(`quickcage-audit:${dbName}:spill:b`, '{not json');
     const second = createAuditLog({ dbName, lifecycle: false });
     try {
