@@ -253,7 +253,8 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   quotas.set('execution', [checkQuota('options.policy.quotas.executions', policyQuotas.executions)]);
   quotas.set('toolCreation', [checkQuota('options.policy.quotas.toolCreations', policyQuotas.toolCreations)]);
   for (const [action, value] of Object.entries(checkKeys('options.quotas', o.quotas ?? {}, Object.keys(o.quotas ?? {})))) {
-    if (action.length === 0 || action.length > 64) throw invalidArgument('options.quotas', 'action names of 1 to 64 characters', action);
+    // A plain name: it is half of the record key, so it must not contain the separator (\u0000).
+    if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(action)) throw invalidArgument('options.quotas', 'action names of 1 to 64 letters, digits or _ . : -', action);
     const list = Array.isArray(value) ? value : [value];
     if (list.length === 0 || list.length > 8) throw invalidArgument(`options.quotas.${action}`, 'a quota or an array of 1 to 8 quotas', value);
     quotas.set(action, list.map((q, i) => checkQuota(Array.isArray(value) ? `options.quotas.${action}[${i}]` : `options.quotas.${action}`, q)));
@@ -319,7 +320,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     if (!list) throw invalidArgument('action', `one of ${[...quotas.keys()].map((a) => `'${a}'`).join(', ')}`, action);
     const opts = checkKeys('options', callOptions ?? {}, ['now']) as { now?: unknown };
     if (opts.now !== undefined && (typeof opts.now !== 'number' || !Number.isFinite(opts.now))) throw invalidArgument('options.now', 'a finite number of epoch milliseconds', opts.now);
-    // \u0000 cannot appear in an action name chosen here, so (user, action) pairs never collide.
+    // Action names cannot contain \u0000 (checked at creation), so (user, action) pairs never collide.
     return { key: `${action as string}\u0000${user}`, user, action: action as string, quotas: list, now: opts.now as number | undefined };
   };
 

@@ -447,8 +447,10 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
     } = {},
   ): Promise<SealResult & { deferred?: true }> => {
     await opening;
-    if (recoveredDrops) pendingDrops = mergeQuotaDrops(pendingDrops, recoveredDrops);
     let batch = [...input];
+    // Spilled by an earlier page: accounted only if this write succeeds; they stay in localStorage otherwise.
+    const spilled: QuotaDrops = recoveredDrops ?? {};
+    const fromSpills = recovered.length > 0 || spilled.deleted !== undefined || spilled.shed !== undefined;
     let lastError: unknown;
     /** Deletion rounds made per rank floor during this write. */
     const rounds = new Map<number, number>();
@@ -460,12 +462,12 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
       }
       const current = backend!;
       // Taken out while in use, so two concurrent writes never account for the same drops twice.
-      const drops = pendingDrops;
+      const own = pendingDrops;
       pendingDrops = {};
       try {
-        return await current.append(batch, ctx(), decisions, { drops, recovered });
+        return await current.append(batch, ctx(), decisions, { drops: mergeQuotaDrops(own, spilled), recovered });
       } catch (error) {
-        pendingDrops = mergeQuotaDrops(pendingDrops, drops);
+        pendingDrops = mergeQuotaDrops(pendingDrops, own);
         lastError = error;
         if (current.kind === 'memory') throw error;
         const name = (error as { name?: unknown } | null)?.name;
@@ -517,7 +519,9 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
     const shed = pendingDrops.shed;
     pendingDrops = {};
     degrade('write failed', lastError);
-    return backend!.append(batch, ctx(), decisions, { recovered, ...(shed ? { drops: { shed } } : {}) });
+    // New events go to memory; spills of earlier pages stay in localStorage for a page that can store them.
+    const result = await backend!.append(batch, ctx(), decisions, shed ? { drops: { shed } } : {});
+    return fromSpills ? { ...result, deferred: true } : result;
   };
 
   const drainQueue = async (): Promise<void> => {
@@ -545,7 +549,11 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
   const startWrite = (): Promise<void> => {
     batchTimer?.cancel();
     batchTimer = undefined;
-    writing ??= drainQueue().finally(() => { writing = undefined; });
+    writing ??= drainQueue().finally(() => {
+      writing = undefined;
+      // An event recorded while the drain was finishing must not wait for the next record().
+      if (queue.length > 0 && !disposed) schedule(queue[0]!.severity);
+    });
     return writing;
   };
 

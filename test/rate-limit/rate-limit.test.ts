@@ -334,6 +334,7 @@ describe('arguments', () => {
     ['an empty quota list', { quotas: { execution: [] } }, 'options.quotas.execution'],
     ['a bad lease', { lease: { ttlMs: 0 } }, 'options.lease.ttlMs'],
     ['an events object without record', { events: {} }, 'options.events'],
+    ['an action name with a NUL (key separator)', { quotas: { 'a\u0000b': { limit: 1, windowMs: 1000 } } }, 'options.quotas'],
   ])('createRateLimiter rejects %s with INVALID_ARGUMENT naming the field', (_name, options, field) => {
     expect(() => createRateLimiter(options as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field }));
   });
