@@ -94,7 +94,8 @@ const dashboard = createDashboard(byId('dashboard'), {
  * (and keeps the old set) when a layer refuses the policy, e.g. a non-canonical `files.allowedPaths`.
  */
 function applyPolicy(policy: Policy): void {
-  const nextLimiter = createRateLimiter({ policy, events: audit, dbName: 'quickcage-playground-quotas' });
+  // No `events` here: the sandbox records each refusal itself (rate_limit_exceeded), once.
+  const nextLimiter = createRateLimiter({ policy, dbName: 'quickcage-playground-quotas' });
   let nextRunner: DynamicRunner | undefined;
   try {
     nextRunner = createDynamicRunner(policy, audit);
@@ -103,11 +104,9 @@ function applyPolicy(policy: Policy): void {
       policy,
       tools: nextRegistry.forAgent(agent, { sink: audit }),
       audit,
-      // Quotas are the app's to charge. (Users the audit log disabled are refused by the sandbox
-      // itself, with USER_DISABLED, because the audit log answers isDisabled.)
-      beforeRun: async ({ user }) => {
-        if (user !== undefined) await nextLimiter.enforce(user, 'execution');
-      },
+      // Each untrusted run takes one `execution` from the user's quota (RATE_LIMITED when used up);
+      // users the audit log disabled are refused with USER_DISABLED.
+      rateLimiter: nextLimiter,
     });
     const old = { sandbox, limiter, runner };
     [sandbox, limiter, runner, registry, currentPolicy] = [nextSandbox, nextLimiter, nextRunner, nextRegistry, policy];

@@ -22,6 +22,7 @@ import {
 import { definePolicy, isPolicy, type Policy, type PolicyInput } from './policy.js';
 import { DEFAULT_IMPORTS, DEFAULT_MODULES } from '../worker/validate.js';
 import { applyGuardrails, type GuardrailContext } from './guardrails/index.js';
+import { sha256Hex } from './sha256.js';
 import { WorkerDeath, WorkerPool, type DeathReason, type WorkerSlot } from './pool.js';
 import type {
   HostCallRequest,
@@ -341,7 +342,7 @@ export class Sandbox implements AsyncDisposable {
     if (this.disposed) throw new DisposedError('sandbox is disposed');
     const request = this.buildRequest(code, options, session);
     const user = options.user;
-    const hash = this.audit ? sha256(code) : Promise.resolve('');
+    const hash = this.audit ? sha256Hex(code) : '';
     let outcome: { ok: true } | { ok: false; error: SandboxError } = { ok: true };
     let poisoned = false;
     try {
@@ -665,7 +666,7 @@ export class Sandbox implements AsyncDisposable {
   }
 
   /** One audit record per run, whatever happened. */
-  private report(request: RunRequest, user: string | undefined, outcome: { ok: true } | { ok: false; error: SandboxError }, poisoned: boolean, hash: Promise<string>): void {
+  private report(request: RunRequest, user: string | undefined, outcome: { ok: true } | { ok: false; error: SandboxError }, poisoned: boolean, codeHash: string): void {
     if (!this.audit) return;
     const base = { runId: request.runId, ...(user === undefined ? {} : { user }) };
     const details: Record<string, unknown> = {
@@ -682,10 +683,8 @@ export class Sandbox implements AsyncDisposable {
       [type, severity] = eventFor(e);
       if (e instanceof ValidationError) details.rules = [...new Set(e.violations.map((v) => v.rule))];
     }
-    void hash.then((codeHash) => {
-      this.emit({ type, severity, ...base, codeHash, details });
-      if (poisoned) this.emit({ type: 'worker_recycled', severity: 'high', ...base, codeHash, details: { reason: 'poisoned module' } });
-    });
+    this.emit({ type, severity, ...base, codeHash, details });
+    if (poisoned) this.emit({ type: 'worker_recycled', severity: 'high', ...base, codeHash, details: { reason: 'poisoned module' } });
   }
 }
 
@@ -814,9 +813,5 @@ export function toJson(value: unknown, field: string, max: number, maxDepth = 25
   return text;
 }
 
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 export type { DeathReason };

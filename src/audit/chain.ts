@@ -17,7 +17,7 @@ import {
   GENESIS_HASH, hashInput, isViolation, retentionRank, severityRank,
   type AuditEvent, type ChainHead, type JsonValue, type PreparedEvent,
 } from './model.js';
-import { sha256Hex, subtleSha256Hex } from './sha256.js';
+import { sha256Hex, subtleSha256Hex } from '../sha256.js';
 import type { Severity } from './types.js';
 
 /** What can be disabled. */

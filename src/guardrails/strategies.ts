@@ -5,7 +5,7 @@
 import { SandboxError, type ErrorCode, type SandboxErrorOptions } from '../errors.js';
 import type { DetectorId } from '../policy.js';
 import { SECRET_PREFIXES } from './detectors/secret.js';
-import { hmacSha256, toHex } from './sha256.js';
+import { hmacSha256, toHex } from '../sha256.js';
 import type { DetectedSpan } from './types.js';
 
 /** Where guardrails are applied; names the place in errors and audit events. */

@@ -70,11 +70,8 @@ function jsonText(value: unknown, sortKeys: boolean): string {
   return walk(value, 0, 'value');
 }
 
-/** SHA-256 of the UTF-8 bytes of `text`, as 64 lowercase hex digits (Web Crypto: needs a secure context). */
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
+/** SHA-256 of the UTF-8 text, as 64 lower-case hex digits (synchronous; works where `crypto.subtle` is missing). */
+export { sha256Hex } from '../sha256.js';
 
 /** Freezes `value` and everything reachable from it; returns it. */
 export function deepFreeze<T>(value: T): T {

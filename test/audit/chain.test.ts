@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import { createAuditLog, type AuditEvent } from '../../src/audit/index.js';
 import { canonicalJson } from '../../src/audit/model.js';
-import { sha256Hex } from '../../src/audit/sha256.js';
+import { sha256Hex } from '../../src/sha256.js';
 import { freshDbName, makeLog, rawDb } from './helpers.js';
 
 async function logWithEvents(count: number, options = {}) {

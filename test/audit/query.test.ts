@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'vitest';
 import { type AuditEvent } from '../../src/audit/index.js';
 import { canonicalJson } from '../../src/audit/model.js';
-import { sha256Hex } from '../../src/audit/sha256.js';
+import { sha256Hex } from '../../src/sha256.js';
 import { ANY_LINE_BREAK, fakeClock, freshDbName, makeLog } from './helpers.js';
 
 const HOUR = 3_600_000;

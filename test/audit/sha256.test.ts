@@ -3,7 +3,7 @@
  * SubtleCrypto (which verify() uses) on every length around the block boundaries and on any text.
  */
 import { describe, expect, test } from 'vitest';
-import { sha256Hex, subtleSha256Hex } from '../../src/audit/sha256.js';
+import { sha256Hex, subtleSha256Hex } from '../../src/sha256.js';
 
 describe('sha256Hex', () => {
   test.each([

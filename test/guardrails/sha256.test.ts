@@ -3,7 +3,7 @@
  * and against WebCrypto on every length around the block boundaries.
  */
 import { describe, expect, test } from 'vitest';
-import { hmacSha256, sha256, toHex } from '../../src/guardrails/sha256.js';
+import { hmacSha256, sha256, toHex } from '../../src/sha256.js';
 
 const enc = new TextEncoder();
 const hex = (s: string) => toHex(sha256(enc.encode(s)));

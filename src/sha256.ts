@@ -1,9 +1,13 @@
 /**
- * Synchronous SHA-256 and HMAC-SHA-256 (FIPS 180-4, RFC 2104).
+ * Synchronous SHA-256 and HMAC-SHA-256 (FIPS 180-4, RFC 2104), shared by the audit chain, the
+ * guardrails' `hash` strategy and the sandbox's code hashes.
  *
- * Why not WebCrypto: `crypto.subtle` is async and missing in insecure contexts (plain `http://` on a
- * LAN address); the `hash` strategy must work wherever the SDK runs and keep `applyGuardrails`
- * synchronous. Tests check this against `crypto.subtle` and the NIST vectors.
+ * Why not only WebCrypto: `crypto.subtle.digest` is asynchronous, and awaiting it inside an IndexedDB
+ * transaction lets the transaction auto-commit (the audit chain reads the last hash, hashes and
+ * writes in ONE transaction so tabs cannot fork it); and `crypto.subtle` is missing in insecure
+ * contexts (plain `http://` on a LAN address), where the guardrails must still work synchronously.
+ * Tests check this against `crypto.subtle` and the NIST / RFC 4231 vectors; the audit log's
+ * `verify()` recomputes every hash with SubtleCrypto as an independent implementation.
  */
 
 const K = new Uint32Array([
@@ -93,4 +97,16 @@ export function toHex(bytes: Uint8Array): string {
   let s = '';
   for (const b of bytes) s += b.toString(16).padStart(2, '0');
   return s;
+}
+
+const encoder = new TextEncoder();
+
+/** SHA-256 of the UTF-8 encoding of `text`, as 64 lower-case hex digits. */
+export function sha256Hex(text: string): string {
+  return toHex(sha256(encoder.encode(text)));
+}
+
+/** The same digest through SubtleCrypto (async); an independent implementation for verification. */
+export async function subtleSha256Hex(text: string): Promise<string> {
+  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text))));
 }
