@@ -20,7 +20,8 @@ import {
   type SandboxErrorOptions,
 } from './errors.js';
 import { definePolicy, isPolicy, type Policy, type PolicyInput } from './policy.js';
-import { DEFAULT_IMPORTS, DEFAULT_MODULES } from '../worker/validate.js';
+import { DEFAULT_MODULES } from '../worker/validate/modules.js';
+import { DEFAULT_IMPORTS } from '../worker/validate/rules.js';
 import { applyGuardrails, type GuardrailContext } from './guardrails/index.js';
 import { sha256Hex } from './sha256.js';
 import { WorkerDeath, WorkerPool, type DeathReason, type WorkerSlot } from './pool.js';

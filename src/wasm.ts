@@ -2,7 +2,7 @@
  * Compiles the QuickJS WASM once per page and shares the compiled module with every worker
  * (structured clone of a WebAssembly.Module does not recompile it).
  */
-import wasmUrl from '@jitl/quickjs-wasmfile-release-sync/wasm?url';
+import wasmUrl from '@jitl/quickjs-wasmfile-release-sync/wasm?url&no-inline';
 
 let compiled: Promise<WebAssembly.Module> | undefined;
 
