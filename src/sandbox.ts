@@ -104,7 +104,10 @@ export interface SandboxOptions {
 export interface RunOptions {
   /** Aborts the run (or removes it from the queue). The run rejects with `ABORTED`. */
   signal?: AbortSignal;
-  /** Deadline for this run, at most the policy's `limits.timeoutMs`... or more if the policy is raised. Default: the policy's. */
+  /**
+   * Deadline of this run in ms (1 to 600,000), from when a worker takes it. Default: the policy's
+   * `limits.timeoutMs`. Run options come from the app, not the guest, so the app may set it either way.
+   */
   timeoutMs?: number;
   /** Trusted code (framework, tool definitions) skips validation and taming. Never pass user code. */
   trusted?: boolean;
@@ -341,7 +344,21 @@ export class Sandbox implements AsyncDisposable {
   async runOn<T>(code: string, options: RunOptions, session: { id: string; slot: WorkerSlot; trusted: boolean } | undefined): Promise<RunOutput<T>> {
     const calledAt = now();
     if (this.disposed) throw new DisposedError('sandbox is disposed');
-    const request = this.buildRequest(code, options, session);
+    let request: RunRequest;
+    try {
+      request = this.buildRequest(code, options, session);
+    } catch (error) {
+      // Oversized source is guest code refused before it ran: it still leaves its audit record.
+      if (error instanceof ValidationError) {
+        this.emit({
+          type: 'validation_failure', severity: 'medium',
+          ...(typeof options?.user === 'string' ? { user: options.user.slice(0, 200) } : {}),
+          ...(this.audit ? { codeHash: sha256Hex(code) } : {}),
+          details: { code: error.code, rules: error.violations.map((v) => v.rule) },
+        });
+      }
+      throw error;
+    }
     const user = options.user;
     const hash = this.audit ? sha256Hex(code) : '';
     let outcome: { ok: true } | { ok: false; error: SandboxError } = { ok: true };

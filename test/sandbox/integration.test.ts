@@ -214,3 +214,18 @@ describe('host errors inside the guest', () => {
     }
   });
 });
+
+describe('oversized source', () => {
+  it('is refused before it reaches a worker, with VALIDATION_REJECTED and an audit record', async () => {
+    const sink = collectingSink();
+    const box = createSandbox({ audit: sink, policy: { limits: { maxSourceBytes: 1000 } } });
+    try {
+      const error = await rejectsWith(box.run(`// ${'x'.repeat(2000)}\n1`, { user: 'u' }), 'VALIDATION_REJECTED');
+      expect((error as unknown as { violations: Array<{ rule: string }> }).violations[0]!.rule).toBe('source-too-large');
+      expect(sink.events).toMatchObject([{ type: 'validation_failure', user: 'u', details: { rules: ['source-too-large'] } }]);
+      expect((await box.run(`// ${'x'.repeat(900)}\n1`)).value).toBe(1);
+    } finally {
+      await box.dispose();
+    }
+  });
+});
