@@ -27,9 +27,12 @@ export const THROUGHPUT_BATCH = 200;
 
 /**
  * Calls `one(i)` until `options.samples` samples exist or the budget is spent (never fewer than
- * `minSamples`). `one` returns the sample, or `null` to stop early (e.g. the peer hung).
+ * `minSamples`). `one` returns the sample, or `null` to stop early (e.g. the peer hung). With
+ * `warmUp`, `one` first runs that many times with a negative `i` and its results are dropped (first
+ * runs pay for JIT tier-up and lazy set-up, which is not what these rows measure).
  */
-export async function collect(options: RowOptions, one: (i: number) => Promise<number | null>): Promise<number[]> {
+export async function collect(options: RowOptions, one: (i: number) => Promise<number | null>, warmUp = 0): Promise<number[]> {
+  for (let i = -warmUp; i < 0; i++) await one(i);
   const samples: number[] = [];
   const started = performance.now();
   for (let i = 0; i < options.samples; i++) {

@@ -81,6 +81,8 @@ describe('targets (quickcage column)', () => {
     ['fib', { quickcage: ms([100]), raw: ms([95]) }, false],
     ['fib', { quickcage: ms([100]), raw: ms([120]), native: ms([1]) }, true],
     ['fib', { quickcage: ms([100]), raw: { status: 'error', error: 'boom' } }, true],
+    ['fib', { quickcage: ms([100], { extra: { rawAlternatingMs: [96] } }), raw: ms([50]) }, true],
+    ['fib', { quickcage: ms([100], { extra: { rawAlternatingMs: [95] } }), raw: ms([200]) }, false],
   ] as [string, Record<string, RowResult>, boolean][])('%s: %j meets the target: %s', (id, cells, meets) => {
     const v = verdictOf(id, cells);
     expect(v.ok, v.text).toBe(meets);

@@ -18,6 +18,7 @@ import {
   within,
 } from '../measure.js';
 import type { Peer, RowOptions, RowResult } from '../types.js';
+import { rawFib } from './raw.js';
 
 /** Idle time before each diagnostic "after idle" warm run. */
 const IDLE_MS = 5;
@@ -98,11 +99,11 @@ const rows: Record<string, (o: RowOptions) => Promise<RowResult>> = {
     withSandbox({}, async (sandbox) => {
       await sandbox.ready();
       const outcomes: string[] = [];
-      const samples = await collect(o, async () => {
+      const samples = await collect(o, async (i) => {
         const r = await rejection(sandbox.run(CODE.loop, { timeoutMs: DEADLINE_MS }));
-        outcomes.push(r.code);
+        if (i >= 0) outcomes.push(r.code);
         return r.ms - DEADLINE_MS;
-      });
+      }, 2);
       return { status: 'ok', unit: 'ms', samples, outcomes: tally(outcomes) };
     }),
 
@@ -130,17 +131,19 @@ const rows: Record<string, (o: RowOptions) => Promise<RowResult>> = {
   async memory(o) {
     const outcomes: string[] = [];
     const peaks: number[] = [];
-    const samples = await collect(o, () =>
+    const samples = await collect(o, (i) =>
       // A fresh sandbox per sample, so every bomb starts from a fresh WASM memory.
       withSandbox({ policy: { limits: { ...PRESETS.webApi.limits, memoryLimitBytes: BOMB_LIMIT_BYTES, timeoutMs: BOMB_DEADLINE_MS } } }, async (sandbox) => {
         await sandbox.ready();
         const r = await rejection(sandbox.run(CODE.bomb));
-        outcomes.push(r.code);
         const info = await sandbox.workerInfo();
-        peaks.push(Math.max(...info.map((w) => w.wasmMemoryBytes)));
+        if (i >= 0) {
+          outcomes.push(r.code);
+          peaks.push(Math.max(...info.map((w) => w.wasmMemoryBytes)));
+        }
         return r.ms;
       }),
-    );
+    1);
     return { status: 'ok', unit: 'ms', samples, extra: { peakBytes: peaks }, outcomes: tally(outcomes) };
   },
 
@@ -154,17 +157,27 @@ const rows: Record<string, (o: RowOptions) => Promise<RowResult>> = {
   fib: (o) =>
     withSandbox({}, async (sandbox) => {
       await sandbox.ready();
-      await warmUp(2, () => expectValue(sandbox, CODE.fib, FIB_25, 60_000));
-      const inWorker: number[] = [];
-      const samples = await collect(o, async () => {
-        const t0 = performance.now();
-        const out = await sandbox.run(CODE.fib, { timeoutMs: 60_000 });
-        const ms = performance.now() - t0;
-        if (out.value !== FIB_25) throw new Error(`expected ${FIB_25}, got ${JSON.stringify(out.value)}`);
-        inWorker.push(out.stats.wallMs);
-        return ms;
-      });
-      return { status: 'ok', unit: 'ms', samples, extra: { inWorkerMs: inWorker } };
+      // Head-to-head: a raw quickjs-emscripten worker in the same page, sampled alternately, so a
+      // busy machine slows both engines alike (the columns come from separate pages and moments).
+      const rival = await rawFib();
+      try {
+        await warmUp(2, () => expectValue(sandbox, CODE.fib, FIB_25, 60_000));
+        await warmUp(2, () => rival.run());
+        const inWorker: number[] = [];
+        const rawAlternating: number[] = [];
+        const samples = await collect(o, async () => {
+          const t0 = performance.now();
+          const out = await sandbox.run(CODE.fib, { timeoutMs: 60_000 });
+          const ms = performance.now() - t0;
+          if (out.value !== FIB_25) throw new Error(`expected ${FIB_25}, got ${JSON.stringify(out.value)}`);
+          inWorker.push(out.stats.wallMs);
+          rawAlternating.push(await rival.run());
+          return ms;
+        });
+        return { status: 'ok', unit: 'ms', samples, extra: { inWorkerMs: inWorker, rawAlternatingMs: rawAlternating } };
+      } finally {
+        rival.dispose();
+      }
     }),
 };
 
