@@ -49,7 +49,7 @@ const PLAN = {
   coldInPage: { samples: 15, minSamples: 3, budgetMs: 5_000, timeoutMs: 40_000 },
   warm: { samples: 2_000, minSamples: 50, budgetMs: 4_000, timeoutMs: 40_000 },
   deadline: { samples: 30, minSamples: 5, budgetMs: 4_000, timeoutMs: 40_000 },
-  stuck: { samples: 10, minSamples: 3, budgetMs: 4_000, timeoutMs: 40_000 },
+  stuck: { samples: 20, minSamples: 3, budgetMs: 5_000, timeoutMs: 40_000 },
   memory: { samples: 8, minSamples: 3, budgetMs: 8_000, timeoutMs: 60_000 },
   throughput: { samples: 10, minSamples: 3, budgetMs: 4_000, timeoutMs: 40_000 },
   fib: { samples: 15, minSamples: 5, budgetMs: 5_000, timeoutMs: 60_000 },
