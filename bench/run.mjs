@@ -27,7 +27,7 @@ const HOST = '127.0.0.1';
 const ORIGIN = `http://${HOST}:${PORT}`;
 /** The whole run must end within ~5 minutes; past this, remaining cells are skipped, not measured. */
 const SOFT_BUDGET_MS = 270_000;
-/** Past this, the run is abandoned (browser closed, partial results written). */
+/** Past this, the run is abandoned: the browser is closed and the process exits with status 2. */
 const HARD_LIMIT_MS = 330_000;
 const COMPONENTS = ['validate', 'guardrails'];
 
