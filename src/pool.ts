@@ -21,28 +21,35 @@ export class WorkerDeath extends Error {
 export class WorkerSlot {
   readonly remote: Comlink.Remote<WorkerApi & { leakForTest(): Promise<void>; faultForTest(): Promise<void> }>;
   readonly ready: Promise<WorkerInfo>;
-  /** Rejects when the worker dies; every call races it. */
-  private readonly death: Promise<never>;
-  private kill!: (error: WorkerDeath) => void;
+  /** Rejecters of calls still pending: a dying worker rejects them (comlink would leave them hanging). */
+  private readonly pending = new Set<(error: WorkerDeath) => void>();
   dead: WorkerDeath | null = null;
   busy = false;
   readonly sessions = new Set<string>();
 
   constructor(private readonly worker: Worker, init: { wasmMemoryMaxBytes: number; debug: boolean; setupCode?: string }, bridge: HostBridge) {
-    this.death = new Promise<never>((_, reject) => {
-      this.kill = reject;
-    });
-    this.death.catch(() => {});
     this.remote = Comlink.wrap(worker);
     worker.addEventListener('error', (event) => this.terminate('crashed', `worker error: ${event.message || 'unknown'}`));
     this.ready = this.call(async (remote) => remote.init({ wasmModule: await quickjsModule(), ...init }, Comlink.proxy(bridge)));
     this.ready.catch(() => {});
   }
 
-  /** Calls the worker; rejects with {@link WorkerDeath} if it dies first. */
+  /**
+   * Calls the worker; rejects with {@link WorkerDeath} if it dies first. (Not `Promise.race` with one
+   * long-lived death promise: every race would leave a reaction on it for the worker's lifetime.)
+   */
   call<T>(fn: (remote: Comlink.Remote<WorkerApi & { leakForTest(): Promise<void>; faultForTest(): Promise<void> }>) => Promise<T>): Promise<T> {
     if (this.dead) return Promise.reject(this.dead);
-    return Promise.race([fn(this.remote), this.death]);
+    return new Promise<T>((resolve, reject) => {
+      this.pending.add(reject);
+      const done = () => this.pending.delete(reject);
+      try {
+        fn(this.remote).then(resolve, reject).finally(done);
+      } catch (error) {
+        done();
+        reject(error);
+      }
+    });
   }
 
   terminate(reason: DeathReason, detail: string): void {
@@ -50,7 +57,8 @@ export class WorkerSlot {
     this.dead = new WorkerDeath(reason, detail);
     this.worker.terminate();
     this.remote[Comlink.releaseProxy]();
-    this.kill(this.dead);
+    for (const reject of this.pending) reject(this.dead);
+    this.pending.clear();
   }
 }
 
