@@ -1,4 +1,4 @@
-/** The example of docs/readme/audit.md, run for real: sandbox, audit log and quotas together. */
+/** The example of README.md's audit section, run for real: sandbox, audit log and quotas together. */
 import { expect, test } from 'vitest';
 import { createAuditLog, type AuditEvent } from '../../src/audit/index.js';
 import { createSandbox, definePolicy } from '../../src/index.js';

@@ -1,5 +1,5 @@
 /**
- * The examples of docs/readme/guardrails.md, run as written (imports from the guardrails entry
+ * The examples of README.md's guardrails section, run as written (imports from the guardrails entry
  * instead of the package name).
  */
 import { expect, test } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The examples of docs/readme/tools.md, run. Keep the two in sync.
+ * The examples of README.md's host tools section, run. Keep the two in sync.
  */
 import { afterAll, describe, expect, test } from 'vitest';
 import type { SecurityEventInput } from '../../src/audit/types.js';
