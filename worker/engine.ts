@@ -280,6 +280,14 @@ export class Engine {
     }
   }
 
+  /** Resolves once no rebuild is pending (a rebuild may start while an earlier one is awaited). */
+  private async moduleReady(): Promise<void> {
+    for (let pending = this.rebuilding; ; pending = this.rebuilding) {
+      await pending;
+      if (pending === this.rebuilding) return;
+    }
+  }
+
   /**
    * After a run: frees what it left (off the run's critical path) and prepares the next one-shot
    * context while the worker is idle, so a warm run only evaluates.
@@ -287,7 +295,9 @@ export class Engine {
   private prepareSoon(): void {
     if (this.prepared || this.preparing) return;
     this.preparing = true;
-    setTimeout(() => {
+    setTimeout(async () => {
+      // Never prepare on a module that is being replaced.
+      await this.moduleReady();
       this.preparing = false;
       this.flushRetired();
       if (this.prepared) return;
@@ -481,7 +491,7 @@ export class Engine {
    */
   async evaluate(request: RunRequest, mode: 'script' | 'module', code: string, startedAt: number): Promise<RunResult> {
     this.flushRetired();
-    await this.rebuilding;
+    await this.moduleReady();
     const state = this.newState(request, startedAt);
     if (request.sessionId !== undefined && !this.sessions.has(request.sessionId)) {
       const lost = this.lostSessions.has(request.sessionId);
