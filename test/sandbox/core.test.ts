@@ -64,6 +64,16 @@ describe('strings cross intact', () => {
     expect(out.value).toEqual(tricky.map((s) => [s.length, s]));
   });
 
+  it('through host calls, both ways', async () => {
+    const box = createSandbox({ modules: { 'app:echo': { echo: (arg: unknown) => ({ back: arg, extra: '\u0000\udfff' }) } } });
+    try {
+      const out = await box.run('import { echo } from "app:echo";\nexport default await echo(["\\u0000", "\\ud800", "a\\udc00b"]);');
+      expect(out.value).toEqual({ back: ['\u0000', '\ud800', 'a\udc00b'], extra: '\u0000\udfff' });
+    } finally {
+      await box.dispose();
+    }
+  });
+
   it('in console output', async () => {
     const out = await sandbox.run('console.log("a\\u0000b\\ud800"); console.warn({ k: "\\udc00" }); 1');
     expect(out.logs.map((l) => [l.level, l.message])).toEqual([['log', 'a\u0000b\ud800'], ['warn', '{ k: "\\udc00" }']]);
