@@ -812,7 +812,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
       const at = now();
       const decision: DisabledEntry = { kind: k, id: name, disabled: false, since: at, enabledAt: at, ...(by === undefined ? {} : { by }) };
       const event = prepare({
-        type: 'approval', severity: 'medium',
+        type: k === 'user' ? 'user_enabled' : 'tool_enabled', severity: 'medium',
         ...(k === 'user' ? { user: name } : { tool: name }),
         details: { action: 'enable', kind: k, id: name, ...(by === undefined ? {} : { by }) },
       });

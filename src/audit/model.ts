@@ -66,8 +66,10 @@ export const DEFAULT_SEVERITY: Readonly<Record<SecurityEventType, Severity>> = O
   approval: 'low',
   tool_created: 'medium',
   tool_disabled: 'high',
+  tool_enabled: 'medium',
   worker_recycled: 'low',
   user_disabled: 'high',
+  user_enabled: 'medium',
   audit_degraded: 'high',
   events_dropped: 'medium',
 });
@@ -81,7 +83,7 @@ export const VIOLATION_TYPES: ReadonlySet<SecurityEventType> = new Set([
 ]);
 
 /** The log's own bookkeeping; never counted as something a user did. */
-export const ADMIN_TYPES: ReadonlySet<SecurityEventType> = new Set(['user_disabled', 'tool_disabled', 'audit_degraded', 'events_dropped']);
+export const ADMIN_TYPES: ReadonlySet<SecurityEventType> = new Set(['user_disabled', 'tool_disabled', 'user_enabled', 'tool_enabled', 'audit_degraded', 'events_dropped']);
 
 /** 0 for low up to 3 for critical. */
 export function severityRank(severity: Severity): number {

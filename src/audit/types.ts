@@ -17,8 +17,10 @@ export const EVENT_TYPES = [
   'approval',
   'tool_created',
   'tool_disabled',
+  'tool_enabled',
   'worker_recycled',
   'user_disabled',
+  'user_enabled',
   'audit_degraded',
   'events_dropped',
 ] as const;

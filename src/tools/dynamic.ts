@@ -346,7 +346,7 @@ export function createDynamicToolStore(options: DynamicToolStoreOptions): Dynami
     if (typeof reason !== 'string' || reason.trim().length === 0 || reason.length > 1000) throw invalidArgument('reason', 'a non-empty string of at most 1000 characters', reason);
     const next = await backend.update(name, (r) => ({ ...r, enabled, reason, updatedAt: Date.now() }));
     if (next === undefined) throw invalidArgument('name', 'the name of a stored dynamic tool', name);
-    emit({ type: 'tool_disabled', severity: enabled ? 'low' : 'medium', tool: name, user: next.owner, details: { enabled, reason } });
+    emit({ type: enabled ? 'tool_enabled' : 'tool_disabled', severity: enabled ? 'low' : 'medium', tool: name, user: next.owner, details: { enabled, reason } });
     await changed();
     return deepFreeze(structuredClone(next));
   };

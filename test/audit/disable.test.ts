@@ -120,7 +120,7 @@ describe('auto-disable', () => {
     await log.flush();
     await log.enable('user', 'm', { by: 'admin@example' });
     expect(log.isDisabled('user', 'm')).toBe(false);
-    expect((await log.query({ type: 'approval' }))[0]).toMatchObject({ user: 'm', details: { action: 'enable', kind: 'user', id: 'm', by: 'admin@example' } });
+    expect((await log.query({ type: 'user_enabled' }))[0]).toMatchObject({ user: 'm', details: { action: 'enable', kind: 'user', id: 'm', by: 'admin@example' } });
     log.record({ type: 'sandbox_violation', user: 'm' });
     await log.flush();
     expect(log.isDisabled('user', 'm')).toBe(false);

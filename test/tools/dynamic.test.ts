@@ -166,7 +166,7 @@ describe('enable and disable', () => {
     await expect(registry.invoke('addUp', { a: 1, b: 2 }, probe(coder).ctx)).rejects.toMatchObject({ code: 'TOOL_DENIED', message: 'Tool `addUp` is disabled: leaks customer data (TOOL_DENIED)' });
     await s.enable('addUp', 'fixed in review');
     expect(registry.names(coder, 'alice')).toEqual(['addUp']);
-    expect(events.map((e) => e.type)).toEqual(['tool_created', 'tool_disabled', 'tool_disabled']);
+    expect(events.map((e) => e.type)).toEqual(['tool_created', 'tool_disabled', 'tool_enabled']);
   });
 
   test('a disable in another tab (another store on the same database) is seen by the next call', async () => {
