@@ -10,17 +10,10 @@ export interface Summary {
   mean: number;
 }
 
-export type RowResult =
-  | {
-      status: 'ok';
-      unit: 'ms' | 'runs/s';
-      samples: number[];
-      extra?: Record<string, number[]>;
-      outcomes?: Record<string, number>;
-      note?: string;
-    }
-  | { status: 'na'; reason: string }
-  | { status: 'error'; error: string };
+import type { ComponentRow, RowResult } from './page/types.js';
+
+// The page's types are the contract; the report reads the same shapes.
+export type { ComponentRow, RowResult };
 
 export interface Verdict {
   ok: boolean | null;
@@ -40,15 +33,6 @@ export interface PeerSpec {
   id: string;
   label: string;
   engine: boolean;
-}
-
-export interface ComponentRow {
-  name: string;
-  value: string;
-  target?: string;
-  meets?: boolean;
-  n?: number;
-  note?: string;
 }
 
 export declare const PEERS: readonly PeerSpec[];
