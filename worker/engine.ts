@@ -218,7 +218,15 @@ export class Engine {
     const call = context.newFunction('call', (target, args) => this.onHostCall(cell, context.getString(target), context.getString(args)));
     const timer = context.newFunction('timer', (id, ms) => this.onTimer(cell, context.getNumber(id), context.getNumber(ms)));
     // Only the inspector is asked for from guest-facing code (console); nothing else is reachable.
-    const lazy = context.newFunction('lazy', () => this.helper(cell, 'inspect').dup());
+    const lazy = context.newFunction('lazy', () => {
+      try {
+        return this.helper(cell, 'inspect').dup();
+      } catch (error) {
+        // Re-throw the guest's own exception (e.g. out of memory) into the guest, handle and all.
+        if (error instanceof GuestValueError) return { error: error.handle };
+        throw error;
+      }
+    });
     context.setProp(host, 'log', log);
     context.setProp(host, 'call', call);
     context.setProp(host, 'timer', timer);
@@ -606,14 +614,17 @@ export class Engine {
     if (cached) return cached;
     const { context } = cell;
     const deps = name === 'tools' ? [this.helper(cell, 'serialize')] : [];
-    const factory = context.unwrapResult(context.evalCode(LAZY[name], `quickcage:${name}`));
+    // Compiling a helper can fail like guest code does (out of memory, interrupted at the deadline):
+    // that is the run's limit error, not a fault of the module, so it is raised as a guest value.
+    const compiled = context.evalCode(LAZY[name], `quickcage:${name}`);
+    if (compiled.error) throw new GuestValueError(context, compiled.error);
     const k = context.getProp(cell.internal, 'k');
-    const made = context.callFunction(factory, context.undefined, k, ...deps);
-    factory.dispose();
+    const made = context.callFunction(compiled.value, context.undefined, k, ...deps);
+    compiled.value.dispose();
     k.dispose();
-    const helper = context.unwrapResult(made);
-    cell.lazy[name] = helper;
-    return helper;
+    if (made.error) throw new GuestValueError(context, made.error);
+    cell.lazy[name] = made.value;
+    return made.value;
   }
 
   /** Runs guest code to completion (or failure) and returns its serialized value. */

@@ -89,6 +89,23 @@ describe('memory', () => {
     await nextRunWorks(box);
   });
 
+  it('a session at its memory cap gets MEMORY_LIMIT for the next run too, not a module rebuild', async () => {
+    // The next run needs the globals installer compiled into the full context: that compile fails
+    // like guest code does, and must not be mistaken for a fault of the WASM.
+    const small = createSandbox({ policy: { limits: { memoryLimitBytes: 16 * MIB } } });
+    try {
+      const session = await small.session();
+      await rejectsWith(session.run('var keep = []; for (;;) keep.push({ i: keep.length })'), 'MEMORY_LIMIT');
+      await rejectsWith(session.run('input', { globals: { input: 1 } }), 'MEMORY_LIMIT');
+      expect((await small.workerInfo())[0]!.moduleRebuilds).toBe(0);
+      // The cap is per worker: the session's memory is freed with it, then the worker serves again.
+      await session.dispose();
+      await nextRunWorks(small);
+    } finally {
+      await small.dispose();
+    }
+  });
+
   it('near miss: 20 MB of data under a 50 MB limit runs', async () => {
     const out = await box.run('const a = new Uint8Array(20 * 1024 * 1024); a[a.length - 1] = 7; a[a.length - 1]');
     expect(out.value).toBe(7);
