@@ -16,6 +16,7 @@ const nodeGlobals = Object.fromEntries(
 export default defineConfig(
   globalIgnores([
     'dist/',
+    'dist-demo/',
     'node_modules/',
     'docs/api/',
     'test-results/',
@@ -51,6 +52,11 @@ export default defineConfig(
   {
     files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
     languageOptions: { globals: nodeGlobals },
+  },
+  {
+    // The consumer app runs in a browser page (test/consumers/harness.mjs builds it per bundler).
+    files: ['test/consumers/app.js'],
+    languageOptions: { globals: { document: 'readonly', indexedDB: 'readonly', console: 'readonly' } },
   },
   {
     // Declaration files describe .mjs modules; their exports are used elsewhere.

@@ -1,7 +1,7 @@
 /**
- * One Vite config for the playground (`npm run demo`, served from the project root at /demo/) and the
- * library build (`vite build --mode lib`: src/index.ts as ESM, with the worker and the QuickJS WASM
- * emitted as separate assets that the library loads by URL). Nothing is fetched from a CDN.
+ * Vite config of the playground (`npm run demo`, served from the project root, the playground at
+ * /demo/) and of its static build (`npm run build:demo`). The library itself is built by
+ * scripts/build.mjs (`npm run build`). Nothing is fetched from a CDN.
  */
 import { resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
@@ -23,33 +23,38 @@ function noGlueWasm(): Plugin {
   };
 }
 
+/** The dev server serves the project root (tests load fixtures from it); its root URL opens the playground. */
+function rootToPlayground(): Plugin {
+  const redirect = (req: { url?: string | undefined }, res: { statusCode: number; setHeader(n: string, v: string): void; end(): void }, next: () => void): void => {
+    if (req.url !== '/' && req.url !== '/index.html') return next();
+    res.statusCode = 302;
+    res.setHeader('Location', '/demo/');
+    res.end();
+  };
+  return {
+    name: 'quickcage:root-to-playground',
+    configureServer: (server) => void server.middlewares.use(redirect),
+    configurePreviewServer: (server) => void server.middlewares.use(redirect),
+  };
+}
+
 const root = import.meta.dirname;
 
-export default defineConfig(({ mode }) => ({
+export default defineConfig({
   root,
   base: './',
-  plugins: [noGlueWasm()],
+  plugins: [noGlueWasm(), rootToPlayground()],
   worker: { format: 'es', plugins: () => [noGlueWasm()] },
   optimizeDeps: {
-    include: ['quickjs-emscripten-core', '@jitl/quickjs-wasmfile-release-sync', 'comlink', 'acorn', 'acorn-walk', 'idb', 'ajv', 'ajv/dist/standalone/index.js'],
+    include: ['quickjs-emscripten-core', '@jitl/quickjs-wasmfile-release-sync', 'comlink', 'acorn', 'idb', 'ajv', 'ajv/dist/standalone/index.js'],
   },
-  server: { open: '/demo/', host: '127.0.0.1', port: 5173 },
+  server: { host: '127.0.0.1', port: 5173 },
   preview: { host: '127.0.0.1', port: 4173 },
-  build:
-    mode === 'lib'
-      ? {
-          outDir: 'dist',
-          emptyOutDir: true,
-          target: 'es2022',
-          lib: { entry: resolve(root, 'src/index.ts'), formats: ['es'], fileName: () => 'quickcage.js' },
-          rollupOptions: { external: [] },
-          assetsInlineLimit: 0,
-        }
-      : {
-          outDir: 'dist/demo',
-          emptyOutDir: true,
-          target: 'es2022',
-          rollupOptions: { input: { demo: resolve(root, 'demo/index.html') } },
-          assetsInlineLimit: 0,
-        },
-}));
+  build: {
+    outDir: 'dist-demo',
+    emptyOutDir: true,
+    target: 'es2022',
+    rollupOptions: { input: { demo: resolve(root, 'demo/index.html') } },
+    assetsInlineLimit: 0,
+  },
+});

@@ -21,7 +21,6 @@ const PREBUNDLE = [
   '@jitl/quickjs-wasmfile-debug-sync',
   'comlink',
   'acorn',
-  'acorn-walk',
   'idb',
   'ajv',
   'ajv/dist/standalone/index.js',

@@ -39,9 +39,11 @@ function banner(text) {
  * @returns {Promise<number | null>}
  */
 function run(bin, args, env) {
-  const command = path.join(ROOT, 'node_modules', '.bin', bin);
+  // `tsc` by path: older TypeScript versions installed under aliases for the declaration matrix
+  // (typescript-5.2, typescript-5.4) also provide a `tsc` bin, and npm links whichever it likes.
+  const [command, prefix] = bin === 'tsc' ? [process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')]] : [path.join(ROOT, 'node_modules', '.bin', bin), []];
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(command, [...prefix, ...args], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', (error) => {
       process.stderr.write(`quickcage test: could not start ${bin}: ${error.message}\n`);
       resolve(null);

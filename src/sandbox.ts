@@ -20,8 +20,7 @@ import {
   type SandboxErrorOptions,
 } from './errors.js';
 import { definePolicy, isPolicy, type Policy, type PolicyInput } from './policy.js';
-import { DEFAULT_MODULES } from '../worker/validate/modules.js';
-import { DEFAULT_IMPORTS } from '../worker/validate/rules.js';
+import { DEFAULT_IMPORTS, OPTIONAL_IMPORTS } from '../worker/validate/rules.js';
 import { applyGuardrails, type GuardrailContext } from './guardrails/index.js';
 import { sha256Hex } from './sha256.js';
 import { WorkerDeath, WorkerPool, type DeathReason, type WorkerSlot } from './pool.js';
@@ -468,8 +467,8 @@ export class Sandbox implements AsyncDisposable {
       hostModules,
       // Trusted and dangerous runs may import every built-in module; others the defaults plus what the policy adds.
       allowedModules: trusted || this.policy.allowDangerousOperations
-        ? Object.keys(DEFAULT_MODULES)
-        : [...DEFAULT_IMPORTS, ...this.policy.allowedOperations.imports.filter((m) => m in DEFAULT_MODULES)],
+        ? [...DEFAULT_IMPORTS, ...OPTIONAL_IMPORTS]
+        : [...DEFAULT_IMPORTS, ...this.policy.allowedOperations.imports.filter((m) => (OPTIONAL_IMPORTS as readonly string[]).includes(m))],
       allowDangerousOperations: this.policy.allowDangerousOperations,
       measureHeap: options.measureHeap ?? false,
     };

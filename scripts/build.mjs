@@ -1,0 +1,165 @@
+// `npm run build`: the package as users install it, into dist/.
+//
+//   dist/src/quickcage.worker.js  the worker: ONE self-contained file (QuickJS glue, comlink, the
+//                                 acorn validator, guest module sources). No import, no import(), no
+//                                 import.meta: a consumer's bundler copies it as one asset.
+//   dist/src/quickcage.wasm       the QuickJS release build, fetched and compiled once per page.
+//   dist/src/**.js, .d.ts         the main-thread library, one ES module per source module, so a
+//   dist/worker/**.js, .d.ts        consumer's bundler tree-shakes what the app does not import.
+//   dist/vendor/**.js             comlink, idb (and ajv, acorn where a tool feature needs them), one
+//                                 module per file: the package has no runtime dependencies, so it
+//                                 also runs with no bundler at all.
+//
+// The main thread finds its two assets with `new URL('./quickcage.worker.js', import.meta.url)` and
+// `new URL('./quickcage.wasm', import.meta.url)`, literal, unminified patterns that Vite and webpack
+// recognise and rewrite; other bundlers copy the two files next to their output (docs/bundlers.md).
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'acorn';
+import { build } from 'rolldown';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = path.join(ROOT, 'dist');
+const require = createRequire(import.meta.url);
+
+/** Public entries (package.json `exports`), by output name. */
+export const ENTRIES = { index: 'src/index.ts' };
+export const WORKER_FILE = 'quickcage.worker.js';
+export const WASM_FILE = 'quickcage.wasm';
+
+/**
+ * Rewrites the two asset references of the main-thread source (written for Vite's dev server and
+ * the tests) into what the package ships. Fails the build when a pattern is missing, so a refactor
+ * of src/pool.ts or src/wasm.ts cannot silently ship a worker URL that points into the source tree.
+ * @returns {import('rolldown').Plugin}
+ */
+function shippedAssetUrls() {
+  const rewrites = [
+    {
+      file: path.join(ROOT, 'src', 'pool.ts'),
+      from: "new URL('../worker/worker.ts', import.meta.url)",
+      to: `new URL('./${WORKER_FILE}', import.meta.url)`,
+    },
+    {
+      file: path.join(ROOT, 'src', 'wasm.ts'),
+      from: "import wasmUrl from '@jitl/quickjs-wasmfile-release-sync/wasm?url&no-inline';",
+      to: `const wasmUrl = new URL('./${WASM_FILE}', import.meta.url).href;`,
+    },
+  ];
+  return {
+    name: 'quickcage:shipped-asset-urls',
+    transform(code, id) {
+      const rewrite = rewrites.find((r) => r.file === id);
+      if (!rewrite) return null;
+      if (!code.includes(rewrite.from)) throw new Error(`build: ${path.relative(ROOT, id)} no longer contains ${rewrite.from}`);
+      return { code: code.replace(rewrite.from, rewrite.to), map: null };
+    },
+  };
+}
+
+/**
+ * The emscripten glue locates `emscripten-module.wasm` itself with `new URL(..., import.meta.url)`;
+ * quickcage always hands every worker the module the page compiled, so that reference is dead code,
+ * and it would be the one `import.meta` in the worker file: drop it.
+ * @returns {import('rolldown').Plugin}
+ */
+function noGlueWasm() {
+  return {
+    name: 'quickcage:no-glue-wasm',
+    transform(code, id) {
+      if (!/quickjs-wasmfile-[\w-]+[\\/]dist[\\/]emscripten-module\.browser\.mjs$/.test(id)) return null;
+      const next = code
+        .replace(/\(new URL\("emscripten-module\.wasm",import\.meta\.url\)\)\.href/g, '"emscripten-module.wasm"')
+        // The glue's own script directory, used only to locate the WASM file it never loads here.
+        .replace(/=import\.meta\.url,/g, '=self.location.href,');
+      if (/import\.meta/.test(next)) throw new Error(`build: ${path.relative(ROOT, id)} has an import.meta this build does not know`);
+      return { code: next, map: null };
+    },
+  };
+}
+
+/**
+ * The module syntax in `code` a bundler would follow or rewrite (import/export declarations,
+ * `import()`, `import.meta`), as `Type@offset`. Parsed, not grepped: the validator's own messages
+ * mention `import()` and `import.meta` in strings.
+ * @param {string} code
+ */
+export function moduleSyntax(code) {
+  const found = [];
+  const visit = (node) => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!node || typeof node.type !== 'string') return;
+    if (/^(Import|Export)|^ImportExpression$/.test(node.type) || (node.type === 'MetaProperty' && node.meta.name === 'import')) found.push(`${node.type}@${node.start}`);
+    for (const key in node) if (key !== 'type' && typeof node[key] === 'object') visit(node[key]);
+  };
+  visit(parse(code, { ecmaVersion: 'latest', sourceType: 'module' }));
+  return found;
+}
+
+/** Output path of a module under preserveModules: dependencies go to vendor/<package>/... */
+function moduleFileName(chunk) {
+  const id = chunk.facadeModuleId ?? chunk.name;
+  // Bundler runtime helpers are virtual modules (`\0rolldown/runtime.js`).
+  if (id.startsWith('\0')) return `vendor/_virtual/${id.slice(1).replace(/[^\w.-]+/g, '_').replace(/\.js$/, '')}.js`;
+  const nm = id.lastIndexOf(`${path.sep}node_modules${path.sep}`);
+  if (nm >= 0) {
+    const rest = id.slice(nm + '/node_modules/'.length).split(path.sep);
+    const pkg = rest[0].startsWith('@') ? rest.splice(0, 2).join('/') : rest.shift();
+    return `vendor/${pkg}/${rest.join('/').replace(/\.[cm]?[jt]s$/, '')}.js`;
+  }
+  return `${path.relative(ROOT, id).split(path.sep).join('/').replace(/\.[cm]?[jt]s$/, '')}.js`;
+}
+
+async function buildWorker() {
+  await build({
+    input: path.join(ROOT, 'worker', 'worker.ts'),
+    platform: 'browser',
+    plugins: [noGlueWasm()],
+    resolve: { conditionNames: ['browser', 'import', 'default'] },
+    logLevel: 'warn',
+    output: {
+      file: path.join(DIST, 'src', WORKER_FILE),
+      format: 'es',
+      codeSplitting: false,
+      minify: true,
+      sourcemap: true,
+      comments: { legal: true },
+    },
+  });
+  const followed = moduleSyntax(readFileSync(path.join(DIST, 'src', WORKER_FILE), 'utf8'));
+  if (followed.length > 0) throw new Error(`build: ${WORKER_FILE} is not self-contained: ${followed.join(', ')}`);
+}
+
+async function buildMain() {
+  await build({
+    input: Object.fromEntries(Object.entries(ENTRIES).map(([name, file]) => [name, path.join(ROOT, file)])),
+    platform: 'browser',
+    plugins: [shippedAssetUrls()],
+    resolve: { conditionNames: ['browser', 'import', 'default'] },
+    logLevel: 'warn',
+    output: {
+      dir: DIST,
+      format: 'es',
+      preserveModules: true,
+      entryFileNames: moduleFileName,
+      chunkFileNames: moduleFileName,
+      // Not minified: consumers minify, and their bundlers must see the literal `new URL(...)` patterns.
+      minify: false,
+      sourcemap: true,
+    },
+  });
+}
+
+export async function buildAll() {
+  rmSync(DIST, { recursive: true, force: true });
+  mkdirSync(DIST, { recursive: true });
+  await buildWorker();
+  await buildMain();
+  copyFileSync(require.resolve('@jitl/quickjs-wasmfile-release-sync/wasm'), path.join(DIST, 'src', WASM_FILE));
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await buildAll();
+}
