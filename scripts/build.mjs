@@ -13,7 +13,7 @@
 // The main thread finds its two assets with `new URL('./quickcage.worker.js', import.meta.url)` and
 // `new URL('./quickcage.wasm', import.meta.url)`, literal, unminified patterns that Vite and webpack
 // recognise and rewrite; other bundlers copy the two files next to their output (docs/bundlers.md).
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,8 +112,46 @@ function moduleFileName(chunk) {
   return `${path.relative(ROOT, id).split(path.sep).join('/').replace(/\.[cm]?[jt]s$/, '')}.js`;
 }
 
+/** The folder of the npm package a bundled module comes from, or null for the project's own sources. */
+function packageDirOf(id) {
+  const nm = id.lastIndexOf(`${path.sep}node_modules${path.sep}`);
+  if (nm < 0) return null;
+  const start = nm + '/node_modules/'.length;
+  const rest = id.slice(start).split(path.sep);
+  return id.slice(0, start) + (rest[0].startsWith('@') ? `${rest[0]}${path.sep}${rest[1]}` : rest[0]);
+}
+
+/** Folders of the packages whose code ends up in dist/ (the worker bundle and the vendored modules). */
+const shipped = new Set();
+
+/** Records every package a build's output contains. */
+function collect(output) {
+  for (const chunk of output.output) {
+    for (const id of chunk.type === 'chunk' ? chunk.moduleIds : []) {
+      const dir = packageDirOf(id.replace(/^\0/, ''));
+      if (dir) shipped.add(dir);
+    }
+  }
+}
+
+/**
+ * dist/THIRD-PARTY-NOTICES.md: name, version, license and the full license text of every package
+ * bundled into the worker or vendored for the main thread (QuickJS itself comes with the WASM build's
+ * package). The package has no runtime dependencies, so this file is where their notices travel.
+ */
+function writeNotices() {
+  const lines = ['# Third-party notices', '', 'quickcage bundles the following packages into `dist/`.', ''];
+  const packages = [...shipped].map((dir) => ({ dir, meta: JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) }));
+  for (const { dir, meta } of packages.sort((a, b) => a.meta.name.localeCompare(b.meta.name))) {
+    const file = readdirSync(dir).find((f) => /^(licen[cs]e|copying)(\.(md|txt))?$/i.test(f));
+    if (!file) throw new Error(`build: ${meta.name} ships no license file`);
+    lines.push(`## ${meta.name} ${meta.version} (${meta.license})`, '', '```', readFileSync(path.join(dir, file), 'utf8').trim(), '```', '');
+  }
+  writeFileSync(path.join(DIST, 'THIRD-PARTY-NOTICES.md'), `${lines.join('\n')}`);
+}
+
 async function buildWorker() {
-  await build({
+  const output = await build({
     input: path.join(ROOT, 'worker', 'worker.ts'),
     platform: 'browser',
     plugins: [noGlueWasm()],
@@ -128,12 +166,13 @@ async function buildWorker() {
       comments: { legal: true },
     },
   });
+  collect(output);
   const followed = moduleSyntax(readFileSync(path.join(DIST, 'src', WORKER_FILE), 'utf8'));
   if (followed.length > 0) throw new Error(`build: ${WORKER_FILE} is not self-contained: ${followed.join(', ')}`);
 }
 
 async function buildMain() {
-  await build({
+  const output = await build({
     input: Object.fromEntries(Object.entries(ENTRIES).map(([name, file]) => [name, path.join(ROOT, file)])),
     platform: 'browser',
     plugins: [shippedAssetUrls()],
@@ -150,6 +189,7 @@ async function buildMain() {
       sourcemap: true,
     },
   });
+  collect(output);
 }
 
 export async function buildAll() {
@@ -158,6 +198,8 @@ export async function buildAll() {
   await buildWorker();
   await buildMain();
   copyFileSync(require.resolve('@jitl/quickjs-wasmfile-release-sync/wasm'), path.join(DIST, 'src', WASM_FILE));
+  shipped.add(path.dirname(require.resolve('@jitl/quickjs-wasmfile-release-sync/package.json')));
+  writeNotices();
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -3,9 +3,12 @@
 //   0. find Chromium (scripts/chromium.mjs; may apt-get install it on Debian as root)
 //   1. typecheck   tsc -p tsconfig.json --noEmit            one check
 //   2. lint        eslint .                                 one check
-//   3. vitest      vitest run (browser + node projects)     one per test, from test-results/vitest.json,
+//   3. package     scripts/package-checks.mjs: build + pack, publint, attw, size budgets, the public
+//                  types under TypeScript 5.2/5.4/6                         one check each
+//   4. vitest      vitest run (browser + node projects)     one per test, from test-results/vitest.json,
 //                  plus one per unhandled error (test-results/vitest-errors.json)
-//   4. playwright  playwright test (only when test/e2e has specs)  one per test, test-results/playwright.json
+//   5. playwright  playwright test (only when test/e2e has specs)  one per test, test-results/playwright.json;
+//                  its consumer matrix installs the tarball packed in step 3 (QUICKCAGE_TARBALL)
 //
 // Runner output streams through as it happens. The very last line is the total, exactly
 // `N passed, N failed` (plus `, N skipped` when N > 0). The exit code is non-zero when anything
@@ -15,6 +18,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, mkdirSync } from 'node:f
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveChromium } from './chromium.mjs';
+import { runPackageChecks } from './package-checks.mjs';
 import { addTallies, countCheck, countPlaywright, countVitest, crashed, formatSummary } from './summary.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -101,6 +105,19 @@ async function main() {
   started = Date.now();
   const eslint = await run('eslint', ['.'], env);
   steps.push({ name: 'lint', note: seconds(started), tally: countCheck('lint (eslint)', eslint) });
+
+  banner('package: build, pack, publint, attw, size, types');
+  started = Date.now();
+  const packaged = await runPackageChecks().catch((error) => {
+    process.stderr.write(`quickcage test: package checks crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return { tarball: null, results: [{ name: 'package checks', ok: false }] };
+  });
+  if (packaged.tarball) env.QUICKCAGE_TARBALL = packaged.tarball;
+  steps.push({
+    name: 'package',
+    note: seconds(started),
+    tally: addTallies(packaged.results.map(({ name, ok }) => countCheck(`package ${name}`, ok ? 0 : 1))),
+  });
 
   if (chromium) {
     mkdirSync(REPORTS, { recursive: true });

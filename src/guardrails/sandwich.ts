@@ -47,7 +47,7 @@ export function sandwich(input: SandwichInput): SandwichResult {
   return sandwichWith(input, (bytes) => crypto.getRandomValues(bytes));
 }
 
-/** {@link sandwich} with an injectable random source, for tests of the id-collision path. Not public. */
+/** {@link sandwich} with an injectable random source, for tests of the id-collision path. @internal */
 export function sandwichWith(input: SandwichInput, fillRandom: (bytes: Uint8Array<ArrayBuffer>) => void): SandwichResult {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalidArgument('input', 'an object with instruction and data', input);
   for (const key of Object.keys(input)) {

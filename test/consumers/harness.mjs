@@ -33,8 +33,12 @@ function npm(args, cwd) {
   return execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
-/** Builds the package and packs it as `npm publish` would; returns the tarball's path. */
+/**
+ * The tarball to install: the one `npm test` packed (QUICKCAGE_TARBALL, scripts/package-checks.mjs),
+ * else a fresh `npm run build` + `npm pack`.
+ */
 export function packTarball() {
+  if (process.env.QUICKCAGE_TARBALL && existsSync(process.env.QUICKCAGE_TARBALL)) return process.env.QUICKCAGE_TARBALL;
   mkdirSync(OUT, { recursive: true });
   for (const f of readdirSync(OUT)) if (f.endsWith('.tgz')) rmSync(path.join(OUT, f));
   npm(['run', 'build', '--silent'], ROOT);

@@ -1,0 +1,25 @@
+// Size budgets of what the package ships (`npx size-limit`; scripts/package-checks.mjs runs it in
+// `npm test`, which also reports the WASM file beside them). Sizes are gzip. The main-thread rows are what an app's bundler keeps after
+// tree-shaking the named imports; the worker and the WASM are single files, measured as they are.
+const esm = (config) => ({ ...config, format: 'esm' });
+
+export default [
+  {
+    name: 'main thread: createSandbox + definePolicy + isSandboxError',
+    path: 'dist/src/index.js',
+    import: '{ createSandbox, definePolicy, isSandboxError }',
+    gzip: true,
+    limit: '30 KB',
+    modifyEsbuildConfig: esm,
+  },
+  {
+    name: 'main thread: everything the entry exports',
+    path: 'dist/src/index.js',
+    import: '*',
+    gzip: true,
+    limit: '200 KB',
+    modifyEsbuildConfig: esm,
+  },
+  // Already one minified file; esbuild passes it through as it is.
+  { name: 'worker (one self-contained file)', path: 'dist/src/quickcage.worker.js', gzip: true, limit: '120 KB', modifyEsbuildConfig: esm },
+];
