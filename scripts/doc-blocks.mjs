@@ -32,8 +32,8 @@ export function docFiles(root = ROOT) {
   return out.sort();
 }
 
-const FENCE = /^```(\w*)\s*$/;
-const MARK = /^<!--\s*(doctest|fragment)\s*-->\s*$/;
+const FENCE = /^(\s*)```(\w*)\s*$/;
+const MARK = /^\s*<!--\s*(doctest|fragment)\s*-->\s*$/;
 
 /**
  * Every fenced block of one markdown text: `{ lang, mark, line, code }`, where `line` is the 1-based
@@ -47,11 +47,14 @@ export function codeBlocks(markdown) {
     if (!open) continue;
     const start = i;
     let end = i + 1;
-    while (end < lines.length && !/^```\s*$/.test(lines[end])) end++;
+    while (end < lines.length && !/^\s*```\s*$/.test(lines[end])) end++;
     let prev = start - 1;
     while (prev >= 0 && lines[prev].trim() === '') prev--;
     const mark = prev >= 0 ? MARK.exec(lines[prev])?.[1] : undefined;
-    blocks.push({ lang: open[1], mark, line: start + 1, code: lines.slice(start + 1, end).join('\n') });
+    // A block inside a list item is indented like its fence; the code is not.
+    const indent = open[1].length;
+    const code = lines.slice(start + 1, end).map((l) => l.slice(Math.min(indent, l.length - l.trimStart().length))).join('\n');
+    blocks.push({ lang: open[2], mark, line: start + 1, code });
     i = end;
   }
   return blocks;

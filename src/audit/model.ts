@@ -19,7 +19,7 @@ export interface AuditEvent {
   severity: Severity;
   /** How many occurrences this entry stands for: 1, or more for a flood aggregate. */
   count: number;
-  /** Retention rank (see {@link retentionRank}); lower ranks are dropped first. */
+  /** Retention rank (derived from type and severity); lower ranks are dropped first. */
   rank: number;
   user?: string;
   agent?: string;
