@@ -61,7 +61,7 @@ export function codeBlocks(markdown) {
 }
 
 const CHECK = /^(\s*)console\.log\((.*)\);?\s*\/\/\s*=>\s*(.+)$/;
-const IMPORT = /^import\s[^;]*?\sfrom\s+'[^']+';?\s*$/;
+const IMPORT_END = /\sfrom\s+'[^']+';?\s*$/;
 
 /**
  * Turns a doctest block into an ES module whose default export runs it:
@@ -73,9 +73,11 @@ export function toModule(block) {
   const imports = [];
   const body = [];
   let checks = 0;
+  let openImport = false; // inside a multi-line `import {` ... `} from '...'`
   for (const line of block.split('\n')) {
-    if (IMPORT.test(line)) {
+    if (openImport || /^import\s/.test(line)) {
       imports.push(line);
+      openImport = !IMPORT_END.test(line);
       continue;
     }
     const m = CHECK.exec(line);

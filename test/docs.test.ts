@@ -9,7 +9,7 @@
  * Links and anchors, the generated benchmarks page and typedoc are checked by
  * test/infra/docs.node.test.ts (they need the file system).
  */
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import blocks from 'virtual:doc-blocks';
 import * as quickcage from '../src/index.js';
 import indexSource from '../src/index.ts?raw';
@@ -22,19 +22,25 @@ const page = (name: string): string => {
   return text;
 };
 
-/** IndexedDB databases a block created are deleted after it, so blocks do not see each other's state. */
-let before = new Set<string>();
-afterEach(async () => {
+/**
+ * Deletes the IndexedDB databases a block created, so blocks do not see each other's state. A database
+ * a block left open (a store without `close()`) blocks its deletion; that request then completes
+ * whenever the connection goes, so it is issued once and not awaited past `blocked`.
+ */
+const deleting = new Set<string>();
+async function deleteNewDatabases(before: Set<string>): Promise<void> {
   for (const db of await indexedDB.databases()) {
-    if (db.name && !before.has(db.name)) {
-      await new Promise((resolve) => {
-        const req = indexedDB.deleteDatabase(db.name!);
-        req.onsuccess = req.onerror = req.onblocked = resolve;
-      });
-    }
+    const name = db.name;
+    if (!name || before.has(name) || deleting.has(name)) continue;
+    deleting.add(name);
+    await new Promise((resolve) => {
+      const req = indexedDB.deleteDatabase(name);
+      req.onsuccess = () => resolve(deleting.delete(name));
+      req.onerror = req.onblocked = resolve;
+    });
   }
   localStorage.clear();
-});
+}
 
 describe('doctest blocks', () => {
   test('there are runnable examples with assertions in the README and in docs/', () => {
@@ -44,7 +50,7 @@ describe('doctest blocks', () => {
   });
 
   test.each(blocks.map((b) => [`${b.file}:${b.line}`, b] as const))('%s runs and its assertions hold', async (_, block) => {
-    before = new Set((await indexedDB.databases()).map((d) => d.name!));
+    const before = new Set((await indexedDB.databases()).map((d) => d.name!));
     const errors: unknown[][] = [];
     const hits = new Set<number>();
     const fakeConsole = { ...console, log: () => {}, info: () => {}, error: (...a: unknown[]) => void errors.push(a) };
@@ -54,7 +60,11 @@ describe('doctest blocks', () => {
       if (partial) expect(actual, where).toMatchObject(expected);
       else expect(actual, where).toEqual(expected);
     };
-    await block.run(fakeConsole, check);
+    try {
+      await block.run(fakeConsole, check);
+    } finally {
+      await deleteNewDatabases(before);
+    }
     expect(errors).toEqual([]);
     // An assertion inside a branch that never ran would prove nothing.
     expect([...hits].sort((a, b) => a - b)).toEqual([...Array(block.checks).keys()]);
