@@ -16,3 +16,6 @@ export declare function docFiles(root?: string): string[];
 export declare function codeBlocks(markdown: string): CodeBlock[];
 export declare function toModule(block: string): { code: string; checks: number };
 export declare function docBlocksPlugin(root?: string): Plugin;
+export declare function readRepoFile(file: string, root?: string): string;
+export declare function repoPathExists(file: string, root?: string): boolean;
+export declare function resolveLink(fromFile: string, target: string): string;

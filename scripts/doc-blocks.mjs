@@ -10,7 +10,7 @@
 // Inside a doctest, `console.log(a, b); // => x, y` is an assertion: the logged values must deep-equal
 // the literal after `=>` (evaluated in the block's scope). A literal with `...` in an object or array
 // (`{ allowed: false, rule: 'path.traversal', ... }`) only has to match the fields it names.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -151,4 +151,19 @@ export function docBlocksPlugin(root = ROOT) {
       return undefined;
     },
   };
+}
+
+/** A repository file's text (for the Node-side docs test, which has no Node typings). */
+export function readRepoFile(file, root = ROOT) {
+  return readFileSync(path.join(root, file), 'utf8');
+}
+
+/** Whether a repository path exists. */
+export function repoPathExists(file, root = ROOT) {
+  return existsSync(path.join(root, file));
+}
+
+/** The repository path a relative link in `fromFile` points to (`docs/a.md` + `../README.md` = `README.md`). */
+export function resolveLink(fromFile, target) {
+  return path.posix.normalize(path.posix.join(path.posix.dirname(fromFile), target));
 }

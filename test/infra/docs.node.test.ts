@@ -5,13 +5,11 @@
  * - every ```ts / ```js block is marked `<!-- doctest -->` or `<!-- fragment -->`;
  * - docs/benchmarks.md is exactly what `npm run bench:docs` generates from bench/results/latest.json.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { PAGE, generate } from '../../scripts/bench-docs.mjs';
-import { ROOT, codeBlocks, docFiles } from '../../scripts/doc-blocks.mjs';
+import { codeBlocks, docFiles, readRepoFile, repoPathExists, resolveLink } from '../../scripts/doc-blocks.mjs';
 
-const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8');
+const read = (file: string): string => readRepoFile(file);
 
 /** The markdown without fenced code blocks and inline code, so code is never read as links. */
 function prose(markdown: string): string {
@@ -58,8 +56,8 @@ describe('links', () => {
       const target = m[1]!;
       if (/^[a-z]+:/i.test(target)) continue; // https:, mailto:: not checked (offline)
       const [pathPart, anchor] = target.split('#') as [string, string | undefined];
-      const resolved = pathPart ? path.posix.normalize(path.posix.join(path.posix.dirname(file), pathPart)) : file;
-      if (!existsSync(path.join(ROOT, resolved))) {
+      const resolved = pathPart ? resolveLink(file, pathPart) : file;
+      if (!repoPathExists(resolved)) {
         broken.push(`${target} (no file ${resolved})`);
         continue;
       }
