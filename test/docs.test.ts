@@ -185,6 +185,31 @@ describe('stated defaults are the code defaults', () => {
     expect([...leaves.keys()].filter((k) => !documented.has(k)), 'policy fields without a row').toEqual([]);
   });
 
+  test('docs/policy.md: the presets table states what PRESETS hold', () => {
+    const rows = tableRows(page('docs/policy.md'), /^\| preset \| for \| files \| network \|/);
+    expect(rows.map((r) => codeSpans(r[0]!)[0]).sort()).toEqual(Object.keys(quickcage.PRESETS).sort());
+    const size = (n: string, unit: string) => Number(n) * (unit === 'KiB' ? 1024 : 1024 * 1024);
+    for (const [name, , files, network, imports, validation, limits, quotas] of rows) {
+      const preset = quickcage.PRESETS[codeSpans(name!)[0] as quickcage.PresetName];
+      const where = `preset ${name}`;
+      if (files === 'no') expect(preset.allowedOperations.fileOperations, where).toBe(false);
+      else {
+        const [, root, mib] = /^`([^`]+)`, (\d+) MiB files$/.exec(files!)!;
+        expect([preset.allowedOperations.fileOperations, preset.files.allowedPaths, preset.files.maxFileBytes], where).toEqual([true, [root], size(mib!, 'MiB')]);
+      }
+      expect(preset.allowedOperations.networkOperations, where).toBe(network !== 'no');
+      expect(preset.allowedOperations.imports, where).toEqual(imports === 'none' ? [] : codeSpans(imports!));
+      expect(preset.allowDangerousOperations, where).toBe(validation!.startsWith('**off**'));
+      const [, s, mem, src, srcUnit] = /^(\d+) s, (\d+) MiB, (\d+) (KiB|MiB) source$/.exec(limits!)!;
+      expect([preset.limits.timeoutMs, preset.limits.memoryLimitBytes, preset.limits.maxSourceBytes], where).toEqual([Number(s) * 1000, size(mem!, 'MiB'), size(src!, srcUnit!)]);
+      const [, runs, creations] = /^(\d+) runs, (\d+) tool creations$/.exec(quotas!)!;
+      expect([preset.quotas.executions, preset.quotas.toolCreations], where).toEqual([
+        { limit: Number(runs), windowMs: 86_400_000 },
+        { limit: Number(creations), windowMs: 86_400_000 },
+      ]);
+    }
+  });
+
   test('docs/api.md: the sandbox and run option tables state the code defaults, and list every option', () => {
     const check = (header: RegExp, defaults: Record<string, unknown>, keys: string[]) => {
       const rows = tableRows(page('docs/api.md'), header);
