@@ -715,7 +715,7 @@ export class Sandbox implements AsyncDisposable {
   }
 }
 
-/** Maps a failure to its audit event type and severity (documented in the README). */
+/** Maps a failure to its audit event type and severity (documented in docs/audit.md). */
 function eventFor(error: SandboxError): [SecurityEventType, Severity] {
   switch (error.code) {
     case 'VALIDATION_REJECTED': return ['validation_failure', 'medium'];
