@@ -74,6 +74,22 @@ describe('code blocks', () => {
   });
 });
 
+describe('README.md', () => {
+  const readme = read('README.md');
+
+  test('keeps the two commands, and the playground URL the demo serves', () => {
+    expect(readme).toContain('npm ci && npm run demo   # the playground at http://127.0.0.1:5173/demo/ — fully offline\n');
+    expect(readme).toContain('npm ci && npm test       # typecheck, lint, every test in headless Chromium; ends with "N passed, N failed"\n');
+  });
+
+  test('opens with a runnable example that disposes its sandbox', () => {
+    const first = codeBlocks(readme).find((b) => b.lang === 'ts');
+    expect(first?.mark).toBe('doctest');
+    expect(first?.code).toContain('await using sandbox = createSandbox(');
+    expect(readme.split('\n').length).toBeLessThan(400);
+  });
+});
+
 describe('docs/benchmarks.md', () => {
   test('is what `npm run bench:docs` generates from bench/results/latest.json', () => {
     expect(read(PAGE)).toBe(generate());
