@@ -38,7 +38,7 @@ export default defineConfig(
       ],
       // Type-only imports stay type-only, so no runtime import of the worker leaks into the main bundle.
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
-      // Tests must not be silently narrowed or skipped (see docs/readme/testing.md).
+      // Tests must not be silently narrowed or skipped (see docs/testing.md).
       'no-restricted-syntax': [
         'error',
         {

@@ -12,6 +12,7 @@
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { CHROMIUM_ARGS, resolveChromium } from './scripts/chromium.mjs';
+import { docBlocksPlugin } from './scripts/doc-blocks.mjs';
 
 // Pre-bundle up front what the library, the worker and the tests import. A dependency Vite discovers
 // mid-run triggers a re-optimisation and a full page reload, which kills the running browser tests.
@@ -35,6 +36,8 @@ const shared = {
 
 export default defineConfig({
   ...shared,
+  // `virtual:doc-blocks`: the docs' runnable examples as modules, for test/docs.test.ts.
+  plugins: [docBlocksPlugin()],
   test: {
     // Limit tests deliberately run guests into their deadlines, and a worker respawn compiles WASM.
     testTimeout: 30_000,

@@ -229,29 +229,32 @@ export function formatCell(r, row) {
     const why = r.note ? `: ${r.note}` : '';
     return `no result${outcomesText(r, row.expect)}${why}`;
   }
-  const s = summarize(r.samples, r.unit);
+  // `summaries` (main series and extras) are the exact statistics a saved report carries; its samples
+  // are rounded to 1 µs, which can move a printed digit (scripts/bench-docs.mjs renders saved reports).
+  const stat = (key, values, unit) => r.summaries?.[key] ?? summarize(values ?? [], unit);
+  const s = stat('main', r.samples, r.unit);
   const unit = r.unit === 'runs/s' ? ' runs/s' : ' ms';
   let text;
   if (row.id === 'stuck') {
-    const next = summarize(r.extra?.next ?? []);
+    const next = stat('next', r.extra?.next);
     text = `rejected p50 ${num(s.p50)} · p95 ${num(s.p95)} ms; next p50 ${num(next.p50)} · p95 ${num(next.p95)} ms (n=${s.n})`;
   } else {
     text = `p50 ${num(s.p50)} · p95 ${num(s.p95)}${unit} (n=${s.n})`;
   }
   if (r.extra?.inWorkerMs?.length) {
-    const w = summarize(r.extra.inWorkerMs);
+    const w = stat('inWorkerMs', r.extra.inWorkerMs);
     text += `; inside the worker p50 ${num(w.p50)} · p95 ${num(w.p95)} ms`;
   }
   if (r.extra?.noStandbyMs?.length) {
-    const w = summarize(r.extra.noStandbyMs);
+    const w = stat('noStandbyMs', r.extra.noStandbyMs);
     text += `; with \`standby: false\` p50 ${num(w.p50)} · p95 ${num(w.p95)} ms (n=${w.n})`;
   }
   if (r.extra?.rawAlternatingMs?.length) {
-    const w = summarize(r.extra.rawAlternatingMs);
+    const w = stat('rawAlternatingMs', r.extra.rawAlternatingMs);
     text += `; raw head-to-head in the same page p50 ${num(w.p50)} · p95 ${num(w.p95)} ms`;
   }
   if (r.extra?.afterIdleMs?.length) {
-    const w = summarize(r.extra.afterIdleMs);
+    const w = stat('afterIdleMs', r.extra.afterIdleMs);
     text += `; after 5 ms idle p50 ${num(w.p50)} · p95 ${num(w.p95)} ms (n=${w.n})`;
   }
   if (row.id === 'memory' && r.extra?.peakBytes?.length) {

@@ -137,7 +137,8 @@ async function run(): Promise<void> {
   editor.mark([]);
   output.running();
   try {
-    const out = await current.run(editor.getCode(), { signal: abort.signal, trusted: policyPanel.trusted, user: currentUser() });
+    // measureHeap: the stats panel shows the QuickJS heap, which a run only measures when asked.
+    const out = await current.run(editor.getCode(), { signal: abort.signal, trusted: policyPanel.trusted, user: currentUser(), measureHeap: true });
     output.showResult(out);
   } catch (error) {
     editor.mark(output.showError(error));

@@ -19,8 +19,8 @@ export interface SandboxErrorOptions {
 }
 
 /**
- * Base class of every error quickcage throws or rejects with. `code` is stable and documented in the
- * README; `message` is for people and may change.
+ * Base class of every error quickcage throws or rejects with. `code` is stable and documented in
+ * docs/api.md; `message` is for people and may change.
  */
 export class SandboxError extends Error {
   override name: string = 'SandboxError';

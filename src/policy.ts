@@ -216,7 +216,7 @@ export interface Policy {
 }
 
 /** Every field optional, at every depth; arrays are replaced whole. */
-type DeepPartial<T> = {
+export type DeepPartial<T> = {
   [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K];
 };
 

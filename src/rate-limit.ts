@@ -13,7 +13,7 @@
  * - Clock: every decision uses E = max(clock, the record's `lastSeen`, this tab's last E). A clock
  *   moved back therefore freezes time instead of bringing old stamps back into "the past": nothing
  *   is refunded. (A clock moved FORWARD does expire stamps early; no browser API can tell that from
- *   real elapsed time across page lifetimes. See the README.)
+ *   real elapsed time across page lifetimes. See docs/design/quota-leases.md.)
  * - Leases (the warm-path optimisation; one transaction costs ~1.4 ms median in Chromium, measured):
  *   when the same tab consumes the same key again within `lease.ttlMs`, the transaction also
  *   reserves up to `lease.maxSlots` extra slots, stored as ONE lease entry `{ count, until: E + ttlMs }`

@@ -143,6 +143,15 @@ export interface RunOutput<T = unknown> {
   dangerous: boolean;
 }
 
+/**
+ * Defaults of the sandbox options that have one. The code reads them from here and the docs test
+ * checks docs/api.md's option table against them, so the two cannot drift.
+ */
+export const SANDBOX_DEFAULTS = Object.freeze({ workers: 1, standby: true, watchdogGraceMs: 100, debug: false });
+
+/** Defaults of the run options that have one (see {@link SANDBOX_DEFAULTS}). */
+export const RUN_DEFAULTS = Object.freeze({ trusted: false, sourceType: 'auto' as SourceType, filename: 'guest.js', measureHeap: false });
+
 const RUN_OPTION_KEYS = new Set(['signal', 'timeoutMs', 'trusted', 'sourceType', 'filename', 'globals', 'user', 'measureHeap']);
 const SANDBOX_OPTION_KEYS = new Set(['policy', 'workers', 'standby', 'watchdogGraceMs', 'modules', 'tools', 'audit', 'rateLimiter', 'beforeRun', 'setup', 'debug']);
 const IDENT = /^[A-Za-z_$][\w$]*$/;
@@ -213,8 +222,8 @@ export class Sandbox implements AsyncDisposable {
     if (!isPlainObject(options)) throw invalidArgument('options', 'a plain object', options);
     checkKeys(options, SANDBOX_OPTION_KEYS, 'options');
     this.policy = isPolicy(options.policy) ? options.policy : definePolicy(options.policy ?? {});
-    const workers = options.workers === undefined ? 1 : checkInt('options.workers', options.workers, 1, 16);
-    this.grace = options.watchdogGraceMs === undefined ? 100 : checkInt('options.watchdogGraceMs', options.watchdogGraceMs, 0, 60_000);
+    const workers = options.workers === undefined ? SANDBOX_DEFAULTS.workers : checkInt('options.workers', options.workers, 1, 16);
+    this.grace = options.watchdogGraceMs === undefined ? SANDBOX_DEFAULTS.watchdogGraceMs : checkInt('options.watchdogGraceMs', options.watchdogGraceMs, 0, 60_000);
     if (options.standby !== undefined && typeof options.standby !== 'boolean') throw invalidArgument('options.standby', 'a boolean', options.standby);
     if (options.debug !== undefined && typeof options.debug !== 'boolean') throw invalidArgument('options.debug', 'a boolean', options.debug);
     this.modules = checkModules(options.modules);
@@ -239,9 +248,9 @@ export class Sandbox implements AsyncDisposable {
     const wasmMemoryMaxBytes = this.policy.limits.memoryLimitBytes + 16 * MIB;
     this.pool = new WorkerPool({
       size: workers,
-      standby: options.standby ?? true,
+      standby: options.standby ?? SANDBOX_DEFAULTS.standby,
       wasmMemoryMaxBytes,
-      debug: options.debug ?? false,
+      debug: options.debug ?? SANDBOX_DEFAULTS.debug,
       ...(options.setup === undefined ? {} : { setupCode: options.setup }),
       bridge: {
         hostCall: (request) => this.onHostCall(request),
@@ -444,7 +453,7 @@ export class Sandbox implements AsyncDisposable {
       }
       globalsJson = toJson(options.globals, 'options.globals', limits.maxResultBytes);
     }
-    const trusted = session ? session.trusted : options.trusted === true;
+    const trusted = session ? session.trusted : options.trusted ?? RUN_DEFAULTS.trusted;
     const wireLimits: WireLimits = {
       timeoutMs,
       memoryLimitBytes: limits.memoryLimitBytes,
@@ -458,8 +467,8 @@ export class Sandbox implements AsyncDisposable {
     const request: RunRequest = {
       runId: crypto.randomUUID(),
       code,
-      filename: options.filename ?? 'guest.js',
-      sourceType: options.sourceType ?? 'auto',
+      filename: options.filename ?? RUN_DEFAULTS.filename,
+      sourceType: options.sourceType ?? RUN_DEFAULTS.sourceType,
       limits: wireLimits,
       deadline: 0,
       trusted,
@@ -470,7 +479,7 @@ export class Sandbox implements AsyncDisposable {
         ? [...DEFAULT_IMPORTS, ...OPTIONAL_IMPORTS]
         : [...DEFAULT_IMPORTS, ...this.policy.allowedOperations.imports.filter((m) => (OPTIONAL_IMPORTS as readonly string[]).includes(m))],
       allowDangerousOperations: this.policy.allowDangerousOperations,
-      measureHeap: options.measureHeap ?? false,
+      measureHeap: options.measureHeap ?? RUN_DEFAULTS.measureHeap,
     };
     if (session) request.sessionId = session.id;
     if (globalsJson !== undefined) request.globalsJson = globalsJson;
@@ -705,7 +714,7 @@ export class Sandbox implements AsyncDisposable {
   }
 }
 
-/** Maps a failure to its audit event type and severity (documented in the README). */
+/** Maps a failure to its audit event type and severity (documented in docs/audit.md). */
 function eventFor(error: SandboxError): [SecurityEventType, Severity] {
   switch (error.code) {
     case 'VALIDATION_REJECTED': return ['validation_failure', 'medium'];

@@ -16,7 +16,7 @@ const PEERS: Record<PeerId, () => Promise<Peer>> = {
 
 /**
  * Optional component benches written by other parts of the project. Contract: the module's default
- * export (or a named `bench`/`run`) is `(context) => Promise<ComponentRow[]>`; see README.md (Benchmarks).
+ * export (or a named `bench`/`run`) is `(context) => Promise<ComponentRow[]>`; see docs/benchmarks.md.
  */
 const COMPONENTS = import.meta.glob<Record<string, unknown>>('../*.bench.ts');
 

@@ -251,7 +251,7 @@ async function dropEvents(ops: ChainOps, head: ChainHead, count: number, reason:
   return link(ops, head, marker(summarize(victims), reason, head, ctx));
 }
 
-/** Outcome of {@link verifyChain}. */
+/** Outcome of `AuditLog.verify()`. */
 export type VerifyResult =
   | { ok: true; checked: number; dropped: number; head: string }
   | { ok: false; brokenAt: string; seq: number; reason: string; checked: number };

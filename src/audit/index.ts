@@ -1,6 +1,6 @@
 /**
  * Audit log: durable, tamper-evident, queryable security events in IndexedDB (main thread only;
- * worker/** never imports this). See README.md (Audit log, risk scores and quotas).
+ * worker/** never imports this). See docs/audit.md.
  */
 export { createAuditLog, toJsonLine } from './log.js';
 export type { AuditLog, AuditLogOptions, AuditQuery, HourlyBucket } from './log.js';

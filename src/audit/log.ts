@@ -105,7 +105,7 @@ export interface AuditLog extends EventSink {
    */
   hourlySummary(range?: { since?: number; until?: number }): Promise<HourlyBucket[]>;
   /**
-   * The user's decayed risk score (formula in risk.ts and the README).
+   * The user's decayed risk score (formula in risk.ts and docs/audit.md).
    * @throws {InvalidArgumentError} `INVALID_ARGUMENT` (rejects) for an empty user or a non-finite `options.now`.
    * @throws {DisposedError} `DISPOSED` (rejects) after `dispose()`.
    */

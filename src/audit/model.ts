@@ -19,7 +19,7 @@ export interface AuditEvent {
   severity: Severity;
   /** How many occurrences this entry stands for: 1, or more for a flood aggregate. */
   count: number;
-  /** Retention rank (see {@link retentionRank}); lower ranks are dropped first. */
+  /** Retention rank (derived from type and severity); lower ranks are dropped first. */
   rank: number;
   user?: string;
   agent?: string;
@@ -51,7 +51,7 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 /**
  * Default severity per event type (used when the caller does not pass one). Documented in the
- * README table; callers may raise or lower it per event.
+ * table in docs/audit.md; callers may raise or lower it per event.
  */
 export const DEFAULT_SEVERITY: Readonly<Record<SecurityEventType, Severity>> = Object.freeze({
   execution: 'low',
@@ -116,7 +116,7 @@ export const isEventType = (value: unknown): value is SecurityEventType =>
 export const isSeverity = (value: unknown): value is Severity =>
   typeof value === 'string' && (SEVERITIES as readonly string[]).includes(value);
 
-/** Caps on guest-originated fields. Documented in the README. */
+/** Caps on guest-originated fields. Documented in docs/audit.md. */
 export const CAPS = Object.freeze({
   /** user, agent, tool */
   name: 256,

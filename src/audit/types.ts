@@ -3,7 +3,7 @@
  * the guardrails emit {@link SecurityEventInput}s into an {@link EventSink}; the audit log stores them.
  */
 
-/** Event types. The string values are stable and documented in the README. */
+/** Event types. The string values are stable and documented in docs/audit.md. */
 export const EVENT_TYPES = [
   'execution',
   'validation_failure',

@@ -18,7 +18,7 @@ describe('severity mapping', () => {
     ['validation_failure', 'medium'], ['rate_limit_exceeded', 'medium'], ['timeout_exceeded', 'medium'],
     ['resource_limit_exceeded', 'medium'], ['tool_created', 'medium'], ['events_dropped', 'medium'],
     ['sandbox_violation', 'high'], ['suspicious_pattern', 'high'], ['tool_disabled', 'high'], ['user_disabled', 'high'], ['audit_degraded', 'high'],
-  ] as const)('%s defaults to %s (the README table)', (type, severity) => {
+  ] as const)('%s defaults to %s (the table in docs/audit.md)', (type, severity) => {
     expect(DEFAULT_SEVERITY[type]).toBe(severity);
   });
 

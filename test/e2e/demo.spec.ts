@@ -50,6 +50,9 @@ test('ordinary agent code runs: result, console and stats', async ({ page }) => 
     await expect(page.locator(`#stats [data-stat="${stat}"] dd`)).not.toBeEmpty();
   }
   await expect(page.locator('#stats [data-stat="tool calls"] dd')).toHaveText('0');
+  // The playground asks for the heap walk (`measureHeap: true`; the SDK's default is false), so the
+  // QuickJS heap of a real run is shown in KB, never the `0 B` of an unmeasured run.
+  await expect(page.locator('#stats [data-stat="heap"] dd')).toHaveText(/^\d+\.\d (KB|MB)$/);
   await page.screenshot({ path: `${SHOTS}/demo-desktop.png` });
 });
 
