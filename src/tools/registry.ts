@@ -257,11 +257,15 @@ export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegis
     const decision = agent.check(permission);
     if (!decision.allowed) return deny(name, `Agent \`${agent.agent}\` may not call \`${name}\`: ${decision.reason}`, { reason: 'permission', rule: decision.rule });
 
-    // Arguments: plain JSON data, canonical copy, frozen. The schema, the approval digest and the
-    // handler all see this one copy, so nothing can change between approval and execution.
+    // Arguments: plain JSON data, copied once and frozen, so nothing can change between approval and
+    // execution. The canonical copy (keys sorted) is for the schema, the approval digest and the
+    // audit; the handler gets the same data with its keys in the order the guest wrote them.
     let args: Record<string, unknown>;
+    let handlerArgs: Record<string, unknown>;
     try {
-      args = deepFreeze(JSON.parse(canonicalJson(rawArgs === undefined ? {} : rawArgs)) as Record<string, unknown>);
+      const raw = rawArgs === undefined ? {} : rawArgs;
+      args = deepFreeze(JSON.parse(canonicalJson(raw)) as Record<string, unknown>);
+      handlerArgs = deepFreeze(JSON.parse(plainJson(raw)) as Record<string, unknown>);
     } catch (error) {
       record('invalid', name, { reason: 'not-json' });
       throw new InvalidArgumentError('args', `Expected \`args\` of tool \`${name}\` to be plain JSON data: ${(error as Error).message}`, { runId, cause: error });
@@ -307,8 +311,8 @@ export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegis
     let value: unknown;
     try {
       value = entry !== undefined
-        ? await entry.tool.handler(args, Object.freeze({ runId, ...(user === undefined ? {} : { user }), agent, signal: ctx.signal }))
-        : await dynamicTools!.execute(dynamic!, args, { runId, ...(user === undefined ? {} : { user }), signal: ctx.signal });
+        ? await entry.tool.handler(handlerArgs, Object.freeze({ runId, ...(user === undefined ? {} : { user }), agent, signal: ctx.signal }))
+        : await dynamicTools!.execute(dynamic!, handlerArgs, { runId, ...(user === undefined ? {} : { user }), signal: ctx.signal });
     } catch (error) {
       if (ctx.signal.aborted && !(error instanceof ToolError)) {
         record('aborted', name);
