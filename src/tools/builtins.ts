@@ -22,7 +22,8 @@ function allow(ceiling: PermissionPolicy, ctx: ToolHandlerContext, action: Permi
     if (!decision.allowed) {
       throw new ToolError('TOOL_DENIED', `${what} denied by the ${by === 'policy' ? 'sandbox policy' : `policy of agent \`${ctx.agent.agent}\``}: ${decision.reason} (TOOL_DENIED)`, {
         runId: ctx.runId,
-        details: { rule: decision.rule, by },
+        // The raw input, for the audit event (the registry redacts and caps it; see evidence.ts).
+        details: { rule: decision.rule, by, attempted: typeof resource === 'string' ? { path: resource } : 'url' in resource ? { url: resource.url } : { path: resource.path } },
       });
     }
   }

@@ -11,6 +11,7 @@ import type { ApprovalManager } from './approvals.js';
 import { FETCH_TOOL_NAME, FILE_TOOL_NAMES, createFetchTool, createFileTools } from './builtins.js';
 import { isToolName, type Tool } from './define.js';
 import type { DynamicToolRecord, DynamicToolStore } from './dynamic.js';
+import { describeAttempt, evidenceString, permissionsAsked, type AttemptedResource } from './evidence.js';
 import { canonicalJson, deepFreeze, plainJson } from './json.js';
 import { Permission, isPermissionPolicy, permissionNames, permissionPolicyFromPolicy, type PermissionPolicy } from './permissions.js';
 import { assertArgs } from './schema.js';
@@ -236,7 +237,7 @@ export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegis
       throw new ToolError('TOOL_DENIED', `${message} (TOOL_DENIED)`, { runId, details: { tool, ...details } });
     };
 
-    if (!isToolName(name)) return deny(String(name).slice(0, 64), `No tool ${describeValue(name)}`, { reason: 'unknown' });
+    if (!isToolName(name)) return deny(evidenceString(String(name).slice(0, 64)), `No tool ${describeValue(name)}`, { reason: 'unknown' });
     if (ctx.signal.aborted) {
       record('aborted', name);
       throw new AbortedError(`The run was aborted before tool \`${name}\` ran (ABORTED)`, { runId });
@@ -255,7 +256,7 @@ export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegis
     if (entry === undefined && dynamic === undefined) return deny(name, `No tool \`${name}\``, { reason: 'unknown' });
     const permission = entry?.tool.permission ?? Permission.EXECUTE_CODE;
     const decision = agent.check(permission);
-    if (!decision.allowed) return deny(name, `Agent \`${agent.agent}\` may not call \`${name}\`: ${decision.reason}`, { reason: 'permission', rule: decision.rule });
+    if (!decision.allowed) return deny(name, `Agent \`${agent.agent}\` may not call \`${name}\`: ${decision.reason}`, { reason: 'permission', rule: decision.rule, attempted: { permission: permissionsAsked(permission & ~agent.permissions) } });
 
     // Arguments: plain JSON data, copied once and frozen, so nothing can change between approval and
     // execution. The canonical copy (keys sorted) is for the schema, the approval digest and the
@@ -321,7 +322,10 @@ export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegis
       if (isSandboxError(error)) {
         const e = error as SandboxError;
         const outcome: Outcome = e.code === 'TOOL_DENIED' ? 'denied' : e.code === 'INVALID_ARGUMENT' ? 'invalid' : e.code === 'ABORTED' ? 'aborted' : e.code === 'APPROVAL_DENIED' ? 'rejected' : 'failed';
-        record(outcome, name, { code: e.code, ...pick(e.details, ['rule', 'reason', 'by']) });
+        const attempted = e.code === 'TOOL_DENIED' && typeof e.details.attempted === 'object' && e.details.attempted !== null
+          ? { attempted: describeAttempt(e.details.attempted as AttemptedResource) }
+          : {};
+        record(outcome, name, { code: e.code, ...pick(e.details, ['rule', 'reason', 'by']), ...attempted });
         throw e;
       }
       // Host errors stay on the host: the guest learns that the tool failed, not the host's internals.
