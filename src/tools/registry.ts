@@ -110,7 +110,7 @@ type Outcome = 'ok' | 'denied' | 'invalid' | 'rejected' | 'failed' | 'aborted';
 
 const SEVERITY: Record<Outcome, Severity> = { ok: 'low', invalid: 'low', denied: 'medium', rejected: 'low', failed: 'low', aborted: 'low' };
 /** Guard rules that look like an attack rather than a mistake: recorded as `high`. */
-const ATTACK_RULE = /^(path\.(traversal|encoded|backslash|unicode|null-byte|control|outside|empty-segment|trailing-dot)|url\.(userinfo|ip-notation|non-canonical-host|scheme|backslash|control|host-not-allowed|port-not-allowed|trailing-dot))$/;
+const ATTACK_RULE = /^(path\.(traversal|encoded|backslash|unicode|null-byte|control|outside|empty-segment|trailing-dot|link-escape|resolve)|url\.(userinfo|ip-notation|non-canonical-host|scheme|backslash|control|host-not-allowed|port-not-allowed|trailing-dot))$/;
 
 function assertAgent(agent: unknown, field = 'agent'): asserts agent is PermissionPolicy {
   if (!isPermissionPolicy(agent)) throw invalidArgument(field, 'a policy from definePermissionPolicy()', agent);
