@@ -220,3 +220,39 @@ export function permissionPolicyFromPolicy(policy: Policy, agent = 'sandbox-poli
     allowHttp: policy.network.allowHttp,
   });
 }
+
+/** Live restrictions of an agent, read on every check (see {@link restrictPolicy}). */
+export interface PolicyRestriction {
+  /** Flags taken away right now. */
+  revokedFlags(): PermissionSet;
+  /** A denial for an allowed decision on the canonical `resource` (path or URL href), or undefined. */
+  deny(action: PermissionSet, resource: string | undefined): PermissionDecision | undefined;
+}
+
+/**
+ * A view of `base` narrowed by `restriction`, consulted on every call so a revocation takes effect
+ * for the very next check (including checks made by a handler already running, like a redirect hop).
+ * Branded like a policy from {@link definePermissionPolicy}.
+ * @internal The registry uses it to apply live revocations to an agent.
+ */
+export function restrictPolicy(base: PermissionPolicy, restriction: PolicyRestriction): PermissionPolicy {
+  const view = {
+    agent: base.agent,
+    get permissions() {
+      return base.permissions & ~restriction.revokedFlags();
+    },
+    allowedPaths: base.allowedPaths,
+    allowedDomains: base.allowedDomains,
+    maxFileSize: base.maxFileSize,
+    allowHttp: base.allowHttp,
+    check: (action: PermissionSet, resource?: Resource): PermissionDecision => {
+      const decision = base.check(action, resource); // also checks `action`
+      const revoked = action & restriction.revokedFlags();
+      if (revoked !== 0) return { allowed: false, rule: 'revoked.permission', reason: `${permissionNames(revoked).join(', ')} was revoked from agent \`${base.agent}\`` };
+      if (!decision.allowed) return decision;
+      return restriction.deny(action, decision.resource) ?? decision;
+    },
+  };
+  Object.defineProperty(view, BRAND, { value: true });
+  return Object.freeze(view);
+}

@@ -148,7 +148,9 @@ describe('invoke', () => {
     expect(seen?.args).toEqual(original);
     expect(seen?.args).not.toBe(original);
     expect(seen?.frozen).toBe(true);
-    expect(seen?.ctx).toMatchObject({ runId: ctx.runId, user: 'alice', agent: reader, signal: ctx.signal });
+    expect(seen?.ctx).toMatchObject({ runId: ctx.runId, user: 'alice', signal: ctx.signal });
+    // The agent as it stands now (live revocations applied), with the bound policy's fields.
+    expect((seen?.ctx as { agent: typeof reader }).agent).toMatchObject({ agent: 'reader', permissions: reader.permissions, allowedPaths: reader.allowedPaths });
   });
 
   test('the handler sees keys in the order the guest wrote them; approval binds the canonical (sorted) form', async () => {
