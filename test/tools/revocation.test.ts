@@ -133,16 +133,16 @@ describe('revocation while an approval is pending', () => {
 
   test('the wait is abandoned at once and the call is denied; the handler never runs', async () => {
     sent.length = 0;
-    let registry!: ReturnType<typeof createToolRegistry>;
+    const ref = {} as { registry: ReturnType<typeof createToolRegistry> };
     const events: SecurityEventInput[] = [];
     // The person never answers: only the revocation can end the wait.
     const approvals = manager(() => {
-      registry.revoke({ tool: 'sendEmail' }, { agent: 'ops' }, { reason: 'compromised' });
+      ref.registry.revoke({ tool: 'sendEmail' }, { agent: 'ops' }, { reason: 'compromised' });
       return new Promise(() => {});
     });
-    registry = createToolRegistry({ tools: [sendEmail], approvals, sink: { record: (e) => void events.push(e) } });
+    ref.registry = createToolRegistry({ tools: [sendEmail], approvals, sink: { record: (e) => void events.push(e) } });
     const { ctx, events: callEvents } = probe(agent);
-    await expect(registry.invoke('sendEmail', { to: 'x' }, ctx)).rejects.toMatchObject({ code: 'TOOL_DENIED', details: { rule: 'revoked.tool' } });
+    await expect(ref.registry.invoke('sendEmail', { to: 'x' }, ctx)).rejects.toMatchObject({ code: 'TOOL_DENIED', details: { rule: 'revoked.tool' } });
     expect(sent).toEqual([]);
     expect(revokeEvents(events)[0]).toMatchObject({ type: 'permission_revoked', details: { abandonedApprovals: 1, reason: 'compromised' } });
     expect(callEvents.filter((e) => e.type === 'tool_call').map((e) => e.details?.rule)).toEqual(['revoked.tool']);
@@ -150,25 +150,25 @@ describe('revocation while an approval is pending', () => {
 
   test('a revoked permission also ends the wait: the call is denied with revoked.permission and the handler never runs', async () => {
     sent.length = 0;
-    let registry!: ReturnType<typeof createToolRegistry>;
+    const ref = {} as { registry: ReturnType<typeof createToolRegistry> };
     const approvals = manager(async () => {
-      registry.revoke({ permission: Permission.SEND_EMAIL }, { agent: 'ops' });
+      ref.registry.revoke({ permission: Permission.SEND_EMAIL }, { agent: 'ops' });
       return 'approve';
     });
-    registry = createToolRegistry({ tools: [sendEmail], approvals });
-    await expect(registry.invoke('sendEmail', { to: 'x' }, probe(agent).ctx)).rejects.toMatchObject({ code: 'TOOL_DENIED', details: { rule: 'revoked.permission' } });
+    ref.registry = createToolRegistry({ tools: [sendEmail], approvals });
+    await expect(ref.registry.invoke('sendEmail', { to: 'x' }, probe(agent).ctx)).rejects.toMatchObject({ code: 'TOOL_DENIED', details: { rule: 'revoked.permission' } });
     expect(sent).toEqual([]);
   });
 
   test('near miss: a revocation of something else leaves the pending call alone', async () => {
     sent.length = 0;
-    let registry!: ReturnType<typeof createToolRegistry>;
+    const ref = {} as { registry: ReturnType<typeof createToolRegistry> };
     const approvals = manager(async () => {
-      registry.revoke({ tool: 'lookup' }, { agent: 'ops' });
+      ref.registry.revoke({ tool: 'lookup' }, { agent: 'ops' });
       return 'approve';
     });
-    registry = createToolRegistry({ tools: [sendEmail, lookupTool], approvals });
-    await expect(registry.invoke('sendEmail', { to: 'x' }, probe(agent).ctx)).resolves.toBeUndefined();
+    ref.registry = createToolRegistry({ tools: [sendEmail, lookupTool], approvals });
+    await expect(ref.registry.invoke('sendEmail', { to: 'x' }, probe(agent).ctx)).resolves.toBeUndefined();
     expect(sent).toEqual([{ to: 'x' }]);
   });
 });
@@ -180,15 +180,15 @@ describe('revocation mid-run, end to end in QuickJS', () => {
   });
 
   test('a tool revoked by the operator between two guest calls fails on the second, inside the same run', async () => {
-    let registry!: ReturnType<typeof createToolRegistry>;
+    const ref = {} as { registry: ReturnType<typeof createToolRegistry> };
     let dispatcherId = '';
     // The operator acts while the run is in flight (here: when the guest reports progress).
     const progress = defineTool({ name: 'progress', description: 'x', permission: Permission.DATABASE_READ, params: { type: 'object' }, handler: () => {
-      registry.revoke({ tool: 'lookup' }, { sandbox: dispatcherId }, { reason: 'operator stop' });
+      ref.registry.revoke({ tool: 'lookup' }, { sandbox: dispatcherId }, { reason: 'operator stop' });
       return null;
     } });
-    registry = createToolRegistry({ tools: [lookupTool, progress] });
-    const dispatcher = registry.forAgent(agent);
+    ref.registry = createToolRegistry({ tools: [lookupTool, progress] });
+    const dispatcher = ref.registry.forAgent(agent);
     dispatcherId = dispatcher.id;
     const sandbox = createSandbox({ tools: dispatcher, standby: false });
     sandboxes.push(sandbox);
@@ -200,7 +200,7 @@ describe('revocation mid-run, end to end in QuickJS', () => {
       out`);
     expect(result.value).toEqual([true, true]);
     // The next run of this sandbox is still refused; granting back restores it.
-    registry.grant({ tool: 'lookup' }, { sandbox: dispatcher });
+    ref.registry.grant({ tool: 'lookup' }, { sandbox: dispatcher });
     expect((await sandbox.run('(await tools.lookup({})).ok')).value).toBe(true);
   });
 });
