@@ -134,7 +134,19 @@ export interface NetworkPolicy {
    * @defaultValue 1 MiB (`development`: 10 MiB)
    */
   maxResponseBytes: number;
+  /**
+   * Where plain `http:` is allowed; everything else must use `https:`. `'never'`: https only.
+   * `'loopback'`: http only to `localhost`, `127.0.0.0/8` and `[::1]` (requests that never leave the
+   * machine, which browsers treat as secure contexts), https everywhere else. `'always'`: http and
+   * https to every allowed domain. A denied `http:` URL fails with rule `url.insecure-scheme`. Other
+   * schemes (`data:`, `file:`, `blob:`, `javascript:`) are never allowed.
+   * @defaultValue `'loopback'` (`development`: `'always'`)
+   */
+  allowHttp: HttpAllowance;
 }
+
+/** Where the fetch tool accepts plain `http:` URLs (see {@link NetworkPolicy.allowHttp}). */
+export type HttpAllowance = 'never' | 'loopback' | 'always';
 
 /** File tool settings (used when `allowedOperations.fileOperations`). */
 export interface FilePolicy {
@@ -242,7 +254,7 @@ const BASE: Omit<Policy, 'preset'> = {
     maxNestingDepth: 200,
   },
   validation: { allowDynamicSensitiveAccess: false, disabledRules: [] },
-  network: { allowedDomains: [], timeoutMs: 10_000, maxResponseBytes: 1 * MB },
+  network: { allowedDomains: [], timeoutMs: 10_000, maxResponseBytes: 1 * MB, allowHttp: 'loopback' },
   files: { allowedPaths: [], maxFileBytes: 1 * MB, storage: 'memory' },
   quotas: { executions: { limit: 100, windowMs: DAY }, toolCreations: { limit: 5, windowMs: DAY } },
   guardrails: {
@@ -258,11 +270,11 @@ const MADE = new WeakSet<object>();
 /**
  * Built-in presets for the seeds' use cases, deeply frozen.
  *
- * | preset | for | files | network | extra imports | validation | limits |
- * |---|---|---|---|---|---|---|
- * | `webApi` | untrusted users | no | no | none | on | 5 s, 50 MiB, 256 KiB source |
- * | `trustedEnvironment` | trusted users, internal tools | `/workspace` | no | `quickcage:path` | on | 30 s, 128 MiB, 1 MiB source |
- * | `development` | local development only | `/` | yes (list hosts) | `quickcage:path` | **off** (`allowDangerousOperations`) | 60 s, 256 MiB |
+ * | preset | for | files | network | schemes (`allowHttp`) | extra imports | validation | limits |
+ * |---|---|---|---|---|---|---|---|
+ * | `webApi` | untrusted users | no | no | https; http to loopback only | none | on | 5 s, 50 MiB, 256 KiB source |
+ * | `trustedEnvironment` | trusted users, internal tools | `/workspace` | no | https; http to loopback only | `quickcage:path` | on | 30 s, 128 MiB, 1 MiB source |
+ * | `development` | local development only | `/` | yes (list hosts) | http and https | `quickcage:path` | **off** (`allowDangerousOperations`) | 60 s, 256 MiB |
  */
 export const PRESETS: Readonly<Record<PresetName, Policy>> = deepFreeze({
   webApi: { preset: 'webApi', ...structuredClone(BASE) },
@@ -281,7 +293,7 @@ export const PRESETS: Readonly<Record<PresetName, Policy>> = deepFreeze({
     allowedOperations: { fileOperations: true, networkOperations: true, imports: ['quickcage:path'] },
     limits: { ...BASE.limits, timeoutMs: 60_000, memoryLimitBytes: 256 * MB, maxSourceBytes: 1 * MB },
     files: { allowedPaths: ['/'], maxFileBytes: 10 * MB, storage: 'memory' },
-    network: { allowedDomains: [], timeoutMs: 10_000, maxResponseBytes: 10 * MB },
+    network: { allowedDomains: [], timeoutMs: 10_000, maxResponseBytes: 10 * MB, allowHttp: 'always' },
     quotas: { executions: { limit: 100_000, windowMs: DAY }, toolCreations: { limit: 1_000, windowMs: DAY } },
   },
 } satisfies Record<PresetName, Policy>);
@@ -337,7 +349,7 @@ const SHAPE: Shape = {
     maxNestingDepth: int(8, 250),
   },
   validation: { allowDynamicSensitiveAccess: bool, disabledRules: list(ruleId) },
-  network: { allowedDomains: list(hostRule), timeoutMs: int(1, 10 * 60 * 1000), maxResponseBytes: int(0, 1024 * MB) },
+  network: { allowedDomains: list(hostRule), timeoutMs: int(1, 10 * 60 * 1000), maxResponseBytes: int(0, 1024 * MB), allowHttp: oneOf(['never', 'loopback', 'always']) },
   files: { allowedPaths: list(virtualPath), maxFileBytes: int(0, 1024 * MB), storage: oneOf(['memory', 'indexeddb']) },
   quotas: { executions: quota, toolCreations: quota },
   guardrails: {

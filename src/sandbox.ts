@@ -213,6 +213,10 @@ export class Sandbox implements AsyncDisposable {
   private readonly beforeRun: SandboxOptions['beforeRun'];
   private readonly rateLimiter: SandboxOptions['rateLimiter'];
   private readonly tickets = new Map<string, Ticket>();
+  /** The run whose worker is being terminated right now: set just before `pool.replace`, read by `onRecycle`. */
+  private killing: { runId: string; user: string | undefined } | undefined;
+  /** Id of the `worker_recycled` event of each killed run, for that run's own record to point at. */
+  private readonly killEvents = new Map<string, string>();
   private disposed = false;
   private sessionCounter = 0;
   private readonly guardrailsOn: boolean;
@@ -254,9 +258,21 @@ export class Sandbox implements AsyncDisposable {
       ...(options.setup === undefined ? {} : { setupCode: options.setup }),
       bridge: {
         hostCall: (request) => this.onHostCall(request),
-        workerEvent: async (event) => this.emit({ type: 'worker_recycled', severity: 'high', details: { reason: 'poisoned module', detail: event.message.slice(0, 300) } }),
+        workerEvent: async (event) => {
+          this.emit({ type: 'worker_recycled', severity: 'high', details: { reason: 'poisoned module', detail: event.message.slice(0, 300) } });
+        },
       },
-      onRecycle: (reason, detail) => this.emit({ type: 'worker_recycled', severity: reason === 'watchdog' ? 'high' : 'medium', details: { reason, detail } }),
+      onRecycle: (reason, detail) => {
+        // A kill made for a run carries that run's id and user, so the two records can be joined.
+        const run = this.killing;
+        this.killing = undefined;
+        const id = this.emit({
+          type: 'worker_recycled', severity: reason === 'watchdog' ? 'high' : 'medium',
+          ...(run === undefined ? {} : { runId: run.runId, ...(run.user === undefined ? {} : { user: run.user }) }),
+          details: { reason, detail },
+        });
+        if (run !== undefined && id !== undefined) this.killEvents.set(run.runId, id);
+      },
     });
   }
 
@@ -514,7 +530,7 @@ export class Sandbox implements AsyncDisposable {
       rearm: () => {
         clearTimeout(watchdog);
         if (ticket.pausedAt !== null) return;
-        watchdog = setTimeout(() => this.pool.replace(slot, 'watchdog', `run ${request.runId} did not stop by its deadline`), Math.max(0, ticket.deadline + this.grace - now()));
+        watchdog = setTimeout(() => this.kill(slot, 'watchdog', request.runId, user), Math.max(0, ticket.deadline + this.grace - now()));
       },
     };
     this.tickets.set(request.runId, ticket);
@@ -523,7 +539,7 @@ export class Sandbox implements AsyncDisposable {
       // Cooperative first (works while the guest awaits the host or reaches an interrupt check);
       // a guest stuck in a native builtin gets its worker terminated.
       void slot.call((r) => r.abort(request.runId)).catch(() => undefined);
-      abortKill = setTimeout(() => this.pool.replace(slot, 'aborted', `run ${request.runId} was aborted`), 50);
+      abortKill = setTimeout(() => this.kill(slot, 'aborted', request.runId, user), 50);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     return slot.call<RunResult>((r) => r.run(request))
@@ -683,11 +699,24 @@ export class Sandbox implements AsyncDisposable {
     return guarded;
   }
 
-  private emit(event: SecurityEventInput): void {
+  /** Terminates the worker of run `runId` and replaces it; the `worker_recycled` record names the run. */
+  private kill(slot: WorkerSlot, reason: 'watchdog' | 'aborted', runId: string, user: string | undefined): void {
+    this.killing = { runId, user };
     try {
-      this.audit?.record(event);
+      this.pool.replace(slot, reason, reason === 'watchdog' ? `run ${runId} did not stop by its deadline` : `run ${runId} was aborted`);
+    } finally {
+      this.killing = undefined;
+    }
+  }
+
+  /** Records `event`; returns its id when the sink gives one (an AuditLog does). */
+  private emit(event: SecurityEventInput): string | undefined {
+    try {
+      const id: unknown = this.audit?.record(event);
+      return typeof id === 'string' ? id : undefined;
     } catch {
       // A sink must not throw (EventSink contract); a faulty one must not break runs either.
+      return undefined;
     }
   }
 
@@ -707,6 +736,14 @@ export class Sandbox implements AsyncDisposable {
       details.code = e.code;
       details.message = e.message.slice(0, 500);
       [type, severity] = eventFor(e);
+      if (e.details.workerTerminated === true) {
+        // Say so on the run's own record, and point at the worker_recycled record of the kill.
+        details.workerTerminated = true;
+        details.terminationReason = e.details.reason;
+        const killId = this.killEvents.get(request.runId);
+        if (killId !== undefined) details.workerRecycledEventId = killId;
+        this.killEvents.delete(request.runId);
+      }
       if (e instanceof ValidationError) details.rules = [...new Set(e.violations.map((v) => v.rule))];
     }
     this.emit({ type, severity, ...base, codeHash, details });

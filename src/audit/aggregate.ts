@@ -2,6 +2,10 @@
  * Flood aggregation. Threat: a guest (or a user driving it) emits thousands of events so that
  * storage fills and retention erases older evidence, or so that the evidence drowns in noise.
  *
+ * Never folded: the first event of each (type, rule, user) in a window, whatever the key pressure,
+ * so every kind of thing a user tried is on record one by one at least once. (`rule` is
+ * `details.rule` when the event has one; up to 65,536 such firsts are tracked per window.)
+ *
  * Events are grouped by a flood key: type + severity + tool + scope, where scope is the run when the
  * event has a run id, else the user. Within a window of `windowMs` starting at a key's first event,
  * the first `threshold` events are stored one by one; every further event of that key is folded into
@@ -22,6 +26,7 @@ export interface AggregateConfig {
 }
 
 interface Aggregate {
+  id: string;
   first: number;
   last: number;
   count: number;
@@ -43,15 +48,36 @@ const addCapped = (set: Set<string>, value: string | undefined) => {
   if (set.size <= DISTINCT_CAP) set.add(value ?? '');
 };
 
+const MAX_FIRSTS = 65_536;
+
+/** What {@link FloodAggregator.admit} decided. */
+export interface Admission {
+  /** Events to store now (the event itself, a closed aggregate, both, or nothing). */
+  store: PreparedEvent[];
+  /** Id of the entry that will hold the event: its own id, or the id of the aggregate it was folded into. */
+  id: string;
+}
+
 /** Tracks flood keys and folds excess events into aggregates. */
 export class FloodAggregator {
   private readonly states = new Map<string, KeyState>();
+  /** (type, rule, user) triples already stored one by one in the current firsts window. */
+  private firsts = new Set<string>();
+  private firstsStart = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly config: AggregateConfig, private readonly newId: () => string) {}
 
-  /** Returns the events to store now (the event itself, a closed aggregate, both, or nothing). */
-  admit(event: PreparedEvent): PreparedEvent[] {
+  /** Decides where `event` goes; see {@link Admission}. */
+  admit(event: PreparedEvent): Admission {
     const out: PreparedEvent[] = [];
+    if (event.time - this.firstsStart >= this.config.windowMs || event.time < this.firstsStart) {
+      this.firsts = new Set();
+      this.firstsStart = event.time;
+    }
+    const rule = typeof event.details?.rule === 'string' ? event.details.rule : '';
+    const triple = `${event.type}\u0000${rule}\u0000${event.user ?? ''}`;
+    const first = !this.firsts.has(triple) && this.firsts.size < MAX_FIRSTS;
+    if (first) this.firsts.add(triple);
     const scope = event.runId !== undefined ? `r:${event.runId}` : `u:${event.user ?? ''}`;
     let key = `${event.type}\u0000${event.severity}\u0000${event.tool ?? ''}\u0000${scope}`;
     if (!this.states.has(key) && this.states.size >= this.config.maxKeys) {
@@ -71,11 +97,12 @@ export class FloodAggregator {
       this.states.set(key, state);
     }
     state.seen += 1;
-    if (state.seen <= this.config.threshold) {
+    if (state.seen <= this.config.threshold || first) {
       out.push(event);
-      return out;
+      return { store: out, id: event.id };
     }
     const aggregate = state.aggregate ??= {
+      id: this.newId(),
       first: event.time, last: event.time, count: 0, sample: event,
       users: new Set(), tools: new Set(), runs: new Set(), agents: new Set(),
     };
@@ -86,7 +113,7 @@ export class FloodAggregator {
     addCapped(aggregate.tools, event.tool);
     addCapped(aggregate.runs, event.runId);
     addCapped(aggregate.agents, event.agent);
-    return out;
+    return { store: out, id: aggregate.id };
   }
 
   /**
@@ -132,7 +159,7 @@ export class FloodAggregator {
       if (values) details[name] = set.size > DISTINCT_CAP ? [...values, `…more`] : values;
     }
     const event: PreparedEvent = {
-      id: this.newId(),
+      id: aggregate.id,
       time: aggregate.last,
       type: sample.type,
       severity: sample.severity,

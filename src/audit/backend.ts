@@ -13,6 +13,7 @@ export interface NormalizedQuery {
   until: number;
   user?: string;
   tool?: string;
+  runId?: string;
   types?: ReadonlySet<SecurityEventType>;
   severities?: ReadonlySet<Severity>;
   limit: number;
@@ -51,6 +52,7 @@ const matches = (event: AuditEvent, q: NormalizedQuery): boolean =>
   event.time >= q.since && event.time <= q.until
   && (q.user === undefined || event.user === q.user)
   && (q.tool === undefined || event.tool === q.tool)
+  && (q.runId === undefined || event.runId === q.runId)
   && (q.types === undefined || q.types.has(event.type))
   && (q.severities === undefined || q.severities.has(event.severity));
 

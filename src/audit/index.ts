@@ -3,7 +3,7 @@
  * worker/** never imports this). See docs/audit.md.
  */
 export { createAuditLog, toJsonLine } from './log.js';
-export type { AuditLog, AuditLogOptions, AuditQuery, HourlyBucket } from './log.js';
+export type { AuditLog, AuditLogOptions, AuditQuery, FlushReport, HourlyBucket } from './log.js';
 export type { AuditEvent, ChainHead, JsonValue } from './model.js';
 export { DEFAULT_SEVERITY, ROUTINE_TYPES, VIOLATION_TYPES, ADMIN_TYPES, CAPS, isSecurityEvent, isViolation, retentionRank, canonicalJson } from './model.js';
 export type { DisableKind, DisabledEntry, AutoDisableConfig, VerifyResult, DropSummary } from './chain.js';

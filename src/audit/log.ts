@@ -64,6 +64,8 @@ export interface AuditQuery {
   until?: number;
   user?: string;
   tool?: string;
+  /** Events of one run (the `runId` a sandbox run or tool call carried). */
+  runId?: string;
   type?: SecurityEventType | readonly SecurityEventType[];
   severity?: Severity | readonly Severity[];
   /** Maximum events returned. Default 100 for `query`, unlimited for `exportJsonl`. */
@@ -80,6 +82,25 @@ export interface HourlyBucket {
   count: number;
 }
 
+/**
+ * What {@link AuditLog.flush} did, counted since the previous `flush()` resolved (or since the log
+ * was created). Entries, not occurrences: an aggregate counts once.
+ */
+export interface FlushReport {
+  /** Entries written to IndexedDB (events, aggregates and `events_dropped` markers). */
+  stored: number;
+  /** Entries kept in memory only because IndexedDB is unavailable: lost when the page closes. */
+  memoryOnly: number;
+  /** Stored entries deleted to make room (storage quota, or `maxEvents` retention). */
+  deleted: number;
+  /** How many of `deleted` were security events (anything but routine traffic). */
+  deletedSecurity: number;
+  /** Accepted events never stored: shed under storage pressure (routine events only). */
+  notStored: number;
+  /** True when nothing was deleted, shed or kept in memory only. */
+  complete: boolean;
+}
+
 /** The audit log. Every method but `record` and `isDisabled` is async. */
 export interface AuditLog extends EventSink {
   /** Resolves when storage is open (or the fallback is in place). Never rejects. */
@@ -88,10 +109,18 @@ export interface AuditLog extends EventSink {
   readonly degraded: boolean;
   /** `indexeddb`, `memory`, or `opening` before `ready`. */
   readonly storage: 'indexeddb' | 'memory' | 'opening';
-  /** Accepts an event. Synchronous, never throws, never waits for storage. */
-  record(event: SecurityEventInput): void;
-  /** Resolves when every event accepted before the call (aggregates included) is stored. */
-  flush(): Promise<void>;
+  /**
+   * Accepts an event. Synchronous, never throws, never waits for storage. Returns the id the event
+   * will be stored under (use it to tie an acknowledgement to the event), or the id of the aggregate
+   * entry a flood folded it into, or `undefined` after `dispose()` (the event is not stored).
+   * A malformed event is stored as an `audit_degraded` event, whose id is returned.
+   */
+  record(event: SecurityEventInput): string | undefined;
+  /**
+   * Resolves when every event accepted before the call (aggregates included) is written, with what
+   * happened since the previous flush: stored, deleted and never stored. Check `complete`.
+   */
+  flush(): Promise<FlushReport>;
   /**
    * Events matching `filter`, most recent first (flushes first).
    * @throws {InvalidArgumentError} `INVALID_ARGUMENT` (rejects) for a bad filter, naming `filter.<field>`.
@@ -193,7 +222,7 @@ const checkKind = (value: unknown): DisableKind => {
 
 /** Checks and normalizes a query; `limit` defaults to `defaultLimit`. */
 function normalizeQuery(filter: unknown, defaultLimit: number, order: 'asc' | 'desc', name = 'filter'): NormalizedQuery {
-  const f = checkKeys(name, filter ?? {}, name === 'filter' ? ['since', 'until', 'user', 'tool', 'type', 'severity', 'limit'] : ['since', 'until']) as AuditQuery;
+  const f = checkKeys(name, filter ?? {}, name === 'filter' ? ['since', 'until', 'user', 'tool', 'runId', 'type', 'severity', 'limit'] : ['since', 'until']) as AuditQuery;
   const q: NormalizedQuery = {
     since: f.since === undefined ? -MAX_TIME : checkTime(`${name}.since`, f.since),
     until: f.until === undefined ? MAX_TIME : checkTime(`${name}.until`, f.until),
@@ -203,6 +232,10 @@ function normalizeQuery(filter: unknown, defaultLimit: number, order: 'asc' | 'd
   if (q.since > q.until) throw invalidArgument(`${name}.until`, `a time at or after \`${name}.since\` (${q.since})`, q.until);
   if (f.user !== undefined) q.user = checkId('filter.user', f.user);
   if (f.tool !== undefined) q.tool = checkId('filter.tool', f.tool);
+  if (f.runId !== undefined) {
+    if (typeof f.runId !== 'string' || f.runId.length === 0) throw invalidArgument('filter.runId', 'a non-empty string', f.runId);
+    q.runId = capField(f.runId, CAPS.id)!;
+  }
   if (f.type !== undefined) {
     const types = Array.isArray(f.type) ? f.type : [f.type];
     for (const [i, t] of types.entries()) if (!isEventType(t)) throw invalidArgument(Array.isArray(f.type) ? `filter.type[${i}]` : 'filter.type', `one of ${EVENT_TYPES.join(', ')}`, t);
@@ -348,6 +381,8 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
   /** Dropped by a quota recovery, not yet accounted by a marker. */
   let pendingDrops: QuotaDrops = {};
   const listeners = new Set<(event: AuditEvent) => void>();
+  /** What happened since the last flush report (see FlushReport). */
+  let tally = { stored: 0, memoryOnly: 0, deleted: 0, deletedSecurity: 0, notStored: 0 };
   const disabledCache = new Map<string, DisabledEntry>();
   const aggregator = aggregateConfig ? new FloodAggregator(aggregateConfig, newId) : undefined;
   const channel = broadcast ? new BroadcastChannel(`quickcage-audit:${dbName}`) : undefined;
@@ -381,6 +416,17 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
   };
 
   const deliver = (result: SealResult, fromOtherTab: boolean) => {
+    if (!fromOtherTab) {
+      if (backend?.kind === 'memory') tally.memoryOnly += result.sealed.length;
+      else tally.stored += result.sealed.length;
+      for (const event of result.sealed) {
+        // Retention by maxEvents deletes inside the seal; quota deletions are counted where they happen.
+        if (event.type === 'events_dropped' && event.details?.reason === 'max_events') {
+          tally.deleted += Number(event.details.entries) || 0;
+          tally.deletedSecurity += Number(event.details.securityEntries) || 0;
+        }
+      }
+    }
     for (const entry of result.disabled) disabledCache.set(disabledKey(entry.kind, entry.id), entry);
     for (const event of result.sealed) {
       for (const listener of [...listeners]) {
@@ -497,6 +543,8 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
             deleted = await current.deleteForRoom(Math.max(mustStore.length, 10) * 2 ** round, floor);
           } catch { /* counts as a round */ }
           if (deleted) {
+            tally.deleted += deleted.entries;
+            tally.deletedSecurity += deleted.securityEntries;
             pendingDrops = mergeQuotaDrops(pendingDrops, { deleted });
             continue;
           }
@@ -506,6 +554,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
         const atFloor = batch.filter((e) => retentionRank(e.type, e.severity) === floor);
         if (atFloor.length > 0 && floor < 4 && decisions.length === 0) {
           batch = batch.filter((e) => retentionRank(e.type, e.severity) !== floor);
+          tally.notStored += atFloor.length;
           pendingDrops = mergeQuotaDrops(pendingDrops, { shed: summarize(atFloor) });
           continue;
         }
@@ -595,6 +644,12 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
     if (aggregator) queue.push(...aggregator.drain(now(), true));
     if (writing) await writing.catch(() => undefined);
     await startWrite();
+  };
+  /** Hands over the tally (only the public flush() does: queries flush too, and must not take it). */
+  const takeReport = (): FlushReport => {
+    const report = tally;
+    tally = { stored: 0, memoryOnly: 0, deleted: 0, deletedSecurity: 0, notStored: 0 };
+    return { ...report, complete: report.memoryOnly === 0 && report.deleted === 0 && report.notStored === 0 };
   };
 
   // ---- spills of earlier pages
@@ -694,33 +749,37 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
       try {
         if (disposed) {
           warnOnce('quickcage audit log: record() after dispose(); the event was not stored.');
-          return;
+          return undefined;
         }
         const problem = describeInputProblem(input);
         const prepared = problem === undefined
           ? prepare(input)
           // Never throw at the caller, never drop silently: the malformed event itself becomes evidence.
           : prepare({ type: 'audit_degraded', severity: 'medium', details: { reason: 'invalid event', problem, received: input as unknown as Record<string, unknown> } });
-        const out = aggregator ? aggregator.admit(prepared) : [prepared];
+        const { store: out, id } = aggregator ? aggregator.admit(prepared) : { store: [prepared], id: prepared.id };
         if (out.length === 0) {
           scheduleAggregateTimer();
-          return;
+          return id;
         }
         queue.push(...out);
         schedule(prepared.severity);
         scheduleAggregateTimer();
+        return id;
       } catch (error) {
         warnOnce(`quickcage audit log: record() failed internally (${String(error)}).`);
         try {
-          queue.push(prepare({ type: 'audit_degraded', severity: 'medium', details: { reason: 'record failed', error: String(error) } }));
+          const degradedEvent = prepare({ type: 'audit_degraded', severity: 'medium', details: { reason: 'record failed', error: String(error) } });
+          queue.push(degradedEvent);
           schedule('medium');
+          return degradedEvent.id;
         } catch { /* nothing more can be done without throwing at the caller */ }
+        return undefined;
       }
     },
 
-    flush() {
-      if (disposed) return Promise.resolve();
-      return flush();
+    async flush() {
+      if (!disposed) await flush();
+      return takeReport();
     },
 
     async query(filter) {

@@ -70,6 +70,8 @@ export const DEFAULT_SEVERITY: Readonly<Record<SecurityEventType, Severity>> = O
   worker_recycled: 'low',
   user_disabled: 'high',
   user_enabled: 'medium',
+  permission_revoked: 'medium',
+  permission_granted: 'medium',
   audit_degraded: 'high',
   events_dropped: 'medium',
 });
@@ -83,7 +85,9 @@ export const VIOLATION_TYPES: ReadonlySet<SecurityEventType> = new Set([
 ]);
 
 /** The log's own bookkeeping; never counted as something a user did. */
-export const ADMIN_TYPES: ReadonlySet<SecurityEventType> = new Set(['user_disabled', 'tool_disabled', 'user_enabled', 'tool_enabled', 'audit_degraded', 'events_dropped']);
+export const ADMIN_TYPES: ReadonlySet<SecurityEventType> = new Set([
+  'user_disabled', 'tool_disabled', 'user_enabled', 'tool_enabled', 'permission_revoked', 'permission_granted', 'audit_degraded', 'events_dropped',
+]);
 
 /** 0 for low up to 3 for critical. */
 export function severityRank(severity: Severity): number {

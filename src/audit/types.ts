@@ -21,6 +21,8 @@ export const EVENT_TYPES = [
   'worker_recycled',
   'user_disabled',
   'user_enabled',
+  'permission_revoked',
+  'permission_granted',
   'audit_degraded',
   'events_dropped',
 ] as const;

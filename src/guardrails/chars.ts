@@ -12,16 +12,24 @@ export const isAsciiAlnum = (c: number): boolean => isDigit(c) || isAsciiAlpha(c
 export const isHex = (c: number): boolean => isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 
 const NON_ASCII_WORD = /[\p{L}\p{N}\p{M}]/u;
+/**
+ * Scripts written without spaces between words (Chinese, Japanese kana, and the marks they share such
+ * as `ー`): a value glued to them (`电话13800138000`, `カード4111111111111111です`) starts a new token,
+ * so these letters are boundaries, not word characters. One character class, tested per character.
+ */
+const UNSPACED_SCRIPT = /[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}]/u;
 
 /**
  * True when the character at `i` belongs to a word: an ASCII letter, digit or `_`, or any Unicode
- * letter, digit or mark. Out of range is false, so string edges count as boundaries.
+ * letter, digit or mark except those of scripts written without spaces (Han, Hiragana, Katakana).
+ * Out of range is false, so string edges count as boundaries.
  */
 export function isWordAt(text: string, i: number): boolean {
   if (i < 0 || i >= text.length) return false;
   const c = text.charCodeAt(i);
   if (c < 128) return isAsciiAlnum(c) || c === 95;
-  return NON_ASCII_WORD.test(text[i] ?? '');
+  const ch = text[i] ?? '';
+  return NON_ASCII_WORD.test(ch) && !UNSPACED_SCRIPT.test(ch);
 }
 
 /** Code at `i`, or -1 out of range (so class tests on it are false). */

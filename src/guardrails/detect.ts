@@ -10,6 +10,7 @@ import { findIps } from './detectors/ip.js';
 import { findPhones } from './detectors/phone.js';
 import { findSecrets } from './detectors/secret.js';
 import { findSsns } from './detectors/ssn.js';
+import { foldForScan } from './fold.js';
 import type { DetectedSpan } from './types.js';
 
 /** One finder per detector id. Each returns its own spans sorted and non-overlapping. */
@@ -39,6 +40,12 @@ export interface DetectOptions {
  * Finds sensitive spans in `text`. Runs in time linear in `text.length` (no backtracking regex over
  * attacker-controlled input).
  *
+ * The text is folded before the scan: full-width forms (`４１１１`, `＠`), decimal digits of other
+ * scripts (`٤`, `४`), the ideographic space and typographic dashes read as their ASCII look-alikes.
+ * Offsets and `value` always refer to the original `text` (`text.slice(start, end) === value`).
+ * Values written against Chinese or Japanese text with no space (`电话13800138000`) are found: those
+ * scripts do not count as word characters at a value's edge.
+ *
  * Spans never overlap. When two detectors claim overlapping text, the span with the higher
  * confidence wins, then the longer one, then the earlier one, then the detector listed first in
  * `secret, card, iban, ssn, email, ip, phone`. The losing span is dropped whole, not trimmed.
@@ -60,10 +67,18 @@ export function detect(text: string, options: DetectOptions = {}): DetectedSpan[
 /** {@link detect} without input checks, for callers that checked already. */
 export function detectUnchecked(text: string, ids: readonly DetectorId[]): DetectedSpan[] {
   if (text.length === 0 || ids.length === 0) return [];
-  const lists = ids.map((id) => FINDERS[id](text)).filter((list) => list.length > 0);
+  const folded = foldForScan(text);
+  const lists = ids.map((id) => FINDERS[id](folded.text)).filter((list) => list.length > 0);
   if (lists.length === 0) return [];
-  if (lists.length === 1) return lists[0] as DetectedSpan[];
-  return resolveOverlaps(lists.flat());
+  const spans = lists.length === 1 ? (lists[0] as DetectedSpan[]) : resolveOverlaps(lists.flat());
+  if (folded.text === text) return spans;
+  // Spans were found in the folded text: report offsets and values of the original string.
+  const map = folded.map;
+  return spans.map((span) => {
+    const start = map === undefined ? span.start : (map[span.start] as number);
+    const end = map === undefined ? span.end : (map[span.end] as number);
+    return { ...span, start, end, value: text.slice(start, end) };
+  });
 }
 
 /**

@@ -3,7 +3,8 @@
  * `fetch`. Every call is checked twice: against the sandbox policy's ceiling (its `files` and `network`
  * sections) and against the calling agent's {@link PermissionPolicy}. Both must allow it.
  */
-import { AbortedError, InvalidArgumentError, ToolError, describeValue } from '../errors.js';
+import { AbortedError, InvalidArgumentError, ToolError, describeValue, invalidArgument } from '../errors.js';
+import { isPathWithin, normalizeVirtualPath } from './guards.js';
 import * as validators from './builtin-validators.js';
 import { defineTool, type Tool, type ToolHandlerContext } from './define.js';
 import { utf8Length } from './json.js';
@@ -22,17 +23,63 @@ function allow(ceiling: PermissionPolicy, ctx: ToolHandlerContext, action: Permi
     if (!decision.allowed) {
       throw new ToolError('TOOL_DENIED', `${what} denied by the ${by === 'policy' ? 'sandbox policy' : `policy of agent \`${ctx.agent.agent}\``}: ${decision.reason} (TOOL_DENIED)`, {
         runId: ctx.runId,
-        details: { rule: decision.rule, by },
+        // The raw input, for the audit event (the registry redacts and caps it; see evidence.ts).
+        details: { rule: decision.rule, by, attempted: typeof resource === 'string' ? { path: resource } : 'url' in resource ? { url: resource.url } : { path: resource.path } },
       });
     }
   }
   return (decisions[1]![1] as { resource?: string }).resource ?? '';
 }
 
+/**
+ * Where `canonical` really leads on a backend with links, checked: the path and each ancestor below
+ * its allowed root are resolved with `fs.realpath` on every call, and every answer must be canonical
+ * and inside what both the policy and the agent allow. Threat: `/data/link` pointing at `/etc` (or
+ * `/data/dir` -> `/`), which the text of the path cannot show.
+ */
+async function resolveLinks(fs: VirtualFileSystem, ceiling: PermissionPolicy, ctx: ToolHandlerContext, action: PermissionSet, raw: string, canonical: string): Promise<string> {
+  if (fs.links === 'none') return canonical;
+  const roots = [...ceiling.allowedPaths, ...ctx.agent.allowedPaths].filter((root) => isPathWithin(canonical, root));
+  // The deepest root both lists accept: ancestors above it may be links the operator set up on purpose.
+  const root = roots.sort((a, b) => b.length - a.length)[0] ?? '/';
+  const segments = canonical === '/' ? [] : canonical.slice(1).split('/');
+  const depth = root === '/' ? 0 : root.slice(1).split('/').length;
+  let resolved = canonical;
+  for (let i = Math.max(depth, 1); i <= segments.length; i++) {
+    const prefix = `/${segments.slice(0, i).join('/')}`;
+    let real: unknown;
+    try {
+      real = await fs.realpath!(prefix);
+    } catch (error) {
+      throw new ToolError('TOOL_FAILED', `Path ${describeValue(raw)} could not be resolved (TOOL_FAILED)`, { runId: ctx.runId, cause: error, details: { reason: 'realpath-failed' } });
+    }
+    const checked = normalizeVirtualPath(real);
+    if (!checked.ok || checked.value !== real) {
+      throw new ToolError('TOOL_DENIED', `Path ${describeValue(raw)} resolved to a non-canonical path (TOOL_DENIED)`, {
+        runId: ctx.runId, details: { rule: 'path.resolve', by: 'policy', attempted: { path: raw } },
+      });
+    }
+    for (const [by, decision] of [['policy', ceiling.check(action, { path: real })], ['agent', ctx.agent.check(action, { path: real })]] as const) {
+      if (!decision.allowed) {
+        throw new ToolError('TOOL_DENIED', `Path ${describeValue(raw)} leads outside the allowed paths through a link at ${describeValue(prefix)} (TOOL_DENIED)`, {
+          runId: ctx.runId, details: { rule: 'path.link-escape', by, attempted: { path: raw } },
+        });
+      }
+    }
+    resolved = real;
+  }
+  return resolved;
+}
+
 /** The five file tools over `fs`, confined by `ceiling` and the agent. */
 export function createFileTools(fs: VirtualFileSystem, ceiling: PermissionPolicy): Tool[] {
-  const path = (ctx: ToolHandlerContext, action: PermissionSet, raw: string, bytes?: number) =>
-    allow(ceiling, ctx, action, bytes === undefined ? { path: raw } : { path: raw, bytes }, `Path ${describeValue(raw)}`);
+  if (fs.links !== 'none' && typeof fs.realpath !== 'function') {
+    throw invalidArgument('fileSystem', "a backend that declares `links: 'none'` or implements `realpath(path)` (a file system with links cannot be confined by the text of a path)", fs);
+  }
+  const path = async (ctx: ToolHandlerContext, action: PermissionSet, raw: string, bytes?: number): Promise<string> => {
+    const canonical = allow(ceiling, ctx, action, bytes === undefined ? { path: raw } : { path: raw, bytes }, `Path ${describeValue(raw)}`);
+    return resolveLinks(fs, ceiling, ctx, action, raw, canonical);
+  };
   return [
     defineTool<{ path: string }>({
       name: 'readFile',
@@ -41,9 +88,9 @@ export function createFileTools(fs: VirtualFileSystem, ceiling: PermissionPolicy
       params: validators.schemas.readFile,
       validate: validators.readFile,
       handler: async ({ path: raw }, ctx) => {
-        const p = path(ctx, Permission.READ_FILE, raw);
+        const p = await path(ctx, Permission.READ_FILE, raw);
         const info = await fs.stat(p);
-        if (info?.type === 'file') path(ctx, Permission.READ_FILE, p, info.size);
+        if (info?.type === 'file') allow(ceiling, ctx, Permission.READ_FILE, { path: p, bytes: info.size }, `Path ${describeValue(raw)}`);
         return fs.readFile(p);
       },
     }),
@@ -54,7 +101,7 @@ export function createFileTools(fs: VirtualFileSystem, ceiling: PermissionPolicy
       params: validators.schemas.writeFile,
       validate: validators.writeFile,
       handler: async ({ path: raw, content }, ctx) => {
-        const p = path(ctx, Permission.WRITE_FILE, raw, utf8Length(content));
+        const p = await path(ctx, Permission.WRITE_FILE, raw, utf8Length(content));
         const written: FileStat = await fs.writeFile(p, content);
         return { path: written.path, size: written.size };
       },
@@ -65,7 +112,7 @@ export function createFileTools(fs: VirtualFileSystem, ceiling: PermissionPolicy
       permission: Permission.READ_FILE,
       params: validators.schemas.listDir,
       validate: validators.listDir,
-      handler: async ({ path: raw }, ctx): Promise<DirEntry[]> => fs.listDir(path(ctx, Permission.READ_FILE, raw)),
+      handler: async ({ path: raw }, ctx): Promise<DirEntry[]> => fs.listDir(await path(ctx, Permission.READ_FILE, raw)),
     }),
     defineTool<{ path: string }>({
       name: 'deleteFile',
@@ -73,7 +120,7 @@ export function createFileTools(fs: VirtualFileSystem, ceiling: PermissionPolicy
       permission: Permission.WRITE_FILE,
       params: validators.schemas.deleteFile,
       validate: validators.deleteFile,
-      handler: async ({ path: raw }, ctx) => ({ deleted: await fs.deleteFile(path(ctx, Permission.WRITE_FILE, raw)) }),
+      handler: async ({ path: raw }, ctx) => ({ deleted: await fs.deleteFile(await path(ctx, Permission.WRITE_FILE, raw)) }),
     }),
     defineTool<{ path: string }>({
       name: 'stat',
@@ -81,7 +128,7 @@ export function createFileTools(fs: VirtualFileSystem, ceiling: PermissionPolicy
       permission: Permission.READ_FILE,
       params: validators.schemas.stat,
       validate: validators.stat,
-      handler: async ({ path: raw }, ctx) => fs.stat(path(ctx, Permission.READ_FILE, raw)),
+      handler: async ({ path: raw }, ctx) => fs.stat(await path(ctx, Permission.READ_FILE, raw)),
     }),
   ] as unknown as Tool[];
 }

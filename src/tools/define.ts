@@ -5,6 +5,7 @@
 import { InvalidArgumentError, describeValue, invalidArgument } from '../errors.js';
 import { deepFreeze } from './json.js';
 import { isPermissionSet, type PermissionPolicy, type PermissionSet } from './permissions.js';
+import { checkRateLimits, type CheckedRateLimit, type ToolRateLimit } from './rate-limits.js';
 import { compileParams, type JsonSchema, type ParamsValidator } from './schema.js';
 
 /** What a tool handler gets besides its arguments. */
@@ -41,6 +42,11 @@ export interface ToolInput<A = Record<string, unknown>> {
   requiresApproval?: ApprovalRule<A>;
   /** Runs on the main thread with host privileges. Must return JSON data (or a promise of it). */
   handler: (args: A, ctx: ToolHandlerContext) => unknown;
+  /**
+   * Rate limit(s) enforced by the registry before approval and before the handler runs: a refused
+   * call fails with `RATE_LIMITED` and is recorded once, as a `rate_limit_exceeded` event.
+   */
+  rateLimit?: ToolRateLimit | readonly ToolRateLimit[];
 }
 
 /** A checked, frozen tool definition made by {@link defineTool}. */
@@ -53,6 +59,8 @@ export interface Tool<A = Record<string, unknown>> {
   readonly handler: (args: A, ctx: ToolHandlerContext) => unknown;
   /** The compiled (or supplied) argument validator. */
   readonly validate: ParamsValidator;
+  /** Checked rate limits from the definition (empty when none). */
+  readonly rateLimit: readonly CheckedRateLimit[];
 }
 
 // Names that would break the guest-side `tools` object or module: reserved words cannot be imported
@@ -77,7 +85,7 @@ export function assertToolName(name: unknown, field = 'name'): asserts name is s
   if (!isToolName(name)) throw invalidArgument(field, 'an identifier of letters, digits and `_` (at most 64, not a reserved word, not `__`-prefixed)', name);
 }
 
-const KEYS = ['name', 'description', 'permission', 'params', 'validate', 'requiresApproval', 'handler'];
+const KEYS = ['name', 'description', 'permission', 'params', 'validate', 'requiresApproval', 'handler', 'rateLimit'];
 
 /**
  * Defines a host tool. Every field is checked now; the schema is compiled now (a bad schema fails here,
@@ -99,7 +107,7 @@ export function defineTool<A = Record<string, unknown>>(input: ToolInput<A>): To
   for (const key of Object.keys(input)) {
     if (!KEYS.includes(key)) throw new InvalidArgumentError(key, `Unknown tool key \`${key}\`; known keys: ${KEYS.join(', ')}`);
   }
-  const { name, description, permission, params, validate, requiresApproval = false, handler } = input;
+  const { name, description, permission, params, validate, requiresApproval = false, handler, rateLimit } = input;
   assertToolName(name);
   if (typeof description !== 'string' || description.length === 0 || description.length > 1000) {
     throw invalidArgument('description', 'a string of 1 to 1000 characters', description);
@@ -122,5 +130,6 @@ export function defineTool<A = Record<string, unknown>>(input: ToolInput<A>): To
   if (validate !== undefined && (typeof schema !== 'object' || schema === null || schema.type !== 'object')) {
     throw invalidArgument('params.type', "'object' (tools take one argument object)", (schema as { type?: unknown } | null)?.type);
   }
-  return Object.freeze({ name, description, permission, params: schema, requiresApproval, handler, validate: compiled });
+  const limits = Object.freeze(rateLimit === undefined ? [] : checkRateLimits(rateLimit, 'rateLimit'));
+  return Object.freeze({ name, description, permission, params: schema, requiresApproval, handler, validate: compiled, rateLimit: limits });
 }

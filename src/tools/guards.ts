@@ -124,6 +124,13 @@ export function parseHostRule(entry: unknown): GuardResult<HostRule> {
   return { ok: true, value: { host: url.hostname, port: port === undefined ? '' : String(Number(port)) } };
 }
 
+/** Where plain `http:` is accepted: nowhere, only to loopback hosts, or to every allowed host. */
+export type HttpAllowance = 'never' | 'loopback' | 'always';
+
+/** Hosts whose traffic never leaves the machine (browsers count them as potentially trustworthy). */
+const isLoopback = (hostname: string): boolean =>
+  hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+
 /** Longest accepted URL, in UTF-16 code units. */
 export const MAX_URL_LENGTH = 2048;
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
@@ -137,9 +144,11 @@ const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
  *
  * Rule ids: `url.type`, `url.length`, `url.control`, `url.backslash`, `url.parse`, `url.scheme`
  * (anything but http/https: `javascript:`, `data:`, `file:`, `blob:`), `url.userinfo`, `url.ip-notation`,
- * `url.non-canonical-host`, `url.trailing-dot`, `url.host-not-allowed`, `url.port-not-allowed`.
+ * `url.non-canonical-host`, `url.trailing-dot`, `url.host-not-allowed`, `url.port-not-allowed`,
+ * `url.insecure-scheme` (`http:` where `allowHttp` does not allow it; checked after the host, so an
+ * unlisted host is reported as such).
  */
-export function checkUrl(input: unknown, rules: readonly HostRule[]): GuardResult<URL> {
+export function checkUrl(input: unknown, rules: readonly HostRule[], allowHttp: HttpAllowance = 'always'): GuardResult<URL> {
   if (typeof input !== 'string') return deny('url.type', 'url must be a string');
   if (input.length > MAX_URL_LENGTH) return deny('url.length', `url is longer than ${MAX_URL_LENGTH} characters`);
   // The URL parser silently strips leading/trailing C0 controls and every tab and newline
@@ -171,5 +180,8 @@ export function checkUrl(input: unknown, rules: readonly HostRule[]): GuardResul
   const effectivePort = url.port === '' ? DEFAULT_PORTS[url.protocol] : url.port;
   const portOk = hostRules.some((r) => (r.port === '' ? url.port === '' : r.port === effectivePort));
   if (!portOk) return deny('url.port-not-allowed', `port ${effectivePort ?? ''} of \`${url.hostname}\` is not allowed`);
+  if (url.protocol === 'http:' && (allowHttp === 'never' || (allowHttp === 'loopback' && !isLoopback(url.hostname)))) {
+    return deny('url.insecure-scheme', `plain http to \`${url.hostname}\` is not allowed (${allowHttp === 'never' ? 'https only' : 'https only, except to localhost'})`);
+  }
   return { ok: true, value: url };
 }

@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError, InvalidPolicyError, describeValue } from '../errors.js';
 import type { Policy } from '../policy.js';
-import { checkUrl, confinePath, normalizeVirtualPath, parseHostRule, type HostRule } from './guards.js';
+import { checkUrl, confinePath, normalizeVirtualPath, parseHostRule, type HostRule, type HttpAllowance } from './guards.js';
 
 /**
  * Capabilities as bit flags. A tool declares the flags it needs (all must be granted); an agent holds
@@ -59,6 +59,11 @@ export interface PermissionPolicyInput {
   allowedDomains?: readonly string[];
   /** Largest file, in bytes, the agent may write or read. Default 1 MiB. */
   maxFileSize?: number;
+  /**
+   * Where the agent may use plain `http:`: `'never'` (https only), `'loopback'` (http only to
+   * localhost), `'always'`. Default `'always'`: the sandbox policy's `network.allowHttp` still applies.
+   */
+  allowHttp?: HttpAllowance;
 }
 
 /** What {@link PermissionPolicy.check} is asked about: a path or URL string, or a typed reference. */
@@ -86,6 +91,7 @@ export interface PermissionPolicy {
   readonly allowedPaths: readonly string[];
   readonly allowedDomains: readonly string[];
   readonly maxFileSize: number;
+  readonly allowHttp: HttpAllowance;
   /**
    * Decides whether the agent may perform `action` (one or more flags, all required) on `resource`.
    * Resources are interpreted for file actions (a virtual path, confined to `allowedPaths`; `bytes`
@@ -98,7 +104,7 @@ export interface PermissionPolicy {
 }
 
 const BRAND = Symbol.for('quickcage.PermissionPolicy');
-const KEYS = ['agent', 'permissions', 'allowedPaths', 'allowedDomains', 'maxFileSize'];
+const KEYS = ['agent', 'permissions', 'allowedPaths', 'allowedDomains', 'maxFileSize', 'allowHttp'];
 const FILE = Permission.READ_FILE | Permission.WRITE_FILE;
 const MiB = 1024 * 1024;
 
@@ -124,7 +130,8 @@ export function definePermissionPolicy(input: PermissionPolicyInput): Permission
   for (const key of Object.keys(input)) {
     if (!KEYS.includes(key)) throw new InvalidPolicyError(key, `Unknown permission policy key \`${key}\` (INVALID_POLICY); known keys: ${KEYS.join(', ')}`);
   }
-  const { agent, permissions, allowedPaths = [], allowedDomains = [], maxFileSize = MiB } = input;
+  const { agent, permissions, allowedPaths = [], allowedDomains = [], maxFileSize = MiB, allowHttp = 'always' } = input;
+  if (allowHttp !== 'never' && allowHttp !== 'loopback' && allowHttp !== 'always') fail('allowHttp', "one of 'never', 'loopback', 'always'", allowHttp);
   if (typeof agent !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(agent)) fail('agent', 'a name of 1 to 64 letters, digits, `_`, `.` or `-`', agent);
   if (!isPermissionSet(permissions)) fail('permissions', 'a Permission flag set', permissions);
   if (!Array.isArray(allowedPaths) || allowedPaths.length > 1000) fail('allowedPaths', 'an array of at most 1000 paths', allowedPaths);
@@ -168,7 +175,7 @@ export function definePermissionPolicy(input: PermissionPolicyInput): Permission
       return { allowed: true, reason: `\`${path.value}\` is within the allowed paths`, resource: path.value };
     }
     if ('url' in ref && wantsNet) {
-      const url = checkUrl(ref.url, rules);
+      const url = checkUrl(ref.url, rules, allowHttp);
       if (!url.ok) return { allowed: false, rule: url.rule, reason: url.reason };
       return { allowed: true, reason: `host \`${url.value.host}\` is allowed`, resource: url.value.href };
     }
@@ -182,6 +189,7 @@ export function definePermissionPolicy(input: PermissionPolicyInput): Permission
     allowedPaths: Object.freeze(paths),
     allowedDomains: Object.freeze([...allowedDomains]),
     maxFileSize,
+    allowHttp,
     check,
   };
   Object.defineProperty(policy, BRAND, { value: true });
@@ -209,5 +217,42 @@ export function permissionPolicyFromPolicy(policy: Policy, agent = 'sandbox-poli
     allowedPaths: policy.files.allowedPaths,
     allowedDomains: policy.network.allowedDomains,
     maxFileSize: policy.files.maxFileBytes,
+    allowHttp: policy.network.allowHttp,
   });
+}
+
+/** Live restrictions of an agent, read on every check (see {@link restrictPolicy}). */
+export interface PolicyRestriction {
+  /** Flags taken away right now. */
+  revokedFlags(): PermissionSet;
+  /** A denial for an allowed decision on the canonical `resource` (path or URL href), or undefined. */
+  deny(action: PermissionSet, resource: string | undefined): PermissionDecision | undefined;
+}
+
+/**
+ * A view of `base` narrowed by `restriction`, consulted on every call so a revocation takes effect
+ * for the very next check (including checks made by a handler already running, like a redirect hop).
+ * Branded like a policy from {@link definePermissionPolicy}.
+ * @internal The registry uses it to apply live revocations to an agent.
+ */
+export function restrictPolicy(base: PermissionPolicy, restriction: PolicyRestriction): PermissionPolicy {
+  const view = {
+    agent: base.agent,
+    get permissions() {
+      return base.permissions & ~restriction.revokedFlags();
+    },
+    allowedPaths: base.allowedPaths,
+    allowedDomains: base.allowedDomains,
+    maxFileSize: base.maxFileSize,
+    allowHttp: base.allowHttp,
+    check: (action: PermissionSet, resource?: Resource): PermissionDecision => {
+      const decision = base.check(action, resource); // also checks `action`
+      const revoked = action & restriction.revokedFlags();
+      if (revoked !== 0) return { allowed: false, rule: 'revoked.permission', reason: `${permissionNames(revoked).join(', ')} was revoked from agent \`${base.agent}\`` };
+      if (!decision.allowed) return decision;
+      return restriction.deny(action, decision.resource) ?? decision;
+    },
+  };
+  Object.defineProperty(view, BRAND, { value: true });
+  return Object.freeze(view);
 }

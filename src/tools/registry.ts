@@ -1,18 +1,23 @@
 /**
- * The tool registry: the one place a guest's host call is decided. Per call, in this order: known and
- * granted tool (else `TOOL_DENIED`), arguments against the schema (else `INVALID_ARGUMENT`), approval
- * when the tool asks for it (else `APPROVAL_DENIED`), the handler (its failure is `TOOL_FAILED`), a
- * JSON-data result within the size cap. Every outcome is one `tool_call` event.
+ * The tool registry: the one place a guest's host call is decided. Per call, in this order: known,
+ * granted and not revoked tool (else `TOOL_DENIED`), rate limits (else `RATE_LIMITED`, recorded once
+ * as `rate_limit_exceeded`), arguments against the schema (else `INVALID_ARGUMENT`), approval when
+ * the tool asks for it (else `APPROVAL_DENIED`), revocations again (a call that waited may have lost
+ * its grant), the handler (its failure is `TOOL_FAILED`), a JSON-data result within the size cap.
+ * Every other outcome is one `tool_call` event.
  */
 import type { EventSink, SecurityEventInput, Severity } from '../audit/types.js';
-import { AbortedError, InvalidArgumentError, ToolError, describeValue, invalidArgument, isSandboxError, type SandboxError } from '../errors.js';
+import { AbortedError, InvalidArgumentError, RateLimitedError, ToolError, describeValue, invalidArgument, isSandboxError, type SandboxError } from '../errors.js';
 import { PRESETS, type Policy } from '../policy.js';
 import type { ApprovalManager } from './approvals.js';
 import { FETCH_TOOL_NAME, FILE_TOOL_NAMES, createFetchTool, createFileTools } from './builtins.js';
 import { isToolName, type Tool } from './define.js';
 import type { DynamicToolRecord, DynamicToolStore } from './dynamic.js';
+import { describeAttempt, evidenceString, permissionsAsked, type AttemptedResource } from './evidence.js';
 import { canonicalJson, deepFreeze, plainJson } from './json.js';
-import { Permission, isPermissionPolicy, permissionNames, permissionPolicyFromPolicy, type PermissionPolicy } from './permissions.js';
+import { Permission, isPermissionPolicy, permissionNames, permissionPolicyFromPolicy, restrictPolicy, type PermissionPolicy } from './permissions.js';
+import { RateCounters, checkRateLimits, type CheckedRateLimit, type ToolRateLimit } from './rate-limits.js';
+import { Revocations, describeRevocable, type Revocable, type RevocationEntry } from './revocations.js';
 import { assertArgs } from './schema.js';
 import { createVirtualFileSystem, type VirtualFileSystem } from './vfs.js';
 
@@ -49,7 +54,27 @@ export interface ToolRegistryOptions {
   dynamicTools?: DynamicToolStore;
   /** Cap on the JSON text of one tool result, in UTF-16 code units. Default `policy.limits.maxResultBytes`. */
   maxResultBytes?: number;
+  /**
+   * Rate limits by tool name (built-in, app or dynamic tools), on top of each tool's own `rateLimit`.
+   * Every limit that applies must admit the call.
+   */
+  rateLimits?: Readonly<Record<string, ToolRateLimit | readonly ToolRateLimit[]>>;
+  /** Where `permission_revoked`/`permission_granted` events go. Default: the sinks of the dispatchers in scope. */
+  sink?: EventSink;
+  /** Clock of the rate limits, epoch ms. Default `Date.now`. */
+  now?: () => number;
 }
+
+/** Options of {@link ToolRegistry.forAgent}. */
+export interface ForAgentOptions {
+  /** Where this dispatcher's `tool_call`, `approval` and `rate_limit_exceeded` events go. */
+  sink?: EventSink;
+  /** Rate limits this grant adds, by tool name (`per: 'sandbox'` counts per dispatcher). */
+  rateLimits?: Readonly<Record<string, ToolRateLimit | readonly ToolRateLimit[]>>;
+}
+
+/** Whom {@link ToolRegistry.revoke} and {@link ToolRegistry.grant} act on. */
+export type RevokeScope = { agent: string } | { sandbox: BoundToolDispatcher | string };
 
 /** A tool as the guest (or the model writing guest code) should see it. */
 export interface ToolDescription {
@@ -64,6 +89,8 @@ export interface ToolDescription {
 
 /** The dispatcher shape the sandbox calls: one agent bound, per-call context from the sandbox. */
 export interface BoundToolDispatcher {
+  /** This dispatcher's id, the `sandbox` of a revocation scope (present on dispatchers from `forAgent`). */
+  readonly id?: string;
   /** Tools the bound agent may call (dynamic ones filtered by `user`). */
   names(user?: string): string[];
   invoke(name: string, args: unknown, context: { runId: string; user?: string; signal: AbortSignal; pauseDeadline(): () => void }): Promise<unknown>;
@@ -99,17 +126,39 @@ export interface ToolRegistry {
    */
   invoke(name: string, args: unknown, ctx: ToolCallContext): Promise<unknown>;
   /**
-   * A dispatcher for `createSandbox({ tools })` with `agent` bound and `sink` as the event sink.
-   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` when `agent` is not from `definePermissionPolicy`.
+   * A dispatcher for `createSandbox({ tools })` with `agent` bound, `sink` as the event sink and the
+   * grant's own rate limits. Give each sandbox its own dispatcher: it is the unit of `per: 'sandbox'`
+   * rate limits and of sandbox-scoped revocation.
+   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` when `agent` is not from `definePermissionPolicy`, or for a bad option.
    */
-  forAgent(agent: PermissionPolicy, options?: { sink?: EventSink }): BoundToolDispatcher;
+  forAgent(agent: PermissionPolicy, options?: ForAgentOptions): BoundToolDispatcher & { readonly id: string };
+  /**
+   * Takes away a tool, permission flags, a path (and everything below it) or a domain from one agent
+   * (every dispatcher bound to a policy of that name, and direct `invoke` calls) or from one sandbox
+   * (one dispatcher). Effective for the very next check: calls already queued or waiting for approval
+   * are denied when they resume (`TOOL_DENIED`, rule `revoked.tool`, `revoked.permission`,
+   * `revoked.path` or `revoked.domain`); a pending approval the revocation decides is abandoned at once.
+   * Records one `permission_revoked` event. Revoking what is already revoked changes nothing and
+   * records nothing. Returns the entry in force.
+   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` for a bad `what`, `scope` or option.
+   */
+  revoke(what: Revocable, scope: RevokeScope, options?: { reason?: string; by?: string }): RevocationEntry;
+  /**
+   * Gives back what {@link revoke} took with the same `what` and `scope` (it never grants more than
+   * the agent's policy and the sandbox policy allow). Records one `permission_granted` event. Returns
+   * false when no such revocation was in force.
+   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` for a bad `what`, `scope` or option.
+   */
+  grant(what: Revocable, scope: RevokeScope, options?: { by?: string }): boolean;
+  /** The revocations in force. */
+  revocations(): RevocationEntry[];
 }
 
 type Outcome = 'ok' | 'denied' | 'invalid' | 'rejected' | 'failed' | 'aborted';
 
 const SEVERITY: Record<Outcome, Severity> = { ok: 'low', invalid: 'low', denied: 'medium', rejected: 'low', failed: 'low', aborted: 'low' };
 /** Guard rules that look like an attack rather than a mistake: recorded as `high`. */
-const ATTACK_RULE = /^(path\.(traversal|encoded|backslash|unicode|null-byte|control|outside|empty-segment|trailing-dot)|url\.(userinfo|ip-notation|non-canonical-host|scheme|backslash|control|host-not-allowed|port-not-allowed|trailing-dot))$/;
+const ATTACK_RULE = /^(path\.(traversal|encoded|backslash|unicode|null-byte|control|outside|empty-segment|trailing-dot|link-escape|resolve)|url\.(userinfo|ip-notation|non-canonical-host|scheme|backslash|control|host-not-allowed|port-not-allowed|trailing-dot))$/;
 
 function assertAgent(agent: unknown, field = 'agent'): asserts agent is PermissionPolicy {
   if (!isPermissionPolicy(agent)) throw invalidArgument(field, 'a policy from definePermissionPolicy()', agent);
@@ -141,7 +190,7 @@ const BUILTIN_NAMES: readonly string[] = [...FILE_TOOL_NAMES, FETCH_TOOL_NAME];
  */
 export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegistry {
   if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
-  const known = ['policy', 'tools', 'fileSystem', 'fetchImpl', 'maxRedirects', 'approvals', 'dynamicTools', 'maxResultBytes'];
+  const known = ['policy', 'tools', 'fileSystem', 'fetchImpl', 'maxRedirects', 'approvals', 'dynamicTools', 'maxResultBytes', 'rateLimits', 'sink', 'now'];
   for (const key of Object.keys(options)) if (!known.includes(key)) throw invalidArgument(`options.${key}`, `one of ${known.join(', ')} (unknown option)`, key);
   const policy = options.policy ?? PRESETS.webApi;
   if (typeof policy !== 'object' || policy === null || typeof policy.allowedOperations !== 'object') throw invalidArgument('policy', 'a policy from definePolicy()', policy);
@@ -152,6 +201,17 @@ export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegis
   if (!Number.isInteger(maxResultBytes) || maxResultBytes < 2) throw invalidArgument('maxResultBytes', 'an integer of at least 2', maxResultBytes);
   if (approvals !== undefined && typeof approvals?.request !== 'function') throw invalidArgument('approvals', 'an ApprovalManager', approvals);
   if (dynamicTools !== undefined && typeof dynamicTools?.execute !== 'function') throw invalidArgument('dynamicTools', 'a DynamicToolStore', dynamicTools);
+  if (options.sink !== undefined && typeof options.sink?.record !== 'function') throw invalidArgument('sink', 'an EventSink', options.sink);
+  if (options.now !== undefined && typeof options.now !== 'function') throw invalidArgument('now', 'a function returning epoch milliseconds', options.now);
+  const now = options.now ?? Date.now;
+  const registryLimits = limitsByTool(options.rateLimits, 'rateLimits');
+  const counters = new RateCounters(now);
+  const revocations = new Revocations();
+  /** Dispatchers made by forAgent, by id: the agent they are bound to and their sink. */
+  const dispatchers = new Map<string, { agent: string; sink?: EventSink }>();
+  let dispatcherCount = 0;
+  /** Calls waiting for a person: a revocation that now refuses them abandons the wait. */
+  const waiting = new Set<{ agent: string; sandbox: string | undefined; refused(): boolean; abandon(): void }>();
 
   const ceiling = permissionPolicyFromPolicy(policy);
   const tools = new Map<string, { tool: Tool; kind: 'builtin' | 'app' }>();
@@ -210,9 +270,18 @@ export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegis
     return deepFreeze(out.sort((a, b) => (a.name < b.name ? -1 : 1)));
   };
 
-  const invoke = async (name: string, rawArgs: unknown, ctx: ToolCallContext): Promise<unknown> => {
+  const invoke = (name: string, rawArgs: unknown, ctx: ToolCallContext): Promise<unknown> => invokeAs(name, rawArgs, ctx, undefined);
+
+  const invokeAs = async (name: string, rawArgs: unknown, ctx: ToolCallContext, grant: { id: string; rateLimits: Map<string, CheckedRateLimit[]> } | undefined): Promise<unknown> => {
     assertContext(ctx);
     const { agent, runId, user, sink } = ctx;
+    const sandboxId = grant?.id;
+    // The agent as it stands right now: revocations are read on every check, by the registry and
+    // by the built-in tools (which check again for each path, link and redirect hop).
+    const live = restrictPolicy(agent, {
+      revokedFlags: () => revocations.flags(agent.agent, sandboxId),
+      deny: (_action, resource) => revocations.deny(resource, agent.agent, sandboxId),
+    });
     const started = performance.now();
     const record = (outcome: Outcome, tool: string, details: Record<string, unknown> = {}) => {
       const rule = typeof details.rule === 'string' ? details.rule : undefined;
@@ -236,7 +305,7 @@ export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegis
       throw new ToolError('TOOL_DENIED', `${message} (TOOL_DENIED)`, { runId, details: { tool, ...details } });
     };
 
-    if (!isToolName(name)) return deny(String(name).slice(0, 64), `No tool ${describeValue(name)}`, { reason: 'unknown' });
+    if (!isToolName(name)) return deny(evidenceString(String(name).slice(0, 64)), `No tool ${describeValue(name)}`, { reason: 'unknown' });
     if (ctx.signal.aborted) {
       record('aborted', name);
       throw new AbortedError(`The run was aborted before tool \`${name}\` ran (ABORTED)`, { runId });
@@ -254,14 +323,43 @@ export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegis
     }
     if (entry === undefined && dynamic === undefined) return deny(name, `No tool \`${name}\``, { reason: 'unknown' });
     const permission = entry?.tool.permission ?? Permission.EXECUTE_CODE;
-    const decision = agent.check(permission);
-    if (!decision.allowed) return deny(name, `Agent \`${agent.agent}\` may not call \`${name}\`: ${decision.reason}`, { reason: 'permission', rule: decision.rule });
+    /** Denies when the tool or its flags are not (or no longer) granted. */
+    const checkGrant = (): void => {
+      const revoked = revocations.tool(name, agent.agent, sandboxId);
+      if (revoked !== undefined) {
+        deny(name, `Tool \`${name}\` was revoked from ${'agent' in revoked.scope ? `agent \`${agent.agent}\`` : 'this sandbox'}${revoked.reason ? `: ${revoked.reason}` : ''}`, { reason: 'revoked', rule: 'revoked.tool', attempted: { tool: name } });
+      }
+      const decision = live.check(permission);
+      if (!decision.allowed) {
+        const asked = decision.rule === 'revoked.permission' ? permission & revocations.flags(agent.agent, sandboxId) : permission & ~agent.permissions;
+        deny(name, `Agent \`${agent.agent}\` may not call \`${name}\`: ${decision.reason}`, { reason: 'permission', rule: decision.rule, attempted: { permission: permissionsAsked(asked) } });
+      }
+    };
+    checkGrant();
 
-    // Arguments: plain JSON data, canonical copy, frozen. The schema, the approval digest and the
-    // handler all see this one copy, so nothing can change between approval and execution.
+    // Rate limits: before the arguments, the approval and the handler. A refusal is recorded once.
+    const limits = [...(entry?.tool.rateLimit ?? []), ...(registryLimits.get(name) ?? []), ...(grant?.rateLimits.get(name) ?? [])];
+    const refusal = counters.admit(name, limits, { user, agent: agent.agent, sandbox: sandboxId ?? '' });
+    if (refusal !== undefined) {
+      const { limit: l, resetAt } = refusal;
+      const details = { tool: name, limit: l.limit, windowMs: l.windowMs, per: l.per, source: l.source, resetAt };
+      try {
+        sink?.record({ type: 'rate_limit_exceeded', severity: 'medium', agent: agent.agent, tool: name, runId, ...(user === undefined ? {} : { user }), details });
+      } catch {
+        // A sink must not throw; a faulty one must not change the call's outcome.
+      }
+      throw new RateLimitedError(`Tool \`${name}\` is rate limited to ${l.limit} calls per ${l.windowMs} ms per ${l.per} (RATE_LIMITED)`, { remaining: 0, resetAt }, { runId, details });
+    }
+
+    // Arguments: plain JSON data, copied once and frozen, so nothing can change between approval and
+    // execution. The canonical copy (keys sorted) is for the schema, the approval digest and the
+    // audit; the handler gets the same data with its keys in the order the guest wrote them.
     let args: Record<string, unknown>;
+    let handlerArgs: Record<string, unknown>;
     try {
-      args = deepFreeze(JSON.parse(canonicalJson(rawArgs === undefined ? {} : rawArgs)) as Record<string, unknown>);
+      const raw = rawArgs === undefined ? {} : rawArgs;
+      args = deepFreeze(JSON.parse(canonicalJson(raw)) as Record<string, unknown>);
+      handlerArgs = deepFreeze(JSON.parse(plainJson(raw)) as Record<string, unknown>);
     } catch (error) {
       record('invalid', name, { reason: 'not-json' });
       throw new InvalidArgumentError('args', `Expected \`args\` of tool \`${name}\` to be plain JSON data: ${(error as Error).message}`, { runId, cause: error });
@@ -289,26 +387,50 @@ export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegis
         record('rejected', name, { reason: 'no-approval-manager' });
         throw new ToolError('APPROVAL_DENIED', `Tool \`${name}\` needs approval and no approval manager is configured (APPROVAL_DENIED)`, { runId, details: { tool: name } });
       }
+      const abandon = new AbortController();
+      const wait = {
+        agent: agent.agent,
+        sandbox: sandboxId,
+        refused: () => {
+          try {
+            checkGrantQuietly();
+            return false;
+          } catch {
+            return true;
+          }
+        },
+        abandon: () => abandon.abort(),
+      };
+      const checkGrantQuietly = (): void => {
+        if (revocations.tool(name, agent.agent, sandboxId) !== undefined || !live.check(permission).allowed) throw new Error('refused');
+      };
+      waiting.add(wait);
       try {
-        await approvals.request({ tool: name, agent: agent.agent, ...(user === undefined ? {} : { user }), runId, args }, ctx);
+        await approvals.request({ tool: name, agent: agent.agent, ...(user === undefined ? {} : { user }), runId, args }, { ...ctx, signal: AbortSignal.any([ctx.signal, abandon.signal]) });
       } catch (error) {
+        // Abandoned because a revocation refuses the call now: that is a denial, not an abort.
+        if (abandon.signal.aborted && !ctx.signal.aborted) checkGrant();
         if (error instanceof AbortedError) record('aborted', name, { stage: 'approval' });
         else record('rejected', name, { reason: isSandboxError(error) ? error.details.status ?? error.code : 'error' });
         if (isSandboxError(error)) throw error;
         throw new ToolError('APPROVAL_DENIED', `Approval for tool \`${name}\` failed (APPROVAL_DENIED)`, { runId, cause: error });
+      } finally {
+        waiting.delete(wait);
       }
     }
     if (ctx.signal.aborted) {
       record('aborted', name);
       throw new AbortedError(`The run was aborted before tool \`${name}\` ran (ABORTED)`, { runId });
     }
+    // The call may have waited (approval, a busy main thread): what was granted then may be gone now.
+    checkGrant();
 
     // Execution.
     let value: unknown;
     try {
       value = entry !== undefined
-        ? await entry.tool.handler(args, Object.freeze({ runId, ...(user === undefined ? {} : { user }), agent, signal: ctx.signal }))
-        : await dynamicTools!.execute(dynamic!, args, { runId, ...(user === undefined ? {} : { user }), signal: ctx.signal });
+        ? await entry.tool.handler(handlerArgs, Object.freeze({ runId, ...(user === undefined ? {} : { user }), agent: live, signal: ctx.signal }))
+        : await dynamicTools!.execute(dynamic!, handlerArgs, { runId, ...(user === undefined ? {} : { user }), signal: ctx.signal });
     } catch (error) {
       if (ctx.signal.aborted && !(error instanceof ToolError)) {
         record('aborted', name);
@@ -317,7 +439,10 @@ export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegis
       if (isSandboxError(error)) {
         const e = error as SandboxError;
         const outcome: Outcome = e.code === 'TOOL_DENIED' ? 'denied' : e.code === 'INVALID_ARGUMENT' ? 'invalid' : e.code === 'ABORTED' ? 'aborted' : e.code === 'APPROVAL_DENIED' ? 'rejected' : 'failed';
-        record(outcome, name, { code: e.code, ...pick(e.details, ['rule', 'reason', 'by']) });
+        const attempted = e.code === 'TOOL_DENIED' && typeof e.details.attempted === 'object' && e.details.attempted !== null
+          ? { attempted: describeAttempt(e.details.attempted as AttemptedResource) }
+          : {};
+        record(outcome, name, { code: e.code, ...pick(e.details, ['rule', 'reason', 'by']), ...attempted });
         throw e;
       }
       // Host errors stay on the host: the guest learns that the tool failed, not the host's internals.
@@ -344,22 +469,99 @@ export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegis
     return JSON.parse(text) as unknown;
   };
 
-  const forAgent = (agent: PermissionPolicy, bound: { sink?: EventSink } = {}): BoundToolDispatcher => {
+  const forAgent = (agent: PermissionPolicy, bound: ForAgentOptions = {}): BoundToolDispatcher & { readonly id: string } => {
     assertAgent(agent);
     if (typeof bound !== 'object' || bound === null) throw invalidArgument('options', 'an object', bound);
+    for (const key of Object.keys(bound)) if (key !== 'sink' && key !== 'rateLimits') throw invalidArgument(`options.${key}`, 'one of sink, rateLimits (unknown option)', key);
     if (bound.sink !== undefined && typeof bound.sink?.record !== 'function') throw invalidArgument('options.sink', 'an EventSink', bound.sink);
+    const grant = { id: `sandbox-${++dispatcherCount}`, rateLimits: limitsByTool(bound.rateLimits, 'options.rateLimits') };
+    dispatchers.set(grant.id, { agent: agent.agent, ...(bound.sink === undefined ? {} : { sink: bound.sink }) });
     return Object.freeze({
-      names: (user?: string) => names(agent, user),
+      id: grant.id,
+      names: (user?: string) => names(agent, user).filter((name) => revocations.tool(name, agent.agent, grant.id) === undefined
+        && ((tools.get(name)?.tool.permission ?? Permission.EXECUTE_CODE) & revocations.flags(agent.agent, grant.id)) === 0),
       invoke: (name: string, args: unknown, context: { runId: string; user?: string; signal: AbortSignal; pauseDeadline(): () => void }) =>
-        invoke(name, args, {
+        invokeAs(name, args, {
           runId: context.runId,
           ...(context.user === undefined ? {} : { user: context.user }),
           agent,
           signal: context.signal,
           pauseDeadline: () => context.pauseDeadline(),
           ...(bound.sink === undefined ? {} : { sink: bound.sink }),
-        }),
+        }, grant),
     });
+  };
+
+  /** The sandbox id of a scope, and the agent name and sinks its events go to. */
+  const resolveScope = (scope: RevokeScope): { scope: { agent: string } | { sandbox: string }; agent: string | undefined; sinks: EventSink[] } => {
+    if (typeof scope !== 'object' || scope === null) throw invalidArgument('scope', 'an object with exactly one of agent, sandbox', scope);
+    if ('sandbox' in scope) {
+      const id = typeof scope.sandbox === 'string' ? scope.sandbox : scope.sandbox?.id;
+      const d = typeof id === 'string' ? dispatchers.get(id) : undefined;
+      if (d === undefined) throw invalidArgument('scope.sandbox', 'a dispatcher from this registry\'s forAgent() (or its id)', scope.sandbox);
+      return { scope: { sandbox: id as string }, agent: d.agent, sinks: d.sink ? [d.sink] : [] };
+    }
+    const agentName = (scope as { agent?: unknown }).agent;
+    const sinks = [...new Set([...dispatchers.values()].filter((d) => d.agent === agentName && d.sink).map((d) => d.sink as EventSink))];
+    return { scope: scope as { agent: string }, agent: typeof agentName === 'string' ? agentName : undefined, sinks };
+  };
+  const checkMeta = (options: unknown, keys: readonly string[]): { reason?: string; by?: string } => {
+    if (options === undefined) return {};
+    if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
+    const o = options as Record<string, unknown>;
+    for (const key of Object.keys(o)) {
+      if (!keys.includes(key)) throw invalidArgument(`options.${key}`, `one of ${keys.join(', ')} (unknown option)`, o[key]);
+      if (typeof o[key] !== 'string' || (o[key] as string).length > 500) throw invalidArgument(`options.${key}`, 'a string of at most 500 characters', o[key]);
+    }
+    return o as { reason?: string; by?: string };
+  };
+  const announce = (type: 'permission_revoked' | 'permission_granted', entry: RevocationEntry, agentName: string | undefined, sinks: EventSink[], extra: Record<string, unknown>) => {
+    const event: SecurityEventInput = {
+      type,
+      severity: 'medium',
+      ...(agentName === undefined ? {} : { agent: agentName }),
+      ...('tool' in entry.what ? { tool: entry.what.tool } : {}),
+      details: {
+        what: describeRevocable(entry.what),
+        scope: 'agent' in entry.scope ? 'agent' : 'sandbox',
+        ...('sandbox' in entry.scope ? { sandbox: entry.scope.sandbox } : {}),
+        ...extra,
+      },
+    };
+    for (const target of options.sink ? [options.sink] : sinks) {
+      try {
+        target.record(event);
+      } catch {
+        // A sink must not throw; a faulty one must not undo the revocation.
+      }
+    }
+  };
+
+  const revoke = (what: Revocable, scope: RevokeScope, meta?: { reason?: string; by?: string }): RevocationEntry => {
+    const resolved = resolveScope(scope);
+    const m = checkMeta(meta, ['reason', 'by']);
+    const { entry, added } = revocations.revoke(what, resolved.scope, { at: now(), ...m });
+    if (!added) return entry;
+    // Calls waiting for a person that this revocation now refuses stop waiting.
+    let abandoned = 0;
+    for (const wait of [...waiting]) {
+      const inScope = 'agent' in entry.scope ? wait.agent === entry.scope.agent : wait.sandbox === entry.scope.sandbox;
+      if (inScope && wait.refused()) {
+        wait.abandon();
+        abandoned++;
+      }
+    }
+    announce('permission_revoked', entry, resolved.agent, resolved.sinks, { ...m, abandonedApprovals: abandoned });
+    return entry;
+  };
+
+  const grantBack = (what: Revocable, scope: RevokeScope, meta?: { by?: string }): boolean => {
+    const resolved = resolveScope(scope);
+    const m = checkMeta(meta, ['by']);
+    const entry = revocations.grant(what, resolved.scope);
+    if (entry === undefined) return false;
+    announce('permission_granted', entry, resolved.agent, resolved.sinks, m);
+    return true;
   };
 
   return Object.freeze({
@@ -372,7 +574,22 @@ export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegis
     describe,
     invoke,
     forAgent,
+    revoke,
+    grant: grantBack,
+    revocations: () => revocations.list(),
   });
+}
+
+/** Checks `{ toolName: limit | limit[] }`; `field` names the option in errors. */
+function limitsByTool(value: unknown, field: string): Map<string, CheckedRateLimit[]> {
+  const out = new Map<string, CheckedRateLimit[]>();
+  if (value === undefined) return out;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidArgument(field, 'an object of rate limits by tool name', value);
+  for (const [name, limits] of Object.entries(value)) {
+    if (!isToolName(name)) throw invalidArgument(`${field}.${name}`, 'keyed by a tool name', name);
+    out.set(name, checkRateLimits(limits, `${field}.${name}`));
+  }
+  return out;
 }
 
 function pick(source: Readonly<Record<string, unknown>>, keys: string[]): Record<string, unknown> {

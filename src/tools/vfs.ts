@@ -38,9 +38,29 @@ export interface VirtualFileSystemOptions {
   maxFiles?: number;
 }
 
-/** A virtual file system. Paths must be canonical absolute paths (see `normalizeVirtualPath`). */
+/**
+ * A virtual file system. Paths must be canonical absolute paths (see `normalizeVirtualPath`).
+ *
+ * An app may supply its own backend (for example one bridged to a real file system). If that file
+ * system can hold symbolic links (or any alias: hard-linked directories, bind mounts, junctions), the
+ * text of a path does not say where it leads, so the backend must either implement {@link realpath}
+ * or declare `links: 'none'`. The file tools refuse a backend that does neither.
+ */
 export interface VirtualFileSystem {
   readonly storage: 'memory' | 'indexeddb';
+  /**
+   * `'none'`: this backend has no links or aliases; a path means exactly itself. The built-in
+   * backends declare it. Omit it when the backend implements {@link realpath}.
+   */
+  readonly links?: 'none';
+  /**
+   * Where `path` really leads: every existing component with its links followed (as POSIX
+   * `realpath`), components that do not exist yet appended as written. Must return a canonical
+   * absolute virtual path. The file tools call it on every call, for the path and for each of its
+   * ancestors below the allowed root, check confinement on each answer, and then operate on the
+   * resolved path (never on the one the guest wrote).
+   */
+  realpath?(path: string): Promise<string>;
   /**
    * Reads a text file.
    * @throws {ToolError} `TOOL_FAILED` when the file does not exist or is a directory.
@@ -155,6 +175,7 @@ export function createVirtualFileSystem(options: VirtualFileSystemOptions = {}):
     const isDir = (path: string) => path === '/' || [...files.keys()].some((p) => p.startsWith(childPrefix(path)));
     return Object.freeze({
       storage,
+      links: 'none' as const,
       async readFile(path: string) {
         const p = canonical(path);
         const record = files.get(p);
@@ -213,6 +234,7 @@ export function createVirtualFileSystem(options: VirtualFileSystemOptions = {}):
 
   return Object.freeze({
     storage,
+    links: 'none' as const,
     async readFile(path: string) {
       const p = canonical(path);
       const tx = (await db()).transaction('files');

@@ -77,6 +77,48 @@ describe('detect', () => {
   });
 });
 
+type Found = readonly (readonly [type: string, value: string, start: number, end: number])[];
+
+describe('values written the way people write them', () => {
+  const found = (text: string): Found => detect(text).map((s) => [s.type, s.value, s.start, s.end] as const);
+
+  test.each<[string, string, Found]>([
+    // Chinese and Japanese text has no spaces: a value glued to it is still a value.
+    ['phone glued to Chinese', '电话+8613800138000谢谢', [['phone', '+8613800138000', 2, 16]]],
+    ['card glued to Japanese', 'カード番号4111111111111111です', [['card', '4111111111111111', 5, 21]]],
+    ['email glued to Chinese', '邮箱john@example.com联系', [['email', 'john@example.com', 2, 18]]],
+    ['IBAN after a katakana long mark', 'コードーDE89370400440532013000', [['iban', 'DE89370400440532013000', 4, 26]]],
+    // Full-width and other scripts' digits: offsets and value in the original string.
+    ['full-width card', 'カード４１１１ １１１１ １１１１ １１１１', [['card', '４１１１ １１１１ １１１１ １１１１', 3, 22]]],
+    ['full-width email', 'ｊｏｈｎ＠ｅｘａｍｐｌｅ．ｃｏｍ', [['email', 'ｊｏｈｎ＠ｅｘａｍｐｌｅ．ｃｏｍ', 0, 16]]],
+    ['Arabic-Indic digits', 'رقم ٤١١١١١١١١١١١١١١١', [['card', '٤١١١١١١١١١١١١١١١', 4, 20]]],
+    ['Devanagari phone', 'फोन +४४ २० ७९४६ ०९५८', [['phone', '+४४ २० ७९४६ ०९५८', 4, 20]]],
+    ['non-breaking hyphens', 'Tel. 030‑12345678', [['phone', '030‑12345678', 5, 17]]],
+    // Mathematical digits take two UTF-16 units each: offsets still point into the original.
+    ['mathematical digits', 'x 𝟒𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏 y', [['card', '𝟒𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏', 2, 34]]],
+    ['full-width Stripe key', `ｐｋ＿ｌｉｖｅ＿${'ＡｂＣ１２３'.repeat(4)}`, [['secret', `ｐｋ＿ｌｉｖｅ＿${'ＡｂＣ１２３'.repeat(4)}`, 0, 32]]],
+  ])('%s', (_title, text, expected) => {
+    const spans = found(text);
+    expect(spans).toEqual(expected);
+    for (const [, value, start, end] of spans) expect(text.slice(start, end)).toBe(value);
+  });
+
+  test.each<[string, string]>([
+    // near misses: glued to letters of scripts that do use spaces, checksums that fail, digit-like symbols
+    ['Latin letters glued', 'ref4111111111111111'],
+    ['Cyrillic glued', 'номер4111111111111111'],
+    ['Hangul glued (Korean uses spaces)', '카드4111111111111111'],
+    ['full-width card failing Luhn', '４１１１ １１１１ １１１１ １１１２'],
+    ['Arabic-Indic date', '٢٠٢٤-٠١-١٥'],
+    ['Chinese date', '2024年01月15日'],
+    ['Chinese order number failing Luhn', '订单号4111111111111112'],
+    ['circled digits are not decimal digits', '④①①①①①①①①①①①①①①①'],
+    ['superscripts are not decimal digits', '⁴¹¹¹¹¹¹¹¹¹¹¹¹¹¹¹'],
+  ])('%s: nothing', (_title, text) => {
+    expect(found(text)).toEqual([]);
+  });
+});
+
 describe('mergeSpans tie rule', () => {
   test.each([
     ['higher confidence', [span('phone', 0, 10, 0.8), span('card', 5, 20, 0.7)], [['phone', 0, 10]]],
@@ -148,6 +190,13 @@ describe('linear time on 1 MB adversarial inputs', () => {
     ['AKIA repeated', 'AKIA', 0],
     ['ghp_ repeated', 'ghp_', 0],
     ['PEM BEGIN lines without END', '-----BEGIN RSA PRIVATE KEY-----x', Math.ceil(MB / 32)],
+    ['full-width zeros', '０', 0],
+    ['Arabic-Indic digits and spaces', '٤١ ', 0],
+    ['mathematical digits', '𝟎', 0],
+    ['Han and a digit', '电1', 0],
+    ['slash-joined digits', '0/', 0],
+    ['4-4 groups failing Luhn', '4111 1111 ', 0],
+    ['pk_live_ repeated', 'pk_live_', 0],
   ])('%s', (_title, unit, expected) => {
     const text = fill(unit);
     expect(detect(text)).toHaveLength(expected);

@@ -81,6 +81,10 @@ describe('phone', () => {
     ['030-12345678', [['030-12345678', 0.65, 'national']]],
     ['(030) 1234567', [['(030) 1234567', 0.65, 'national']]],
     ['415-555-2671 415-555-2672', [['415-555-2671', 0.8, 'nanp'], ['415-555-2672', 0.8, 'nanp']]],
+    // German style: a slash after the area code, the rest contiguous or spaced.
+    ['Tel. 030/12345678', [['030/12345678', 0.65, 'national']]],
+    ['0221/1234567,', [['0221/1234567', 0.65, 'national']]],
+    ['089/123 456 78', [['089/123 456 78', 0.65, 'national']]],
     // near misses: dates, times, versions, plain numbers, other number shapes
     ['2024-01-15', []],
     ['15.01.2024', []],
@@ -101,6 +105,16 @@ describe('phone', () => {
     ['$415 555 2671', []],
     ['415-555 2671', []],
     ['123-45-6789', []],
+    // near misses of the slash form: dates, fractions, two slashes, no trunk 0, NANP or `+` with a slash
+    ['01/02/2024', []],
+    ['12/345678901', []],
+    ['030/1234/5678', []],
+    ['0221/1234567/89', []],
+    ['0/123456789', []],
+    ['030/1234', []],
+    ['415/555/2671', []],
+    ['+49 30/12345678', []],
+    ['0049 30/12345678', []],
   ];
   test.each(rows)('%j', (...row) => check(findPhones, row));
 });
@@ -120,6 +134,8 @@ describe('card', () => {
     ['3056 9309 0259 04', [['3056 9309 0259 04', 0.95, 'diners']]],
     ['6200 0000 0000 0005', [['6200 0000 0000 0005', 0.95, 'unionpay']]],
     ['7000 0000 0000 0005', [['7000 0000 0000 0005', 0.7, 'unknown']]],
+    ['4222 2222 22222', [['4222 2222 22222', 0.95, 'visa']]],
+    ['4111-1111-11119', [['4111-1111-11119', 0.95, 'visa']]],
     ['4111 1111 1111 1111 5555 5555 5555 4444', [['4111 1111 1111 1111', 0.95, 'visa'], ['5555 5555 5555 4444', 0.95, 'mastercard']]],
     // near misses
     ['4111 1111 1111 1112', []],
@@ -134,6 +150,11 @@ describe('card', () => {
     ['4111 1111 1111', []],
     ['Qty 12 4111 1111 1111 1111', [['4111 1111 1111 1111', 0.95, 'visa']]],
     ['12 7000 0000 0000 0005', []],
+    // near misses of 4-4-5: Luhn fails, not a Visa (Maestro 13 digits is Luhn-valid), 4-4-6, mixed separators
+    ['4222 2222 22223', []],
+    ['5000 0000 00005', []],
+    ['4222 2222 222222', []],
+    ['4222 2222-22222', []],
   ];
   test.each(rows)('%j', (...row) => check(findCards, row));
 
@@ -271,6 +292,7 @@ describe('secret', () => {
     [`xoxb-${rnd('1234567890-', 24)}abc`, [[`xoxb-${rnd('1234567890-', 24)}abc`, 0.9, 'slack_token']]],
     [`"sk_live_${rnd('a1B2', 24)}"`, [[`sk_live_${rnd('a1B2', 24)}`, 0.95, 'stripe_key']]],
     [`rk_test_${rnd('a1B2', 24)}`, [[`rk_test_${rnd('a1B2', 24)}`, 0.7, 'stripe_key']]],
+    [`Stripe('pk_live_${rnd('51HxYz9', 99)}')`, [[`pk_live_${rnd('51HxYz9', 99)}`, 0.8, 'stripe_publishable_key']]],
     [`key=AIza${rnd('Sy-A1b_2C3', 35)}`, [[`AIza${rnd('Sy-A1b_2C3', 35)}`, 0.9, 'google_api_key']]],
     [`sk-ant-api03-${rnd('Ab1_cD2-', 80)}`, [[`sk-ant-api03-${rnd('Ab1_cD2-', 80)}`, 0.95, 'anthropic_key']]],
     [`sk-proj-${rnd('Ab1_cD2-', 60)}`, [[`sk-proj-${rnd('Ab1_cD2-', 60)}`, 0.9, 'openai_key']]],
@@ -298,6 +320,11 @@ describe('secret', () => {
     ['-----BEGIN PUBLIC KEY-----\nMIIBIjANBg\n-----END PUBLIC KEY-----', []],
     ['-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----', []],
     ['sk_test_short', []],
+    // publishable keys: test mode is not reported, too short or glued is not a key
+    [`pk_test_${rnd('51HxYz9', 99)}`, []],
+    ['pk_live_short', []],
+    [`xpk_live_${rnd('51HxYz9', 24)}`, []],
+    [`pk_live_${rnd('51HxYz9', 24)}_x`, []],
   ];
   test.each(rows)('%j', (...row) => check(findSecrets, row));
 });

@@ -73,6 +73,28 @@ describe('fetch tool', () => {
     expect(outcomes(events)).toEqual([['denied', 'high']]);
   });
 
+  test('network.allowHttp: never denies plain http with url.insecure-scheme before any request; the default allows loopback http', async () => {
+    const { impl, calls } = recordingFetch();
+    const strict = makePolicy({ allowedOperations: { networkOperations: true }, network: { allowedDomains: [host], allowHttp: 'never' } });
+    const { ctx, events } = probe(agent);
+    await expect(createToolRegistry({ policy: strict, fetchImpl: impl }).invoke('fetch', { url: HELLO }, ctx)).rejects.toMatchObject({ code: 'TOOL_DENIED', details: { rule: 'url.insecure-scheme', by: 'policy' } });
+    expect(calls).toHaveLength(0);
+    expect(outcomes(events)).toEqual([['denied', 'medium']]);
+    expect(policyFor().network.allowHttp).toBe('loopback');
+    await expect(createToolRegistry({ policy: policyFor() }).invoke('fetch', { url: HELLO }, probe(agent).ctx)).resolves.toMatchObject({ status: 200 });
+  });
+
+  test('an agent with allowHttp: never is refused http even where the sandbox policy allows it', async () => {
+    const httpsOnly = definePermissionPolicy({ agent: 'tls', permissions: Permission.NETWORK_ACCESS, allowedDomains: [host], allowHttp: 'never' });
+    await expect(createToolRegistry({ policy: policyFor() }).invoke('fetch', { url: HELLO }, probe(httpsOnly).ctx)).rejects.toMatchObject({ code: 'TOOL_DENIED', details: { rule: 'url.insecure-scheme', by: 'agent' } });
+    expect(() => definePermissionPolicy({ agent: 'x', permissions: 1, allowHttp: 'sometimes' as never })).toThrow(expect.objectContaining({ code: 'INVALID_POLICY', message: expect.stringContaining("Expected `allowHttp` to be one of 'never', 'loopback', 'always', got `\"sometimes\"`") }));
+  });
+
+  test('the presets say which schemes they allow', async () => {
+    const { PRESETS } = await import('../../src/policy.js');
+    expect([PRESETS.webApi.network.allowHttp, PRESETS.trustedEnvironment.network.allowHttp, PRESETS.development.network.allowHttp]).toEqual(['loopback', 'loopback', 'always']);
+  });
+
   test('the agent domain list and the policy domain list must both allow the host', async () => {
     const registry = createToolRegistry({ policy: policyFor() });
     const elsewhere = definePermissionPolicy({ agent: 'elsewhere', permissions: Permission.NETWORK_ACCESS, allowedDomains: ['api.example.com'] });

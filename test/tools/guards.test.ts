@@ -234,6 +234,31 @@ describe('checkUrl', () => {
     expect(checkUrl(input, rules)).toMatchObject({ ok: false, rule });
   });
 
+  describe('allowHttp', () => {
+    const hosts: HostRule[] = [{ host: 'api.example.com', port: '' }, { host: 'localhost', port: '' }, { host: '127.0.0.1', port: '' }, { host: '[::1]', port: '' }, { host: '127.0.0.2', port: '' }];
+    test.each([
+      // [url, 'never', 'loopback', 'always']: true when accepted
+      ['https://api.example.com/', true, true, true],
+      ['http://api.example.com/', false, false, true],
+      ['https://localhost/', true, true, true],
+      ['http://localhost/', false, true, true],
+      ['http://127.0.0.1/', false, true, true],
+      ['http://127.0.0.2/', false, true, true],
+      ['http://[::1]/', false, true, true],
+    ] as const)('%s: never %s, loopback %s, always %s', (url, never, loopback, always) => {
+      const accepted = (['never', 'loopback', 'always'] as const).map((mode) => checkUrl(url, hosts, mode).ok);
+      expect(accepted).toEqual([never, loopback, always]);
+      for (const mode of ['never', 'loopback', 'always'] as const) {
+        const result = checkUrl(url, hosts, mode);
+        if (!result.ok) expect(result).toMatchObject({ rule: 'url.insecure-scheme' });
+      }
+    });
+
+    test('an unlisted host is reported as not allowed, not as insecure', () => {
+      expect(checkUrl('http://evil.example/', hosts, 'never')).toMatchObject({ ok: false, rule: 'url.host-not-allowed' });
+    });
+  });
+
   test('rejects non-strings and overlong URLs', () => {
     expect(checkUrl(new URL('https://allowed.com/'), rules)).toMatchObject({ ok: false, rule: 'url.type' });
     expect(checkUrl(`https://allowed.com/${'a'.repeat(2100)}`, rules)).toMatchObject({ ok: false, rule: 'url.length' });

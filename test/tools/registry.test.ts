@@ -130,7 +130,7 @@ describe('invoke', () => {
     await expect(registry.invoke('lookupOrder', args, ctx)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'args' });
   });
 
-  test('the handler gets a frozen canonical copy of the arguments and the call context', async () => {
+  test('the handler gets a frozen copy of the arguments and the call context', async () => {
     let seen: { args: unknown; frozen: boolean; ctx: unknown } | undefined;
     const tool = defineTool({
       name: 'inspect',
@@ -148,7 +148,31 @@ describe('invoke', () => {
     expect(seen?.args).toEqual(original);
     expect(seen?.args).not.toBe(original);
     expect(seen?.frozen).toBe(true);
-    expect(seen?.ctx).toMatchObject({ runId: ctx.runId, user: 'alice', agent: reader, signal: ctx.signal });
+    expect(seen?.ctx).toMatchObject({ runId: ctx.runId, user: 'alice', signal: ctx.signal });
+    // The agent as it stands now (live revocations applied), with the bound policy's fields.
+    expect((seen?.ctx as { agent: typeof reader }).agent).toMatchObject({ agent: 'reader', permissions: reader.permissions, allowedPaths: reader.allowedPaths });
+  });
+
+  test('the handler sees keys in the order the guest wrote them; approval binds the canonical (sorted) form', async () => {
+    let seen: string[] = [];
+    const tool = defineTool({
+      name: 'ordered',
+      description: 'x',
+      permission: Permission.READ_FILE,
+      params: { type: 'object' },
+      requiresApproval: true,
+      handler: (args) => {
+        const a = args as { z: unknown; a: unknown; m: { y: unknown; b: unknown } };
+        seen = [...Object.keys(a), ...Object.keys(a.m)];
+        return null;
+      },
+    });
+    const requests: unknown[] = [];
+    const approvals = { request: async (req: { args: unknown }) => void requests.push(Object.keys(req.args as object)) } as never;
+    const { ctx } = probe(reader);
+    await createToolRegistry({ tools: [tool], approvals }).invoke('ordered', { z: 1, a: 2, m: { y: 3, b: 4 } }, ctx);
+    expect(seen).toEqual(['z', 'a', 'm', 'y', 'b']);
+    expect(requests).toEqual([['a', 'm', 'z']]);
   });
 
   test('a handler error becomes TOOL_FAILED without the host message; the cause stays on the host', async () => {

@@ -64,6 +64,7 @@ export function cardBrand(digits: string): string | undefined {
 
 /** Digit groups of one run, as parallel arrays (no object per group: this loop is the hot path). */
 interface Groups {
+  text: string;
   starts: number[];
   ends: number[];
   /** Separator before each group (char code), -1 for the first. */
@@ -74,6 +75,8 @@ interface Groups {
 function groupedLayout(g: Groups, k: number, w: number): boolean {
   const size = (i: number): number => (g.ends[i] as number) - (g.starts[i] as number);
   if (w - k === 2 && size(k) === 4 && size(k + 1) === 6 && (size(k + 2) === 5 || size(k + 2) === 4)) return true; // Amex, Diners
+  // 13-digit Visa printed 4-4-5 (`4222 2222 22222`); the leading `4` keeps other 13-digit groupings out.
+  if (w - k === 2 && size(k) === 4 && size(k + 1) === 4 && size(k + 2) === 5) return g.text.charCodeAt(g.starts[k] as number) === 52;
   for (let i = k; i < w; i++) if (size(i) !== 4) return false;
   return size(w) >= 1 && size(w) <= 4;
 }
@@ -146,7 +149,7 @@ function sameSeparator(g: Groups, k: number, w: number): boolean {
 }
 
 function readGroups(text: string, start: number): Groups {
-  const g: Groups = { starts: [], ends: [], seps: [] };
+  const g: Groups = { text, starts: [], ends: [], seps: [] };
   let s = start;
   let sep = -1;
   for (;;) {

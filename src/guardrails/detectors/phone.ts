@@ -1,7 +1,8 @@
 /**
  * Phone numbers in three shapes: international (`+44 20 7946 0958`, `+14155552671`, `0044 20 …`),
  * North American (`(415) 555-2671`, `415-555-2671`, `1 415 555 2671`) and European national numbers
- * with a trunk `0` (`020 7946 0958`, `06 12 34 56 78`, `030-12345678`).
+ * with a trunk `0` (`020 7946 0958`, `06 12 34 56 78`, `030-12345678`, and the German `030/12345678`
+ * with a slash after the area code).
  *
  * The scan groups digit runs joined by one separator (space, no-break space, `-`, `.`, or a
  * parenthesized area code) into sequences, then takes phone-shaped windows of at most 7 groups from
@@ -25,7 +26,8 @@ const MAX_WINDOW = 7;
 const NONE = -1;
 const SPACE = 32;
 const DASH = 45;
-const isSep = (c: number): boolean => c === 32 || c === 0xa0 || c === 45 || c === 46;
+const SLASH = 47;
+const isSep = (c: number): boolean => c === 32 || c === 0xa0 || c === 45 || c === 46 || c === 47;
 
 /**
  * Finds phone numbers. Confidence: 0.85 international with separators, 0.75 compact `+` numbers and
@@ -127,6 +129,10 @@ function classify(text: string, window: Group[], plus: boolean): Shape | undefin
   const digits = window.map((g) => text.slice(g.start, g.end)).join('');
   const count = digits.length;
   const seps = window.slice(1).map((g) => g.sep);
+  // A slash only ever follows the area code of a national number (`0221/1234567`, `089/123 456 78`):
+  // dates (`01/02/2024`), fractions and paths have other shapes.
+  const slashed = seps.includes(SLASH);
+  if (slashed && (plus || seps.lastIndexOf(SLASH) !== 0 || digits[0] !== '0' || digits.startsWith('00') || window.some((g) => g.open))) return undefined;
 
   if (plus) {
     if (count < 8 || count > 15 || digits[0] === '0') return undefined;
@@ -140,7 +146,7 @@ function classify(text: string, window: Group[], plus: boolean): Shape | undefin
     if (sizes.some((size) => size > 8)) return undefined;
     return { kind: 'international', confidence: 0.75 };
   }
-  const nanp = classifyNanp(window, sizes, digits, seps);
+  const nanp = slashed ? undefined : classifyNanp(window, sizes, digits, seps);
   if (nanp !== undefined) return nanp;
   if (digits[0] === '0') {
     // European national number with trunk prefix: 9 to 12 digits, separated, one separator kind.
@@ -148,7 +154,7 @@ function classify(text: string, window: Group[], plus: boolean): Shape | undefin
     const first = sizes[0] ?? 0;
     if (first < 2 || first > 5 || sizes.some((size) => size > 8)) return undefined;
     if (window.some((g, idx) => g.open && idx !== 0)) return undefined;
-    const kinds = new Set(seps.filter((sep, idx) => !(window[idx]?.close === true)));
+    const kinds = new Set(seps.filter((sep, idx) => !(window[idx]?.close === true) && !(slashed && idx === 0)));
     if (kinds.size > 1) return undefined;
     return { kind: 'national', confidence: 0.65 };
   }

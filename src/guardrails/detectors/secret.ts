@@ -38,6 +38,10 @@ const RULES: readonly PrefixRule[] = [
   { kind: 'slack_token', prefixes: ['xoxa-', 'xoxb-', 'xoxp-', 'xoxr-', 'xoxs-', 'xapp-'], body: slack, min: 10, max: 255, confidence: 0.9 },
   { kind: 'stripe_key', prefixes: ['sk_live_', 'rk_live_'], body: alnum, min: 16, max: 255, confidence: 0.95 },
   { kind: 'stripe_key', prefixes: ['sk_test_', 'rk_test_'], body: alnum, min: 16, max: 255, confidence: 0.7 },
+  // Publishable live keys are meant to ship in web pages, but secret scanners (GitHub's partner
+  // program, gitleaks, trufflehog) report them: they name the live account and, leaked next to other
+  // data, show which account it belongs to. Reported below secret keys; `pk_test_` is not reported.
+  { kind: 'stripe_publishable_key', prefixes: ['pk_live_'], body: alnum, min: 16, max: 255, confidence: 0.8 },
   { kind: 'google_api_key', prefixes: ['AIza'], body: token, min: 35, max: 35, confidence: 0.9 },
   { kind: 'anthropic_key', prefixes: ['sk-ant-'], body: token, min: 32, max: 255, confidence: 0.95 },
   { kind: 'openai_key', prefixes: ['sk-proj-', 'sk-svcacct-', 'sk-admin-'], body: token, min: 20, max: 255, confidence: 0.9 },
