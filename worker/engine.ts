@@ -119,6 +119,21 @@ const JSON_STACK_BUDGET = 24 * 1024;
 /** QuickJS stack limit of a cell before a run sets its own (prelude, setup code). */
 const DEFAULT_STACK_BYTES = 64 * 1024;
 
+/** The parts of quickjs-emscripten-core's runtime that {@link Engine.runJobs} calls directly. */
+interface RuntimeInternals {
+  ffi: {
+    QTS_ExecutePendingJob(rt: number, maxJobs: number, lastJobContext: number): number;
+    QTS_FreeValuePointerRuntime(rt: number, value: number): void;
+  };
+  rt: { value: number };
+  module: { _malloc(bytes: number): number; _free(pointer: number): void };
+}
+
+interface ContextInternals {
+  ctx: { value: number };
+  getMemory(rt: number): { heapValueHandle(pointer: number): QuickJSHandle };
+}
+
 /** Options of {@link Engine.create}. */
 export interface EngineOptions {
   wasmModule: WebAssembly.Module;
@@ -373,7 +388,7 @@ export class Engine {
         throw new RunFailure({ code: 'GUEST_ERROR', message: `setup code failed: ${info.name}: ${info.message}`, details: { setup: true } });
       }
       result.value.dispose();
-      if (cell.runtime.hasPendingJob()) cell.runtime.executePendingJobs(-1).error?.dispose();
+      if (cell.runtime.hasPendingJob()) this.runJobs(cell, -1)?.dispose();
     } catch (error) {
       this.disposeCell(cell);
       throw error;
@@ -446,6 +461,41 @@ export class Engine {
       return cell;
     }
     return this.newCell(tamed);
+  }
+
+  /**
+   * Runs pending jobs; returns the exception a job ended with, if any. Replaces
+   * `QuickJSRuntime.executePendingJobs`, which reads the job's context pointer through a typed-array
+   * view made before the call: when a job grows WASM memory that view is detached, the read gives
+   * `undefined`, and quickjs-emscripten-core then creates (and never frees) a brand-new context for
+   * it. That stray context is what made `JS_FreeRuntime` abort on `gc_obj_list` after a job that
+   * allocated a lot. Here the pointer is read through a view made after the call.
+   */
+  private runJobs(cell: Cell, max: number): QuickJSHandle | undefined {
+    const internals = cell.runtime as unknown as RuntimeInternals;
+    const out = internals.module._malloc(4);
+    try {
+      new Int32Array(this.memory.buffer, out, 1)[0] = 0;
+      const valuePtr = internals.ffi.QTS_ExecutePendingJob(internals.rt.value, max, out);
+      const ctxPtr = new Int32Array(this.memory.buffer, out, 1)[0]!;
+      // 0: no job ran, or the job's context is gone (never ours: a cell's context outlives its jobs).
+      if (ctxPtr === 0) {
+        internals.ffi.QTS_FreeValuePointerRuntime(internals.rt.value, valuePtr);
+        return undefined;
+      }
+      const context = cell.context as unknown as ContextInternals;
+      if (ctxPtr !== context.ctx.value) throw new Error(`a job ran in an unknown QuickJS context (${ctxPtr})`);
+      const handle = context.getMemory(internals.rt.value).heapValueHandle(valuePtr);
+      // Success is the number of jobs run; a job's exception is never a number here (reaction jobs
+      // turn guest throws into rejections; what escapes is an interrupt or out-of-memory error).
+      if (cell.context.typeof(handle) === 'number') {
+        handle.dispose();
+        return undefined;
+      }
+      return handle;
+    } finally {
+      internals.module._free(out);
+    }
   }
 
   private callInternal(cell: Cell, method: string, args: QuickJSHandle[], on: QuickJSHandle = cell.internal): QuickJSHandle {
@@ -791,12 +841,12 @@ export class Engine {
       if (state.stop) throw new RunFailure(this.stopError(state));
       if (runtime.hasPendingJob()) {
         const t0 = performance.now();
-        const jobs = runtime.executePendingJobs(-1);
+        const jobError = this.runJobs(cell, -1);
         state.cpuMs += performance.now() - t0;
-        if (jobs.error) {
+        if (jobError) {
           // A job threw. If we stopped it (deadline/output), end the run; a guest's unhandled
           // rejection in some other job is not fatal, like in browsers.
-          jobs.error.dispose();
+          jobError.dispose();
           if (state.stop) throw new RunFailure(this.stopError(state));
         }
         continue;
@@ -910,7 +960,7 @@ export class Engine {
     drain.stop = 'deadline';
     cell.state = drain;
     for (let i = 0; i < 16 && cell.runtime.hasPendingJob(); i++) {
-      cell.runtime.executePendingJobs(-1).error?.dispose();
+      this.runJobs(cell, -1)?.dispose();
     }
     cell.state = null;
     if (cell.runtime.hasPendingJob()) {
