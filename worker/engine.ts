@@ -214,6 +214,10 @@ export class Engine {
       } as never,
     });
     this.qjs = await newQuickJSWASMModuleFromVariant(variant);
+    // The build starts with 16 MiB. Under a smaller cap, the part of it the guest must not reach is
+    // allocated once here and never freed, so the guest's share is the same whatever its limit.
+    const ballast = INITIAL_MEMORY - this.options.wasmMemoryMaxBytes;
+    if (ballast > 0) (this.qjs as unknown as { module: RuntimeInternals['module'] }).module._malloc(ballast);
     this.stackPointer = null;
     const save = exports?.Oa;
     if (typeof save === 'function' && save.length === 0) {
