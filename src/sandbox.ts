@@ -41,7 +41,6 @@ import type {
 const now = (): number => performance.timeOrigin + performance.now();
 /** WASM memory the engine occupies before any guest code runs (see the constructor). */
 const ENGINE_RESERVE_BYTES = 5.25 * 1024 * 1024;
-const MIB = 1024 * 1024;
 
 /** A host function exposed to guests as an export of a host module. Receives one JSON-safe argument. */
 export type HostFunction = (arg: unknown, context: HostCallContext) => unknown;
@@ -320,11 +319,14 @@ export class Sandbox implements AsyncDisposable {
     await slot.call((r) => r.leakForTest());
   }
 
-  /** @internal test hook (needs `debug: true`): the next run in the first worker fails as if the WASM aborted. */
-  async faultForTest(): Promise<void> {
+  /**
+   * @internal test hook (needs `debug: true`): the next run in the first worker fails as if the WASM
+   * aborted (`eval`), or the next host function the guest calls throws on the host (`callback`).
+   */
+  async faultForTest(kind: 'eval' | 'callback' = 'eval'): Promise<void> {
     const slot = this.pool.all()[0]!;
     await slot.ready;
-    await slot.call((r) => r.faultForTest());
+    await slot.call((r) => r.faultForTest(kind));
   }
 
   /** Terminates every worker; pending and queued runs reject with `DISPOSED`. Idempotent. */

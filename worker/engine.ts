@@ -161,6 +161,7 @@ export class Engine {
   private rebuilding: Promise<void> = Promise.resolve();
   private readonly running = new Set<RunState>();
   private injectFault = false;
+  private injectCallbackFault = false;
   /** One-shot cells whose run has answered, waiting to be freed. */
   private readonly retired: Cell[] = [];
   /** Set when the hard memory cap refused a grow during the current run. */
@@ -287,8 +288,9 @@ export class Engine {
   }
 
   /** Test hook (only with `debug` init): the next run fails as if the WASM had aborted mid-evaluation. */
-  faultForTest(): void {
-    this.injectFault = true;
+  faultForTest(kind: 'eval' | 'callback' = 'eval'): void {
+    if (kind === 'callback') this.injectCallbackFault = true;
+    else this.injectFault = true;
   }
 
   /** Test hook (only with `debug` init): keeps one handle alive in the prepared context, a deliberate leak. */
@@ -355,6 +357,10 @@ export class Engine {
   private hostFunction(cell: Cell, name: string, fn: (...args: QuickJSHandle[]) => QuickJSHandle | { error: QuickJSHandle } | void): QuickJSHandle {
     return cell.context.newFunction(name, (...args) => {
       try {
+        if (this.injectCallbackFault && name === 'call') {
+          this.injectCallbackFault = false;
+          throw new TypeError('injected host callback fault (faultForTest)');
+        }
         return fn(...args);
       } catch (error) {
         this.reportCallbackFault(error);
