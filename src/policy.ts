@@ -41,11 +41,14 @@ export interface Limits {
    */
   memoryLimitBytes: number;
   /**
-   * QuickJS stack cap. Default 128 KiB (about 740 plain JS frames), chosen by measurement in Chromium:
-   * from about 192 KiB on, the worker's native stack overflows before QuickJS's own check trips (that
-   * still ends as STACK_OVERFLOW, but costs a module rebuild). At most 1 MiB: larger values make
-   * QuickJS's limit arithmetic wrap in this build.
-   * @defaultValue 131072
+   * QuickJS stack cap, in bytes of QuickJS's own (shadow) stack. 16 KiB to 64 KiB; default 64 KiB
+   * (about 370 plain JS frames). Chosen by measurement in Chromium: a worker has about 500 KiB of
+   * native stack, and QuickJS frames cost 4 to 6 times more native stack than the shadow stack its
+   * limit counts (plain recursion ~4x, `yield*` and async frames ~5x, template/`valueOf` chains
+   * more). From about 96 KiB on, some recursion overflows the native stack before QuickJS's check
+   * trips, which would poison the module; at 64 KiB every path measured trips QuickJS first with at
+   * least 1.5x to spare. Larger values are refused with `INVALID_POLICY`.
+   * @defaultValue 65536
    */
   maxStackBytes: number;
   /**
@@ -240,6 +243,8 @@ export type PresetName = 'webApi' | 'trustedEnvironment' | 'development';
 
 const DAY = 24 * 60 * 60 * 1000;
 const MB = 1024 * 1024;
+/** Highest accepted `limits.maxStackBytes`: see {@link Limits.maxStackBytes} for the measurement. */
+const MAX_STACK_BYTES = 64 * 1024;
 
 const BASE: Omit<Policy, 'preset'> = {
   allowDangerousOperations: false,
@@ -247,7 +252,7 @@ const BASE: Omit<Policy, 'preset'> = {
   limits: {
     timeoutMs: 5_000,
     memoryLimitBytes: 50 * MB,
-    maxStackBytes: 128 * 1024,
+    maxStackBytes: 64 * 1024,
     maxResultBytes: 1 * MB,
     maxLogBytes: 256 * 1024,
     maxSourceBytes: 256 * 1024,
@@ -342,7 +347,7 @@ const SHAPE: Shape = {
   limits: {
     timeoutMs: int(1, 10 * 60 * 1000),
     memoryLimitBytes: int(1 * MB, 1024 * MB),
-    maxStackBytes: int(16 * 1024, 1 * MB),
+    maxStackBytes: int(16 * 1024, MAX_STACK_BYTES),
     maxResultBytes: int(16, 64 * MB),
     maxLogBytes: int(0, 64 * MB),
     maxSourceBytes: int(1, 16 * MB),

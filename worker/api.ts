@@ -32,7 +32,7 @@ function scriptAsModule(code: string, parsed: Extract<ReturnType<typeof parseSou
   return `${code.slice(0, last.start)}export default (${code.slice(expr.start, expr.end)});${code.slice(last.end)}`;
 }
 
-export function createWorkerApi(): WorkerApi & { leakForTest(): Promise<void>; faultForTest(): Promise<void>; reportCallbackFault(error: unknown): void } {
+export function createWorkerApi(): WorkerApi & { leakForTest(): Promise<void>; faultForTest(kind?: 'eval' | 'callback'): Promise<void>; reportCallbackFault(error: unknown): void } {
   let engine: Engine | undefined;
   let debug = false;
   const ready = (): Engine => {
@@ -133,9 +133,9 @@ export function createWorkerApi(): WorkerApi & { leakForTest(): Promise<void>; f
       engine?.reportCallbackFault(error);
     },
 
-    async faultForTest(): Promise<void> {
+    async faultForTest(kind: 'eval' | 'callback' = 'eval'): Promise<void> {
       if (!debug) throw new Error('faultForTest needs a worker initialised with debug: true');
-      ready().faultForTest();
+      ready().faultForTest(kind);
     },
 
     async leakForTest(): Promise<void> {

@@ -8,7 +8,6 @@ import {
   newQuickJSWASMModuleFromVariant,
   newVariant,
   type QuickJSContext,
-  type QuickJSDeferredPromise,
   type QuickJSHandle,
   type QuickJSRuntime,
   type QuickJSWASMModule,
@@ -73,6 +72,8 @@ interface Cell {
   sessionId?: string;
   /** Deadline of the setup code while it runs (no run state yet). */
   setupDeadline?: number | undefined;
+  /** The QuickJS stack limit currently set on the runtime (lowered during guest JSON calls). */
+  stackBytes: number;
 }
 
 /** Budget of the app's setup code in each fresh context. */
@@ -86,14 +87,51 @@ interface RunState {
   logs: LogEntry[];
   logChars: number;
   /** Why the interrupt handler is stopping the guest, if it is. */
-  stop: 'deadline' | 'output' | 'abort' | null;
+  stop: 'deadline' | 'output' | 'abort' | 'fault' | null;
   finished: boolean;
-  outstanding: Set<QuickJSDeferredPromise>;
+  /** Promises the guest is waiting on (host calls, timers): their resolving functions, owned here. */
+  outstanding: Set<Pending>;
   timers: Map<number, ReturnType<typeof setTimeout>>;
   wake: (() => void) | null;
   toolCalls: number;
   cpuMs: number;
   peakWasm: number;
+}
+
+/**
+ * The resolving functions of a promise the guest created for a host call or timer. The guest makes
+ * the promise itself (with intrinsics the prelude captured); quickjs-emscripten-core's `newPromise()`
+ * is not used: it reads its result through a typed-array view right after a call that may grow WASM
+ * memory, which throws a host TypeError under memory growth and leaks the promise.
+ */
+interface Pending {
+  resolve: QuickJSHandle;
+  reject: QuickJSHandle;
+}
+
+/**
+ * Shadow-stack budget of one guest call to `JSON.parse` / `JSON.stringify`, counted from where the
+ * call starts. Their C recursion costs ~5x more native stack than the shadow stack QuickJS's limit
+ * counts, so without this a nested JSON text could overflow the worker's native stack (~500 KiB)
+ * before the run's own limit trips. 24 KiB is ~1000 levels of JSON nesting.
+ */
+const JSON_STACK_BUDGET = 24 * 1024;
+/** QuickJS stack limit of a cell before a run sets its own (prelude, setup code). */
+const DEFAULT_STACK_BYTES = 64 * 1024;
+
+/** The parts of quickjs-emscripten-core's runtime that {@link Engine.runJobs} calls directly. */
+interface RuntimeInternals {
+  ffi: {
+    QTS_ExecutePendingJob(rt: number, maxJobs: number, lastJobContext: number): number;
+    QTS_FreeValuePointerRuntime(rt: number, value: number): void;
+  };
+  rt: { value: number };
+  module: { _malloc(bytes: number): number; _free(pointer: number): void };
+}
+
+interface ContextInternals {
+  ctx: { value: number };
+  getMemory(rt: number): { heapValueHandle(pointer: number): QuickJSHandle };
 }
 
 /** Options of {@link Engine.create}. */
@@ -108,6 +146,13 @@ export interface EngineOptions {
 export class Engine {
   private qjs!: QuickJSWASMModule;
   private memory!: WebAssembly.Memory;
+  /**
+   * Reads emscripten's shadow stack pointer (what QuickJS's stack check measures), or null when this
+   * build does not export it where expected; then JSON calls run under the run's limit only.
+   */
+  private stackPointer: (() => number) | null = null;
+  /** The shadow stack pointer while no QuickJS call is active (the top QuickJS counts from). */
+  private stackTop = 0;
   private prepared: Cell | null = null;
   private preparing = false;
   private readonly sessions = new Map<string, Cell>();
@@ -116,6 +161,7 @@ export class Engine {
   private rebuilding: Promise<void> = Promise.resolve();
   private readonly running = new Set<RunState>();
   private injectFault = false;
+  private injectCallbackFault = false;
   /** One-shot cells whose run has answered, waiting to be freed. */
   private readonly retired: Cell[] = [];
   /** Set when the hard memory cap refused a grow during the current run. */
@@ -151,8 +197,58 @@ export class Engine {
       }
     };
     this.memory = memory;
-    const variant = newVariant(releaseVariant, { wasmModule: this.options.wasmModule, wasmMemory: this.memory });
+    let exports: WebAssembly.Exports | undefined;
+    const wasmModule = this.options.wasmModule;
+    // Instantiated here rather than through newVariant's `wasmModule` option, to keep the instance's
+    // exports: emscripten's `stackSave` (minified `Oa` in this pinned build) is how a JSON call
+    // learns where it starts on the shadow stack.
+    const variant = newVariant(releaseVariant, {
+      wasmMemory: this.memory,
+      emscriptenModule: {
+        instantiateWasm(imports: WebAssembly.Imports, onSuccess: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) {
+          void WebAssembly.instantiate(wasmModule, imports).then((instance) => {
+            exports = instance.exports;
+            onSuccess(instance, wasmModule);
+          });
+          return {};
+        },
+      } as never,
+    });
     this.qjs = await newQuickJSWASMModuleFromVariant(variant);
+    // The build starts with 16 MiB. Under a smaller cap, the part of it the guest must not reach is
+    // allocated once here and never freed, so the guest's share is the same whatever its limit.
+    const ballast = INITIAL_MEMORY - this.options.wasmMemoryMaxBytes;
+    if (ballast > 0) (this.qjs as unknown as { module: RuntimeInternals['module'] }).module._malloc(ballast);
+    this.stackPointer = null;
+    const save = exports?.Oa;
+    if (typeof save === 'function' && save.length === 0) {
+      const read = save as () => number;
+      const top = read();
+      // Sanity: a 16-byte aligned address inside linear memory, stable while idle.
+      if (Number.isInteger(top) && top > 0 && top % 16 === 0 && top < this.memory.buffer.byteLength && read() === top) {
+        this.stackPointer = read;
+        this.stackTop = top;
+      }
+    }
+  }
+
+  /**
+   * Lowers the cell's QuickJS stack limit so that at most {@link JSON_STACK_BUDGET} more shadow stack
+   * is available from here (never raises it). Returns the limit to restore afterwards.
+   */
+  private narrowStack(cell: Cell): number {
+    const previous = cell.stackBytes;
+    if (this.stackPointer) {
+      const used = Math.max(0, this.stackTop - this.stackPointer());
+      const narrowed = used + JSON_STACK_BUDGET;
+      if (narrowed < previous) this.setStack(cell, narrowed);
+    }
+    return previous;
+  }
+
+  private setStack(cell: Cell, bytes: number): void {
+    cell.stackBytes = bytes;
+    cell.runtime.setMaxStackSize(bytes);
   }
 
   /**
@@ -192,8 +288,9 @@ export class Engine {
   }
 
   /** Test hook (only with `debug` init): the next run fails as if the WASM had aborted mid-evaluation. */
-  faultForTest(): void {
-    this.injectFault = true;
+  faultForTest(kind: 'eval' | 'callback' = 'eval'): void {
+    if (kind === 'callback') this.injectCallbackFault = true;
+    else this.injectFault = true;
   }
 
   /** Test hook (only with `debug` init): keeps one handle alive in the prepared context, a deliberate leak. */
@@ -208,35 +305,84 @@ export class Engine {
     const runtime = this.qjs.newRuntime();
     const context = runtime.newContext();
     this.liveContexts++;
-    const cell: Cell = { runtime, context, internal: undefined as unknown as QuickJSHandle, lazy: {}, tamed, state: null };
+    const cell: Cell = {
+      runtime, context, internal: undefined as unknown as QuickJSHandle, lazy: {}, tamed, state: null, stackBytes: DEFAULT_STACK_BYTES,
+    };
+    runtime.setMaxStackSize(DEFAULT_STACK_BYTES);
     runtime.setInterruptHandler(() => this.shouldInterrupt(cell));
     runtime.setModuleLoader((name) => this.loadModule(cell, name));
     const host = context.newObject();
-    const log = context.newFunction('log', (level, text) => {
-      this.onLog(cell, context.getString(level) as LogEntry['level'], context.getString(text));
-    });
-    const call = context.newFunction('call', (target, args) => this.onHostCall(cell, context.getString(target), context.getString(args)));
-    const timer = context.newFunction('timer', (id, ms) => this.onTimer(cell, context.getNumber(id), context.getNumber(ms)));
-    // Only the inspector is asked for from guest-facing code (console); nothing else is reachable.
-    const lazy = context.newFunction('lazy', () => {
-      try {
-        return this.helper(cell, 'inspect').dup();
-      } catch (error) {
-        // Re-throw the guest's own exception (e.g. out of memory) into the guest, handle and all.
-        if (error instanceof GuestValueError) return { error: error.handle };
-        throw error;
-      }
-    });
-    context.setProp(host, 'log', log);
-    context.setProp(host, 'call', call);
-    context.setProp(host, 'timer', timer);
-    context.setProp(host, 'lazy', lazy);
+    const fns: Record<string, QuickJSHandle> = {
+      log: this.hostFunction(cell, 'log', (level, text) => {
+        this.onLog(cell, context.getString(level!) as LogEntry['level'], context.getString(text!));
+      }),
+      call: this.hostFunction(cell, 'call', (target, args, resolve, reject) =>
+        this.onHostCall(cell, context.getString(target!), context.getString(args!), resolve!, reject!)),
+      timer: this.hostFunction(cell, 'timer', (id, ms, resolve, reject) =>
+        this.onTimer(cell, context.getNumber(id!), context.getNumber(ms!), resolve!, reject!)),
+      // Only the inspector is asked for from guest-facing code (console); nothing else is reachable.
+      lazy: this.hostFunction(cell, 'lazy', () => {
+        try {
+          return this.helper(cell, 'inspect').dup();
+        } catch (error) {
+          // Re-throw the guest's own exception (e.g. out of memory) into the guest, handle and all.
+          if (error instanceof GuestValueError) return { error: error.handle };
+          throw error;
+        }
+      }),
+      narrow: this.hostFunction(cell, 'narrow', () => context.newNumber(this.narrowStack(cell))),
+      widen: this.hostFunction(cell, 'widen', (previous) => {
+        this.setStack(cell, context.getNumber(previous!));
+      }),
+    };
+    for (const [name, fn] of Object.entries(fns)) {
+      context.setProp(host, name, fn);
+      fn.dispose();
+    }
     context.setProp(context.global, '__qc_host', host);
-    for (const h of [log, call, timer, lazy, host]) h.dispose();
+    host.dispose();
     cell.internal = context.unwrapResult(context.evalCode(CORE, 'quickcage:prelude'));
+    this.seedRandom(cell);
     if (this.options.setupCode) this.runSetup(cell, this.options.setupCode);
     if (tamed) this.callInternal(cell, 'tame', []).dispose();
     return cell;
+  }
+
+  /**
+   * A host function for the prelude. quickjs-emscripten-core turns an exception thrown by a host
+   * callback into a guest exception, so a failure of the host itself would reach the guest as its own
+   * error (a guest could even catch it). Instead it is recorded as a callback fault: the guest is
+   * stopped at its next interrupt check and the run ends as a fault of the worker.
+   */
+  private hostFunction(cell: Cell, name: string, fn: (...args: QuickJSHandle[]) => QuickJSHandle | { error: QuickJSHandle } | void): QuickJSHandle {
+    return cell.context.newFunction(name, (...args) => {
+      try {
+        if (this.injectCallbackFault && name === 'call') {
+          this.injectCallbackFault = false;
+          throw new TypeError('injected host callback fault (faultForTest)');
+        }
+        return fn(...args);
+      } catch (error) {
+        this.reportCallbackFault(error);
+        if (cell.state) cell.state.stop ??= 'fault';
+        return undefined;
+      }
+    });
+  }
+
+  /**
+   * QuickJS seeds each context's Math.random from the clock, so two contexts made in the same
+   * microsecond share a sequence: the prelude's generator is seeded from crypto.getRandomValues.
+   */
+  private seedRandom(cell: Cell): void {
+    const seed = crypto.getRandomValues(new Uint32Array(4));
+    const { context } = cell;
+    const args = [...seed].map((n) => context.newNumber(n));
+    try {
+      this.callInternal(cell, 'seed', args).dispose();
+    } finally {
+      for (const h of args) h.dispose();
+    }
   }
 
   /**
@@ -252,7 +398,7 @@ export class Engine {
         throw new RunFailure({ code: 'GUEST_ERROR', message: `setup code failed: ${info.name}: ${info.message}`, details: { setup: true } });
       }
       result.value.dispose();
-      if (cell.runtime.hasPendingJob()) cell.runtime.executePendingJobs(-1).error?.dispose();
+      if (cell.runtime.hasPendingJob()) this.runJobs(cell, -1)?.dispose();
     } catch (error) {
       this.disposeCell(cell);
       throw error;
@@ -327,6 +473,41 @@ export class Engine {
     return this.newCell(tamed);
   }
 
+  /**
+   * Runs pending jobs; returns the exception a job ended with, if any. Replaces
+   * `QuickJSRuntime.executePendingJobs`, which reads the job's context pointer through a typed-array
+   * view made before the call: when a job grows WASM memory that view is detached, the read gives
+   * `undefined`, and quickjs-emscripten-core then creates (and never frees) a brand-new context for
+   * it. That stray context is what made `JS_FreeRuntime` abort on `gc_obj_list` after a job that
+   * allocated a lot. Here the pointer is read through a view made after the call.
+   */
+  private runJobs(cell: Cell, max: number): QuickJSHandle | undefined {
+    const internals = cell.runtime as unknown as RuntimeInternals;
+    const out = internals.module._malloc(4);
+    try {
+      new Int32Array(this.memory.buffer, out, 1)[0] = 0;
+      const valuePtr = internals.ffi.QTS_ExecutePendingJob(internals.rt.value, max, out);
+      const ctxPtr = new Int32Array(this.memory.buffer, out, 1)[0]!;
+      // 0: no job ran, or the job's context is gone (never ours: a cell's context outlives its jobs).
+      if (ctxPtr === 0) {
+        internals.ffi.QTS_FreeValuePointerRuntime(internals.rt.value, valuePtr);
+        return undefined;
+      }
+      const context = cell.context as unknown as ContextInternals;
+      if (ctxPtr !== context.ctx.value) throw new Error(`a job ran in an unknown QuickJS context (${ctxPtr})`);
+      const handle = context.getMemory(internals.rt.value).heapValueHandle(valuePtr);
+      // Success is the number of jobs run; a job's exception is never a number here (reaction jobs
+      // turn guest throws into rejections; what escapes is an interrupt or out-of-memory error).
+      if (cell.context.typeof(handle) === 'number') {
+        handle.dispose();
+        return undefined;
+      }
+      return handle;
+    } finally {
+      internals.module._free(out);
+    }
+  }
+
   private callInternal(cell: Cell, method: string, args: QuickJSHandle[], on: QuickJSHandle = cell.internal): QuickJSHandle {
     const { context } = cell;
     const fn = context.getProp(on, method);
@@ -365,29 +546,23 @@ export class Engine {
     state.logs.push({ level, message, time: Math.round((now() - state.startedAt) * 1000) / 1000 });
   }
 
-  private onHostCall(cell: Cell, target: string, argsJson: string): QuickJSHandle {
+  /** A guest host call: `resolve`/`reject` belong to the promise the guest already created for it. */
+  private onHostCall(cell: Cell, target: string, argsJson: string, resolve: QuickJSHandle, reject: QuickJSHandle): { error: QuickJSHandle } | undefined {
     const state = cell.state;
     const { context } = cell;
-    const deferred = context.newPromise();
-    const handle = deferred.handle;
-    if (!state || state.finished) {
-      const err = context.newError({ name: 'ToolError', message: 'the run has ended' });
-      deferred.reject(err);
-      err.dispose();
-      deferred.dispose();
-      return handle;
-    }
+    if (!state || state.finished) return { error: context.newError({ name: 'ToolError', message: 'the run has ended' }) };
     state.toolCalls++;
-    state.outstanding.add(deferred);
+    const pending: Pending = { resolve: resolve.dup(), reject: reject.dup() };
+    state.outstanding.add(pending);
     const allowed = state.request.toolNames.includes(target) || this.isHostModuleTarget(state.request, target);
     const reply = allowed
       ? this.options.bridge.hostCall({ runId: state.request.runId, target, argsJson })
       : Promise.resolve({ ok: false as const, code: 'TOOL_DENIED' as ErrorCode, message: `tool \`${target}\` is not granted to this run` });
     reply.then(
-      (result) => this.settleHostCall(cell, state, deferred, result.ok ? { json: result.valueJson } : { code: result.code, message: result.message }),
-      (error: unknown) => this.settleHostCall(cell, state, deferred, { code: 'TOOL_FAILED', message: String((error as Error)?.message ?? error) }),
+      (result) => this.settleHostCall(cell, state, pending, result.ok ? { json: result.valueJson } : { code: result.code, message: result.message }),
+      (error: unknown) => this.settleHostCall(cell, state, pending, { code: 'TOOL_FAILED', message: String((error as Error)?.message ?? error) }),
     );
-    return handle;
+    return undefined;
   }
 
   private isHostModuleTarget(request: RunRequest, target: string): boolean {
@@ -400,52 +575,54 @@ export class Engine {
   private settleHostCall(
     cell: Cell,
     state: RunState,
-    deferred: QuickJSDeferredPromise,
+    pending: Pending,
     outcome: { json: string | undefined } | { code: ErrorCode; message: string },
   ): void {
-    if (!state.outstanding.delete(deferred)) return;
-    if (state.finished || cell.state !== state || !deferred.alive) {
-      if (deferred.alive) deferred.dispose();
+    if (!state.outstanding.delete(pending)) return;
+    if (state.finished || cell.state !== state) {
+      disposePending(pending);
       return;
     }
     const { context } = cell;
     try {
+      let arg: QuickJSHandle;
+      let fn: QuickJSHandle;
       if ('json' in outcome) {
-        const value = outcome.json === undefined ? context.undefined : context.newString(outcome.json);
-        deferred.resolve(value);
-        if (value !== context.undefined) value.dispose();
+        arg = outcome.json === undefined ? context.undefined : context.newString(outcome.json);
+        fn = pending.resolve;
       } else {
         // Registry messages usually end with their code already; say it once.
         const message = outcome.message.endsWith(`(${outcome.code})`) ? outcome.message : `${outcome.message} (${outcome.code})`;
-        const err = context.newError({ name: 'ToolError', message });
+        arg = context.newError({ name: 'ToolError', message });
         const code = context.newString(outcome.code);
-        context.setProp(err, 'code', code);
+        context.setProp(arg, 'code', code);
         code.dispose();
-        deferred.reject(err);
-        err.dispose();
+        fn = pending.reject;
       }
+      // Resolving functions run no guest code (reactions become jobs); a failure here is out of memory.
+      const result = context.callFunction(fn, context.undefined, arg);
+      if (arg !== context.undefined) arg.dispose();
+      if (result.error) result.error.dispose();
+      else result.value.dispose();
+    } catch (error) {
+      this.reportCallbackFault(error);
+      state.stop ??= 'fault';
     } finally {
-      deferred.dispose();
+      disposePending(pending);
     }
     state.wake?.();
   }
 
-  private onTimer(cell: Cell, id: number, ms: number): QuickJSHandle {
+  private onTimer(cell: Cell, id: number, ms: number, resolve: QuickJSHandle, reject: QuickJSHandle): void {
     const state = cell.state;
-    const { context } = cell;
-    const deferred = context.newPromise();
-    const handle = deferred.handle;
-    if (!state || state.finished) {
-      deferred.dispose();
-      return handle;
-    }
-    state.outstanding.add(deferred);
+    if (!state || state.finished) return;
+    const pending: Pending = { resolve: resolve.dup(), reject: reject.dup() };
+    state.outstanding.add(pending);
     const delay = Math.min(Math.max(0, ms), 2 ** 31 - 1);
     state.timers.set(id, setTimeout(() => {
       state.timers.delete(id);
-      this.settleHostCall(cell, state, deferred, { json: undefined });
+      this.settleHostCall(cell, state, pending, { json: undefined });
     }, delay));
-    return handle;
   }
 
   private loadModule(cell: Cell, name: string): string | { error: Error } {
@@ -674,12 +851,12 @@ export class Engine {
       if (state.stop) throw new RunFailure(this.stopError(state));
       if (runtime.hasPendingJob()) {
         const t0 = performance.now();
-        const jobs = runtime.executePendingJobs(-1);
+        const jobError = this.runJobs(cell, -1);
         state.cpuMs += performance.now() - t0;
-        if (jobs.error) {
+        if (jobError) {
           // A job threw. If we stopped it (deadline/output), end the run; a guest's unhandled
           // rejection in some other job is not fatal, like in browsers.
-          jobs.error.dispose();
+          jobError.dispose();
           if (state.stop) throw new RunFailure(this.stopError(state));
         }
         continue;
@@ -793,7 +970,7 @@ export class Engine {
     drain.stop = 'deadline';
     cell.state = drain;
     for (let i = 0; i < 16 && cell.runtime.hasPendingJob(); i++) {
-      cell.runtime.executePendingJobs(-1).error?.dispose();
+      this.runJobs(cell, -1)?.dispose();
     }
     cell.state = null;
     if (cell.runtime.hasPendingJob()) {
@@ -815,7 +992,7 @@ export class Engine {
     state.finished = true;
     for (const t of state.timers.values()) clearTimeout(t);
     state.timers.clear();
-    for (const d of state.outstanding) if (d.alive) d.dispose();
+    for (const pending of state.outstanding) disposePending(pending);
     state.outstanding.clear();
     state.wake?.();
   }
@@ -843,6 +1020,7 @@ export class Engine {
 
   private stopError(state: RunState): WireError {
     if (state.stop === 'abort') return { code: 'ABORTED', message: 'run aborted by the caller' };
+    if (state.stop === 'fault') return { code: 'WORKER_CRASHED', message: 'a host callback of the worker failed; the guest was stopped' };
     if (state.stop === 'output') {
       return { code: 'OUTPUT_TOO_LARGE', message: `console output exceeded ${state.request.limits.maxLogBytes} characters` };
     }
@@ -867,7 +1045,8 @@ export class Engine {
     if (info.name === 'InternalError' && info.message === 'string too long') {
       return { code: 'MEMORY_LIMIT', message: 'guest built a string longer than QuickJS allows' };
     }
-    if (info.name === 'InternalError' && info.message === 'stack overflow') {
+    // QuickJS's JSON and regexp parsers report their own stack check as a SyntaxError.
+    if ((info.name === 'InternalError' || info.name === 'SyntaxError') && info.message === 'stack overflow') {
       return { code: 'STACK_OVERFLOW', message: `guest exceeded the ${limit.maxStackBytes}-byte stack limit` };
     }
     if (info.name === 'QuickcageError' && info.code) {
@@ -905,6 +1084,11 @@ export class Engine {
       details: { cause: message.slice(0, 300) },
     };
   }
+}
+
+function disposePending(pending: Pending): void {
+  if (pending.resolve.alive) pending.resolve.dispose();
+  if (pending.reject.alive) pending.reject.dispose();
 }
 
 /** A rejected promise / thrown guest value, still as a handle, read lazily. */

@@ -24,13 +24,61 @@ export const PRELUDE_SOURCE = String.raw`(function () {
   const g = globalThis;
   const host = g.__qc_host;
   delete g.__qc_host;
-  const hostLog = host.log, hostTimer = host.timer, hostLazy = host.lazy;
+  const hostLog = host.log, hostTimer = host.timer, hostLazy = host.lazy, hostCallRaw = host.call;
+  const hostNarrow = host.narrow, hostWiden = host.widen;
   const defineProperty = Object.defineProperty, freeze = Object.freeze, getProto = Object.getPrototypeOf;
-  const apply = Reflect.apply, jsonStringify = JSON.stringify;
-  const PromiseCtor = Promise, promiseThen = Promise.prototype.then;
+  const apply = Reflect.apply, jsonStringify = JSON.stringify, jsonParseNative = JSON.parse, JSONObject = JSON;
+  const PromiseCtor = Promise, promiseThen = Promise.prototype.then, imul = Math.imul;
   const TypeErrorCtor = TypeError, EvalErrorCtor = EvalError;
+
+  // The guest makes the promise of each host call and timer itself; the host only keeps its
+  // resolving functions (quickjs-emscripten-core's newPromise() is unsafe under memory growth).
+  function hostCall(target, json) {
+    return new PromiseCtor(function (resolve, reject) { hostCallRaw(target, json, resolve, reject); });
+  }
+
+  // JSON.parse / JSON.stringify recurse in C at ~5x the native stack per level that QuickJS's limit
+  // counts: each call gets a bounded share of the stack from where it starts (the host lowers the
+  // limit for the call and restores it after), so nesting ends as a stack overflow, not as a crash.
+  function guardedJson(fn) {
+    return function () {
+      const previous = hostNarrow();
+      try {
+        return apply(fn, JSONObject, arguments);
+      } finally {
+        hostWiden(previous);
+      }
+    };
+  }
+  const guardedParse = guardedJson(jsonParseNative), guardedStringify = guardedJson(jsonStringify);
+  const jsonMethods = {
+    parse(text, reviver) { return apply(guardedParse, undefined, arguments); },
+    stringify(value, replacer, space) { return apply(guardedStringify, undefined, arguments); },
+  };
+  defineProperty(JSONObject, 'parse', { value: jsonMethods.parse, writable: true, configurable: true, enumerable: false });
+  defineProperty(JSONObject, 'stringify', { value: jsonMethods.stringify, writable: true, configurable: true, enumerable: false });
+
+  // Math.random: xoshiro128** seeded by the host from crypto.getRandomValues (see seed below);
+  // QuickJS seeds each context from the clock, so contexts made together could share a sequence.
+  let r0 = 1, r1 = 2, r2 = 3, r3 = 4;
+  function nextRandom() {
+    const x = imul(r1, 5);
+    const result = imul((x << 7) | (x >>> 25), 9);
+    const t = r1 << 9;
+    r2 ^= r0; r3 ^= r1; r1 ^= r2; r0 ^= r3; r2 ^= t; r3 = (r3 << 11) | (r3 >>> 21);
+    return result >>> 0;
+  }
+  function seed(a, b, c, d) {
+    r0 = a | 0; r1 = b | 0; r2 = c | 0; r3 = d | 0;
+    if ((r0 | r1 | r2 | r3) === 0) r0 = 1;
+  }
+  const mathMethods = {
+    random() { return ((nextRandom() >>> 5) * 67108864 + (nextRandom() >>> 6)) / 9007199254740992; },
+  };
+  defineProperty(Math, 'random', { value: mathMethods.random, writable: true, configurable: true, enumerable: false });
+
   const k = freeze({
-    g: g, hostCall: host.call, jsonStringify: jsonStringify, jsonParse: JSON.parse,
+    g: g, hostCall: hostCall, jsonStringify: jsonStringify, jsonParse: guardedParse,
     objectKeys: Object.keys, getProto: getProto, isArray: Array.isArray,
     defineProperty: defineProperty, freeze: freeze, apply: apply,
     ObjectProto: Object.prototype, toStr: Object.prototype.toString, mathMin: Math.min,
@@ -69,7 +117,8 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     const args = [];
     for (let i = 2; i < arguments.length; i++) args[args.length] = arguments[i];
     liveTimers[id] = true;
-    apply(promiseThen, hostTimer(id, +ms || 0), [function () {
+    const timer = new PromiseCtor(function (resolve, reject) { hostTimer(id, +ms || 0, resolve, reject); });
+    apply(promiseThen, timer, [function () {
       if (!liveTimers[id]) return;
       delete liveTimers[id];
       apply(fn, undefined, args);
@@ -108,7 +157,7 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     }
   }
 
-  return { tame: tame, k: k };
+  return { tame: tame, k: k, seed: seed };
 })()`;
 
 /** `(k) => serialize`: compiled into a context the first time a run needs it. */
