@@ -147,6 +147,7 @@ export interface CodeTool {
 
 const KEYS = ['sandbox', 'registry', 'agent', 'user', 'modules', 'returns', 'name', 'instructions', 'maxResultChars', 'timeoutMs', 'events', 'onStep'];
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const TOOL_CODES = new Set(['TOOL_DENIED', 'TOOL_FAILED', 'APPROVAL_DENIED', 'INVALID_ARGUMENT']);
 
 function describeTool(options: { declarations: string; timeoutMs: number; maxResultChars: number; instructions?: string }): string {
   return [
@@ -229,6 +230,11 @@ export function createCodeTool(options: CodeToolOptions): CodeTool {
     if (events !== undefined && step.runId !== undefined) {
       step.events = events.take(step.runId);
       step.approvals = step.events.filter((ev) => ev.type === 'approval');
+      // Guard denials do not name their tool in the message; the run's last failed call does.
+      if (!step.result.ok && step.result.error.tool === undefined && TOOL_CODES.has(step.result.error.code)) {
+        const failed = step.events.filter((ev) => ev.type === 'tool_call' && ev.details?.outcome !== 'ok').at(-1);
+        if (failed?.tool !== undefined) step.result = { ...step.result, error: { ...step.result.error, tool: failed.tool } };
+      }
     }
     report(step);
     return step;

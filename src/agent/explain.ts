@@ -57,7 +57,7 @@ const oneLine = (text: string, max = 300): string => {
 /** Host stack frames and file URLs must not reach the model: they say nothing it can act on. */
 const scrub = (text: string): string => text.replace(/\s+at\s+\S+\s+\(?(?:https?|file|blob|chrome-extension):\/\/[^)\s]*\)?/g, '').replace(/(?:https?|file|blob):\/\/\S+?\/(?:src|node_modules|@fs)\/\S*/g, '<host>');
 
-const TOOL_IN_MESSAGE = /(?:[Tt]ool|call|calls) `([A-Za-z_][A-Za-z0-9_]{0,63})`|`([A-Za-z_][A-Za-z0-9_]{0,63})`/;
+const TOOL_IN_MESSAGE = /\b(?:tool|call) `([A-Za-z_][A-Za-z0-9_]{0,63})`/i;
 
 /**
  * Explains a failure in one line for a model: `code`, `message` (what happened), `hint` (what to
@@ -98,7 +98,7 @@ export function explainError(error: unknown): ModelError {
   }
   if (TOOL_CODES.has(code)) {
     const found = TOOL_IN_MESSAGE.exec(message);
-    tool = (e.details.tool as string | undefined) ?? found?.[1] ?? found?.[2];
+    tool = (typeof e.details.tool === 'string' ? e.details.tool : undefined) ?? found?.[1];
   }
   const out: ModelError = { code, message: oneLine(scrub(message)), hint: HINTS[code] ?? 'Something failed: read the message, change the program and call again.' };
   if (tool !== undefined) out.tool = tool;
