@@ -59,6 +59,8 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: ['test/**/*.test.ts'],
+          // Local HTTP servers on 127.0.0.1 for the agent adapter tests (mock chat completions, MCP).
+          globalSetup: ['test/agent/servers.mjs'],
           exclude: ['test/e2e/**', 'test/**/*.node.test.ts', '**/node_modules/**'],
           browser: {
             enabled: true,
