@@ -36,6 +36,7 @@ const PREBUNDLE = [
   '@modelcontextprotocol/sdk/client/index.js',
   '@modelcontextprotocol/sdk/client/streamableHttp.js',
   '@modelcontextprotocol/sdk/inMemory.js',
+  '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js',
 ];
 
 /** Vite options shared by the page and by the workers it starts. */

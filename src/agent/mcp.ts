@@ -15,14 +15,21 @@ import { compileParams, type JsonSchema } from '../tools/schema.js';
 import type { CodeTool } from './code-tool.js';
 import { resultText } from './adapters.js';
 
-/** What quickcage needs of an MCP `McpServer`. */
+/**
+ * What quickcage needs of an MCP `McpServer`: `registerTool(name, config, callback)`. Typed loosely
+ * (the SDK's signature is generic over zod schemas), so any SDK version's server is accepted.
+ */
 export interface McpServerLike {
-  registerTool(
-    name: string,
-    config: { description?: string; inputSchema?: unknown; annotations?: Record<string, unknown> },
-    callback: (args: { code: string }, extra: { signal: AbortSignal }) => unknown,
-  ): unknown;
+  registerTool(name: string, ...rest: never[]): unknown;
 }
+
+/** The `registerTool` call quickcage makes. */
+type RegisterTool = (
+  this: McpServerLike,
+  name: string,
+  config: { description?: string; inputSchema?: unknown; annotations?: Record<string, unknown> },
+  callback: (args: { code: string }, extra: { signal: AbortSignal }) => unknown,
+) => unknown;
 
 /** A tool as an MCP server lists it. */
 export interface McpToolInfo {
@@ -54,7 +61,8 @@ export function registerMcpCodeTool(server: McpServerLike, codeTool: CodeTool, s
   if (typeof server?.registerTool !== 'function') throw invalidArgument('server', 'an McpServer (with registerTool)', server);
   if (typeof codeTool?.execute !== 'function') throw invalidArgument('codeTool', 'a code tool from createCodeTool()', codeTool);
   if (typeof schema !== 'object' || schema === null || schema.code === undefined) throw invalidArgument('schema.code', 'a zod string schema, e.g. `z.string()`', schema?.code);
-  return server.registerTool(
+  return (server.registerTool as unknown as RegisterTool).call(
+    server,
     codeTool.name,
     // Not read-only (tools may write), not open-world beyond what the policy grants.
     { description: codeTool.description, inputSchema: { code: schema.code }, annotations: { title: 'Run code in quickcage', readOnlyHint: false, openWorldHint: false } },

@@ -11,7 +11,7 @@ export interface ChatBody {
 }
 export function startOpenAIMock(options: { script: (body: ChatBody) => ScriptReply; apiKey?: string; lifetimeMs?: number }): Promise<{ url: string; requests: ChatBody[]; close(): Promise<void> }>;
 export function startMcpHttpServer(options?: { lifetimeMs?: number }): Promise<{ url: string; calls(): number; close(): Promise<void> }>;
-export function buildMcpServer(): unknown;
+
 export function openAITestScript(body: ChatBody): ScriptReply;
 /** Vitest globalSetup of the browser project. */
 export default function setup(project: { provide(key: 'agentServers', value: AgentServers): void }): Promise<() => Promise<void>>;

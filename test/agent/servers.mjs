@@ -11,9 +11,8 @@
  * `inject('agentServers')`).
  */
 import { createServer } from 'node:http';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { z } from 'zod';
+import { buildMcpServer } from './mcp-tools.mjs';
 
 const LIFETIME_MS = 10 * 60_000;
 
@@ -127,25 +126,6 @@ export async function startOpenAIMock({ script, apiKey, lifetimeMs = LIFETIME_MS
   });
   const port = await listen(server, lifetimeMs);
   return { url: `http://127.0.0.1:${port}/v1`, requests, close: () => close(server) };
-}
-
-/** The MCP server of the tests: weather (structured), order lookup (text) and a tool that always fails. */
-export function buildMcpServer() {
-  const server = new McpServer({ name: 'quickcage-test-mcp', version: '1.0.0' });
-  server.registerTool('get-weather', {
-    description: 'Current weather of a city.',
-    inputSchema: { city: z.string().min(1).describe('City name, e.g. Oslo.') },
-    outputSchema: { city: z.string(), celsius: z.number() },
-  }, async ({ city }) => {
-    const celsius = [...city].reduce((n, ch) => (n * 31 + ch.charCodeAt(0)) % 40, 0) - 5;
-    return { content: [{ type: 'text', text: `${city}: ${celsius} °C` }], structuredContent: { city, celsius } };
-  });
-  server.registerTool('lookup_order', {
-    description: 'Status of one order by its six-digit id.',
-    inputSchema: { id: z.string().regex(/^[0-9]{6}$/) },
-  }, async ({ id }) => ({ content: [{ type: 'text', text: `Order ${id}: shipped, arrives Friday` }] }));
-  server.registerTool('flaky', { description: 'Always fails upstream.', inputSchema: {} }, async () => ({ content: [{ type: 'text', text: 'upstream is down' }], isError: true }));
-  return server;
 }
 
 /** The MCP server over Streamable HTTP at `POST /mcp`, stateless: one server and transport per request. */
