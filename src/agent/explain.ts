@@ -128,7 +128,7 @@ export function compactLogs(logs: readonly LogEntry[], maxLines = 20, maxLineCha
 export function capResult(result: ModelResult, maxChars: number): ModelResult {
   const size = (r: ModelResult) => JSON.stringify(r).length;
   if (size(result) <= maxChars) return result;
-  let next: ModelResult = { ...result, truncated: true };
+  const next: ModelResult = { ...result, truncated: true };
   if (next.logs !== undefined) {
     let logs = next.logs;
     while (logs.length > 0 && size({ ...next, logs }) > maxChars) logs = logs.length > 3 ? elide(logs, Math.floor(logs.length / 2)) : [];
