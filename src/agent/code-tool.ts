@@ -5,7 +5,8 @@
  */
 import type { EventSink, SecurityEventInput } from '../audit/types.js';
 import { InvalidArgumentError, invalidArgument } from '../errors.js';
-import type { RunOptions, RunOutput, Sandbox } from '../sandbox.js';
+import type { RunOptions, RunOutputStats, Sandbox } from '../sandbox.js';
+import type { RunStats } from '../../worker/protocol.js';
 import type { PermissionPolicy } from '../tools/permissions.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import type { JsonSchema } from '../tools/schema.js';
@@ -124,7 +125,8 @@ export interface CodeStep {
   approvals: SecurityEventInput[];
   /** The error the sandbox threw, on failure. */
   error?: unknown;
-  stats?: RunOutput['stats'];
+  /** The run's measurements: the page's view on success, the worker's (no queue or total time) on a failure that reached it. */
+  stats?: RunStats & Partial<Pick<RunOutputStats, 'queuedMs' | 'totalMs'>>;
 }
 
 /** A framework-neutral tool definition. Adapters re-shape it for each SDK. */
@@ -222,7 +224,7 @@ export function createCodeTool(options: CodeToolOptions): CodeTool {
       const result = capResult({ ok: true, value: out.value === undefined ? null : out.value, ...(logs.length > 0 ? { logs } : {}) }, maxResultChars);
       step = { code, result, runId: out.runId, value: out.value, events: [], approvals: [], stats: out.stats };
     } catch (error) {
-      const e = error as { runId?: unknown; logs?: unknown; stats?: RunOutput['stats'] };
+      const e = error as { runId?: unknown; logs?: unknown; stats?: RunStats };
       const logs = Array.isArray(e?.logs) ? compactLogs(e.logs) : [];
       const result = capResult({ ok: false, error: explainError(error), ...(logs.length > 0 ? { logs } : {}) }, maxResultChars);
       step = { code, result, runId: typeof e?.runId === 'string' ? e.runId : undefined, error, events: [], approvals: [], ...(e?.stats ? { stats: e.stats } : {}) };
