@@ -4,7 +4,8 @@
  *
  * Two projects:
  * - `browser`: every `test/**\/*.test.ts` (except e2e and the node-side script tests), in Chromium.
- * - `node`: `test/infra/**\/*.node.test.ts`, tests of the repository's own Node scripts (scripts/).
+ * - `node`: `test/**\/*.node.test.ts`, tests that need Node: the repository's own scripts (scripts/) and
+ *   the TypeScript compiler checking generated declarations (test/agent/).
  *
  * The Vite settings the tests need live here (not in the lead's vite.config.ts, which this file does
  * not load): ES-module workers and pre-bundled dependencies.
@@ -25,6 +26,17 @@ const PREBUNDLE = [
   'idb',
   'ajv',
   'ajv/dist/standalone/index.js',
+  // Agent SDKs the code-mode adapter tests drive for real (test/agent/).
+  'ai',
+  'ai/test',
+  'openai',
+  '@anthropic-ai/sdk',
+  'zod',
+  '@modelcontextprotocol/sdk/server/mcp.js',
+  '@modelcontextprotocol/sdk/client/index.js',
+  '@modelcontextprotocol/sdk/client/streamableHttp.js',
+  '@modelcontextprotocol/sdk/inMemory.js',
+  '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js',
 ];
 
 /** Vite options shared by the page and by the workers it starts. */
@@ -50,6 +62,8 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: ['test/**/*.test.ts'],
+          // Local HTTP servers on 127.0.0.1 for the agent adapter tests (mock chat completions, MCP).
+          globalSetup: ['test/agent/servers.mjs'],
           exclude: ['test/e2e/**', 'test/**/*.node.test.ts', '**/node_modules/**'],
           browser: {
             enabled: true,
@@ -66,7 +80,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'node',
-          include: ['test/infra/**/*.node.test.ts'],
+          include: ['test/**/*.node.test.ts'],
           environment: 'node',
         },
       },

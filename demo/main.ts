@@ -9,8 +9,9 @@
 import {
   Permission, createApprovalManager, createAuditLog, createDynamicToolStore, createRateLimiter, createSandbox, createToolRegistry,
   createVirtualFileSystem, definePermissionPolicy, isSandboxError, type Policy, type RateLimiter, type Sandbox,
-  type ToolRegistry,
+  type Tool, type ToolRegistry,
 } from '../src/index.js';
+import { createAgentPanel } from './agent-panel.js';
 import { createApprovalDialog } from './approval-dialog.js';
 import { createDashboard } from './dashboard.js';
 import { byId, h } from './dom.js';
@@ -123,6 +124,16 @@ function applyPolicy(policy: Policy): void {
 }
 
 const policyPanel = createPolicyPanel(byId('panel-policy'), applyPolicy);
+
+createAgentPanel(byId('agent-view'), byId<HTMLButtonElement>('view-agent'), {
+  audit, vfs, approvals, agent, user: currentUser,
+  emailTool: emailTool as unknown as Tool<never>,
+  cancelApprovals: () => approvalDialog.cancel(),
+  changed: () => {
+    void toolsPanel.refresh();
+    void dashboard.refresh();
+  },
+});
 
 // ---- run and stop ----
 
