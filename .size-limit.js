@@ -20,6 +20,14 @@ export default [
     limit: '200 KB',
     modifyEsbuildConfig: esm,
   },
+  {
+    name: 'quickcage/agent: createCodeTool + toAiSdkTool',
+    path: 'dist/src/agent/index.js',
+    import: '{ createCodeTool, toAiSdkTool }',
+    gzip: true,
+    limit: '20 KB',
+    modifyEsbuildConfig: esm,
+  },
   // Already one minified file; esbuild passes it through as it is.
   { name: 'worker (one self-contained file)', path: 'dist/src/quickcage.worker.js', gzip: true, limit: '120 KB', modifyEsbuildConfig: esm },
 ];

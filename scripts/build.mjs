@@ -25,7 +25,7 @@ const DIST = path.join(ROOT, 'dist');
 const require = createRequire(import.meta.url);
 
 /** Public entries (package.json `exports`), by output name. */
-export const ENTRIES = { index: 'src/index.ts' };
+export const ENTRIES = { index: 'src/index.ts', 'agent/index': 'src/agent/index.ts' };
 export const WORKER_FILE = 'quickcage.worker.js';
 export const WASM_FILE = 'quickcage.wasm';
 

@@ -19,7 +19,8 @@ const codeOf = (error) => (isSandboxError(error) ? error.code : `not a SandboxEr
 
 async function main() {
   const audit = createAuditLog({ dbName: 'consumer-audit' });
-  const policy = definePolicy({ limits: { timeoutMs: 2000 } }, 'trustedEnvironment');
+  // A generous default deadline: a loaded CI machine must not turn the first run's cold start into a failure.
+  const policy = definePolicy({ limits: { timeoutMs: 10_000 } }, 'trustedEnvironment');
   const registry = createToolRegistry({ policy });
   const agent = definePermissionPolicy({ agent: 'consumer', permissions: Permission.STANDARD, allowedPaths: ['/workspace'] });
   const sandbox = createSandbox({ policy, tools: registry.forAgent(agent, { sink: audit }), audit, watchdogGraceMs: 200 });

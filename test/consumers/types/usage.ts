@@ -10,7 +10,10 @@ import {
   type Policy,
   type RunOutput,
   type SandboxOptions,
+  type PermissionPolicy,
+  type ToolRegistry,
 } from 'quickcage';
+import { createCodeTool, toAiSdkTool, type CodeTool } from 'quickcage/agent';
 
 const policy: Policy = definePolicy({ limits: { timeoutMs: 500 } }, 'webApi');
 const options: SandboxOptions = { policy, audit: createAuditLog(), rateLimiter: createRateLimiter() };
@@ -27,4 +30,10 @@ export async function main(): Promise<number> {
     }
     throw error;
   }
+}
+
+/** The agent subpath's types resolve and compose with the main entry's. */
+export function codeToolFor(sandbox: ReturnType<typeof createSandbox>, registry: ToolRegistry, agent: PermissionPolicy): unknown {
+  const tool: CodeTool = createCodeTool({ sandbox, registry, agent });
+  return toAiSdkTool(tool);
 }
