@@ -26,6 +26,9 @@ const PREBUNDLE = [
   'idb',
   'ajv',
   'ajv/dist/standalone/index.js',
+  '@noble/hashes/sha2.js',
+  '@noble/hashes/hmac.js',
+  '@noble/hashes/utils.js',
   // Agent SDKs the code-mode adapter tests drive for real (test/agent/).
   'ai',
   'ai/test',
