@@ -87,7 +87,7 @@ export function explainError(error: unknown): ModelError {
     column = guest?.column;
   } else if (e.code === 'VALIDATION_REJECTED') {
     const violations = (e as ValidationError).violations ?? [];
-    message = violations.length === 0 ? e.message : violations.slice(0, 4).map((v) => `${v.message} at ${v.line}:${v.column} (${v.rule})`).join('; ')
+    message = violations.length === 0 ? e.message : violations.slice(0, 4).map((v) => (v.message.includes(`${v.line}:${v.column}`) ? v.message : `${v.message} at ${v.line}:${v.column} (${v.rule})`)).join('; ')
       + (violations.length > 4 ? `; and ${violations.length - 4} more` : '');
     line = violations[0]?.line;
     column = violations[0]?.column;
