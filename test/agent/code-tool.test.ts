@@ -34,6 +34,7 @@ describe('what the model is told', () => {
     expect(declarations).toContain('}): Promise<{\n    path: string;\n    type: "file" | "directory";\n    size: number;\n    /** Epoch milliseconds. */\n    mtime: number;\n  } | null>;');
     expect(declarations).toContain('A person must approve each call');
     expect(declarations).toContain("declare module 'quickcage:tools' {\n  export const listDir: typeof tools.listDir;");
+    expect(description).toContain('Helper modules you may import: quickcage:math, quickcage:random, quickcage:statistics, quickcage:itertools. Nothing else exists');
   });
 
   test('host modules are declared only when the policy lets guests import them', async () => {
