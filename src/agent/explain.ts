@@ -138,8 +138,14 @@ export function capResult(result: ModelResult, maxChars: number): ModelResult {
   }
   if (next.ok) {
     const json = JSON.stringify(next.value) ?? 'undefined';
-    const room = Math.max(0, maxChars - size({ ...next, value: '' }) - 90);
-    next.value = `${json.slice(0, room)}… (truncated: the value is ${json.length} characters of JSON; return less)`;
+    // The preview is a string inside JSON again, so escapes in it grow: shrink until it fits.
+    let room = Math.max(0, maxChars - size({ ...next, value: '' }) - 90);
+    for (let attempt = 0; attempt < 8; attempt++) {
+      next.value = `${json.slice(0, room)}… (truncated: the value is ${json.length} characters of JSON; return less)`;
+      const over = size(next) - maxChars;
+      if (over <= 0 || room === 0) break;
+      room = Math.max(0, room - over);
+    }
   } else {
     next.error = { ...next.error, message: `${next.error.message.slice(0, Math.max(40, Math.floor(maxChars / 4)))}…` };
   }
