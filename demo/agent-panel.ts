@@ -57,12 +57,11 @@ export function createAgentPanel(root: HTMLElement, toggle: HTMLButtonElement, d
   const tap = createEventTap(deps.audit);
   const registry = createToolRegistry({ policy: POLICY, tools: [deps.emailTool], fileSystem: deps.vfs, fetchImpl: demoFetch, approvals: deps.approvals });
   let sandbox: Sandbox | undefined;
-  let codeTool: CodeTool | undefined;
   let stepCount = 0;
-  const ensure = (): CodeTool => {
+  /** A code tool for the current user: the declarations follow what that user may call (dynamic tools are per user). */
+  const codeToolFor = (user: string): CodeTool => {
     sandbox ??= createSandbox({ policy: POLICY, tools: registry.forAgent(deps.agent, { sink: tap.sink }), audit: tap.sink });
-    codeTool ??= createCodeTool({ sandbox, registry, agent: deps.agent, user: deps.user(), events: tap, onStep: (step) => showStep(step) });
-    return codeTool;
+    return createCodeTool({ sandbox, registry, agent: deps.agent, user, events: tap, onStep: (step) => showStep(step) });
   };
 
   // ---- the form ----
@@ -84,11 +83,12 @@ export function createAgentPanel(root: HTMLElement, toggle: HTMLButtonElement, d
   const stop = h('button', { type: 'button', id: 'agent-stop', class: 'danger', disabled: true }, 'Stop');
   const reset = h('button', { type: 'button', id: 'agent-reset' }, 'New chat');
   const status = h('div', { id: 'agent-status', class: 'agent-status', role: 'status' }, 'Ready.');
+  const description = h('pre', { id: 'agent-tool-description', class: 'json' }, '');
   const chat = h('ol', { id: 'agent-chat', class: 'agent-chat', 'aria-live': 'polite' });
   const form = h('form', { class: 'agent-form' }, h('div', { class: 'agent-row' }, h('label', {}, 'Agent ', mode), reset), connect,
     h('div', { class: 'agent-row' }, task, send, stop));
   replace(root, h('div', { class: 'agent-layout' }, h('section', { class: 'panel agent-main', 'aria-label': 'Agent chat' }, form, status, chat),
-    h('aside', { class: 'panel agent-declarations' }, h('h3', {}, 'What the model is told'), h('pre', { id: 'agent-tool-description', class: 'json' }, ''))));
+    h('aside', { class: 'panel agent-declarations' }, h('h3', {}, 'What the model is told'), description)));
   root.dataset.state = 'idle';
 
   mode.addEventListener('change', () => {
@@ -102,7 +102,7 @@ export function createAgentPanel(root: HTMLElement, toggle: HTMLButtonElement, d
     root.hidden = !show;
     toggle.setAttribute('aria-pressed', String(show));
     toggle.textContent = show ? 'Playground' : 'Agent';
-    if (show) byIdIn(root, 'agent-tool-description').textContent = ensure().description;
+    if (show) description.textContent = codeToolFor(deps.user()).description;
   });
 
   // ---- the conversation ----
@@ -167,7 +167,8 @@ export function createAgentPanel(root: HTMLElement, toggle: HTMLButtonElement, d
       setState('error', (error as Error).message);
       return;
     }
-    const tool = ensure();
+    const tool = codeToolFor(deps.user());
+    description.textContent = tool.description;
     const abort = new AbortController();
     controller = abort;
     if (mode.value === 'scripted') {
@@ -212,10 +213,4 @@ export function createAgentPanel(root: HTMLElement, toggle: HTMLButtonElement, d
       deps.changed();
     }
   }
-}
-
-function byIdIn(root: HTMLElement, id: string): HTMLElement {
-  const element = root.querySelector<HTMLElement>(`#${id}`);
-  if (element === null) throw new Error(`demo: no element #${id}`);
-  return element;
 }

@@ -7,6 +7,7 @@ import type { EventSink, SecurityEventInput } from '../audit/types.js';
 import { InvalidArgumentError, invalidArgument } from '../errors.js';
 import type { RunOptions, RunOutputStats, Sandbox } from '../sandbox.js';
 import type { RunStats } from '../../worker/protocol.js';
+import { DEFAULT_IMPORTS, OPTIONAL_IMPORTS } from '../../worker/validate/rules.js';
 import type { PermissionPolicy } from '../tools/permissions.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import type { JsonSchema } from '../tools/schema.js';
@@ -151,13 +152,14 @@ const KEYS = ['sandbox', 'registry', 'agent', 'user', 'modules', 'returns', 'nam
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const TOOL_CODES = new Set(['TOOL_DENIED', 'TOOL_FAILED', 'APPROVAL_DENIED', 'INVALID_ARGUMENT']);
 
-function describeTool(options: { declarations: string; timeoutMs: number; maxResultChars: number; instructions?: string }): string {
+function describeTool(options: { declarations: string; timeoutMs: number; maxResultChars: number; helpers: string[]; instructions?: string }): string {
   return [
     'Runs a JavaScript program in a sandbox (QuickJS in a Web Worker: no DOM, no Node APIs, no network except the declared tools) and returns its result.',
     'Write a script: the value of its last expression (awaited when it is a promise) is the result; top-level await works. A module (with import/export) returns its default export.',
     'Do loops, filters and joins in code and return only what you need, as JSON data. console.log output comes back too.',
     `Limits: ${options.timeoutMs} ms per program; results over ${options.maxResultChars} characters are truncated.`,
     'On failure the result is { ok: false, error: { code, message, hint } }: follow the hint.',
+    `Helper modules you may import: ${options.helpers.join(', ')}. Nothing else exists: no fetch/require/process/window unless declared below.`,
     ...(options.instructions ? [options.instructions] : []),
     options.declarations === '' ? 'No host tools are granted.' : `The host API, as TypeScript declarations:\n\`\`\`ts\n${options.declarations}\`\`\``,
   ].join('\n');
@@ -203,7 +205,9 @@ export function createCodeTool(options: CodeToolOptions): CodeTool {
   }));
   const declaredModules = Object.fromEntries(Object.entries(modules).filter(([specifier]) => allowedImports.has(specifier)));
   const declarations = generateDeclarations({ tools: described, modules: declaredModules });
-  const description = describeTool({ declarations, timeoutMs, maxResultChars, ...(instructions ? { instructions } : {}) });
+  // quickcage's own pure modules: always importable, plus the optional ones the policy allows.
+  const helpers = [...DEFAULT_IMPORTS, ...OPTIONAL_IMPORTS.filter((m) => allowedImports.has(m))];
+  const description = describeTool({ declarations, timeoutMs, maxResultChars, helpers, ...(instructions ? { instructions } : {}) });
 
   const run = async (input: unknown, runOptions: { signal?: AbortSignal } = {}): Promise<CodeStep> => {
     const code = typeof input === 'string' ? input : (input as { code?: unknown } | null)?.code;

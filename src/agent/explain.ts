@@ -87,7 +87,7 @@ export function explainError(error: unknown): ModelError {
     column = guest?.column;
   } else if (e.code === 'VALIDATION_REJECTED') {
     const violations = (e as ValidationError).violations ?? [];
-    message = violations.length === 0 ? e.message : violations.slice(0, 4).map((v) => `${v.message} at ${v.line}:${v.column} (${v.rule})`).join('; ')
+    message = violations.length === 0 ? e.message : violations.slice(0, 4).map((v) => (v.message.includes(`${v.line}:${v.column}`) ? v.message : `${v.message} at ${v.line}:${v.column} (${v.rule})`)).join('; ')
       + (violations.length > 4 ? `; and ${violations.length - 4} more` : '');
     line = violations[0]?.line;
     column = violations[0]?.column;
@@ -138,8 +138,14 @@ export function capResult(result: ModelResult, maxChars: number): ModelResult {
   }
   if (next.ok) {
     const json = JSON.stringify(next.value) ?? 'undefined';
-    const room = Math.max(0, maxChars - size({ ...next, value: '' }) - 90);
-    next.value = `${json.slice(0, room)}… (truncated: the value is ${json.length} characters of JSON; return less)`;
+    // The preview is a string inside JSON again, so escapes in it grow: shrink until it fits.
+    let room = Math.max(0, maxChars - size({ ...next, value: '' }) - 90);
+    for (let attempt = 0; attempt < 8; attempt++) {
+      next.value = `${json.slice(0, room)}… (truncated: the value is ${json.length} characters of JSON; return less)`;
+      const over = size(next) - maxChars;
+      if (over <= 0 || room === 0) break;
+      room = Math.max(0, room - over);
+    }
   } else {
     next.error = { ...next.error, message: `${next.error.message.slice(0, Math.max(40, Math.floor(maxChars / 4)))}…` };
   }

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createSandbox, definePolicy } from '../../src/index.js';
-import { createCodeTool, type ModelResult } from '../../src/agent/index.js';
+import { createCodeTool, createEventTap, type ModelResult } from '../../src/agent/index.js';
 import { createWorld, type World } from './helpers.js';
 
 let world: World;
@@ -34,6 +34,7 @@ describe('what the model is told', () => {
     expect(declarations).toContain('}): Promise<{\n    path: string;\n    type: "file" | "directory";\n    size: number;\n    /** Epoch milliseconds. */\n    mtime: number;\n  } | null>;');
     expect(declarations).toContain('A person must approve each call');
     expect(declarations).toContain("declare module 'quickcage:tools' {\n  export const listDir: typeof tools.listDir;");
+    expect(description).toContain('Helper modules you may import: quickcage:math, quickcage:random, quickcage:statistics, quickcage:itertools. Nothing else exists');
   });
 
   test('host modules are declared only when the policy lets guests import them', async () => {
@@ -70,7 +71,8 @@ describe('what the model reads back', () => {
   test('a validator rejection names the construct, its position and what to change; the next program runs', async () => {
     const error = failure(await world.codeTool.execute({ code: 'const x = 1;\nconst data = eval("(" + "{}" + ")");\ndata' }));
     expect(error).toMatchObject({ code: 'VALIDATION_REJECTED', line: 2, column: 14 });
-    expect(error.message).toMatch(/eval/);
+    // The validator's own message already names the place and the rule: said once.
+    expect(error.message).toBe('rejected `eval` at 2:14 (no-eval): `eval` compiles a string into code at run time, beyond every check; call a function instead');
     expect(error.hint).toMatch(/^The code was rejected before it ran: rewrite it/);
     expect(await world.codeTool.execute({ code: 'JSON.parse("{}")' })).toEqual({ ok: true, value: {} });
   });
@@ -161,5 +163,30 @@ describe('createCodeTool checks its input', () => {
   ])('%j fails with INVALID_ARGUMENT naming %s', (patch, field) => {
     const options = { sandbox: world.sandbox, ...patch } as never;
     expect(() => createCodeTool(options)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field }));
+  });
+});
+
+describe('createEventTap', () => {
+  test('keeps events per run until taken, forwards all of them, and stays bounded', () => {
+    const forwarded: unknown[] = [];
+    const tap = createEventTap({ record: (e) => void forwarded.push(e), isDisabled: (kind, id) => kind === 'user' && id === 'mallory' });
+    tap.sink.record({ type: 'tool_call', runId: 'r1', tool: 'a' });
+    tap.sink.record({ type: 'audit_degraded' }); // no run: forwarded, not kept
+    tap.sink.record({ type: 'execution', runId: 'r1' });
+    expect(tap.take('r1').map((e) => e.type)).toEqual(['tool_call', 'execution']);
+    expect(tap.take('r1')).toEqual([]);
+    expect(forwarded).toHaveLength(3);
+    expect([tap.sink.isDisabled?.('user', 'mallory'), tap.sink.isDisabled?.('user', 'alice')]).toEqual([true, false]);
+    for (let i = 0; i < 1500; i++) tap.sink.record({ type: 'execution', runId: `old-${i}` });
+    expect(tap.take('old-0')).toEqual([]); // dropped: nobody took it and 1,000 newer events came
+    expect(tap.take('old-1499')).toHaveLength(1);
+  });
+
+  test('a throwing forward target does not lose the step\'s events', () => {
+    const tap = createEventTap({ record: () => { throw new Error('sink down'); } });
+    tap.sink.record({ type: 'execution', runId: 'r' });
+    expect(tap.take('r')).toHaveLength(1);
+    expect(createEventTap().sink.isDisabled).toBeUndefined();
+    expect(() => createEventTap({} as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'forward' }));
   });
 });
