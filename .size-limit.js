@@ -21,9 +21,9 @@ export default [
     modifyEsbuildConfig: esm,
   },
   {
-    name: 'quickcage/agent: createCodeTool + toAiSdkTool',
-    path: 'dist/src/agent/index.js',
-    import: '{ createCodeTool, toAiSdkTool }',
+    name: 'quickcage/agent + quickcage/agent/ai-sdk: createCodeTool + toAiSdkTool',
+    path: ['dist/src/agent/index.js', 'dist/src/agent/ai-sdk.js'],
+    import: { 'dist/src/agent/index.js': '{ createCodeTool }', 'dist/src/agent/ai-sdk.js': '{ toAiSdkTool }' },
     gzip: true,
     limit: '20 KB',
     modifyEsbuildConfig: esm,

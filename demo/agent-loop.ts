@@ -5,7 +5,8 @@
  * The model is either the offline script (agent-script.ts) or a connected endpoint (agent-model.ts).
  */
 import type { ChatCompletionMessageParam, ChatCompletionMessageToolCall, ChatCompletionTool } from 'openai/resources/chat/completions';
-import { runOpenAIToolCalls, toOpenAITool, type CodeTool } from '../src/agent/index.js';
+import type { CodeTool } from '../src/agent/index.js';
+import { runOpenAIToolCalls, toOpenAITool } from '../src/agent/openai.js';
 
 /** One model turn: its text and the tool calls it made. */
 export interface ModelTurn {

@@ -25,7 +25,13 @@ const DIST = path.join(ROOT, 'dist');
 const require = createRequire(import.meta.url);
 
 /** Public entries (package.json `exports`), by output name. */
-export const ENTRIES = { index: 'src/index.ts', 'agent/index': 'src/agent/index.ts' };
+export const ENTRIES = {
+  index: 'src/index.ts',
+  'agent/index': 'src/agent/index.ts',
+  'agent/ai-sdk': 'src/agent/ai-sdk.ts',
+  'agent/openai': 'src/agent/openai.ts',
+  'agent/anthropic': 'src/agent/anthropic.ts',
+};
 export const WORKER_FILE = 'quickcage.worker.js';
 export const WASM_FILE = 'quickcage.wasm';
 

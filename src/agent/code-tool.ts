@@ -1,7 +1,7 @@
 /**
  * The code tool: one framework-neutral tool definition (name, description with the typed API, input
  * schema `{ code }`, `execute`) that runs a model's program in a quickcage sandbox and answers with a
- * model-shaped, size-capped result. The SDK adapters (adapters.ts, mcp.ts) only re-shape it.
+ * model-shaped, size-capped result. The SDK adapters (ai-sdk.ts, openai.ts, anthropic.ts, mcp.ts) only re-shape it.
  */
 import type { EventSink, SecurityEventInput } from '../audit/types.js';
 import { InvalidArgumentError, invalidArgument } from '../errors.js';

@@ -1,10 +1,12 @@
 /**
  * quickcage for agents ("code mode"): the granted tools as a typed API for the prompt, one code tool
- * that runs a model's program in the sandbox and answers with a compact, typed result, and adapters
- * for the Vercel AI SDK, the OpenAI SDK, Anthropic's Messages API and MCP. No SDK is imported at run
- * time: the adapters return the plain objects each SDK accepts.
+ * that runs a model's program in the sandbox and answers with a compact, typed result, and MCP in
+ * both directions. No SDK is imported at run time.
  *
- * Published as the subpath `quickcage/agent`, so the main entry stays small.
+ * Published as the subpath `quickcage/agent`, so the main entry stays small. The SDK adapters are
+ * subpaths of their own (`quickcage/agent/ai-sdk`, `quickcage/agent/openai`,
+ * `quickcage/agent/anthropic`): their declarations name the SDK's types, so an app's type-check
+ * meets only the SDK it imports.
  *
  * @packageDocumentation
  */
@@ -14,15 +16,6 @@ export { CODE_INPUT_SCHEMA, createCodeTool, createEventTap } from './code-tool.j
 export type { CodeStep, CodeTool, CodeToolOptions, EventTap } from './code-tool.js';
 export { capResult, compactLogs, explainError } from './explain.js';
 export type { ModelError, ModelResult } from './explain.js';
-export {
-  resultText,
-  runAnthropicToolUses,
-  runOpenAIResponsesCalls,
-  runOpenAIToolCalls,
-  toAiSdkTool,
-  toAnthropicTool,
-  toOpenAIResponsesTool,
-  toOpenAITool,
-} from './adapters.js';
+export { resultText } from './adapter-kit.js';
 export { importMcpTools, mcpToolName, registerMcpCodeTool } from './mcp.js';
 export type { ImportMcpToolsOptions, McpClientLike, McpImport, McpServerLike, McpToolInfo } from './mcp.js';

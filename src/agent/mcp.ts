@@ -13,7 +13,7 @@ import { defineTool, isToolName, type ApprovalRule, type Tool } from '../tools/d
 import { isPermissionSet, type PermissionSet } from '../tools/permissions.js';
 import { compileParams, type JsonSchema } from '../tools/schema.js';
 import type { CodeTool } from './code-tool.js';
-import { resultText } from './adapters.js';
+import { resultText } from './adapter-kit.js';
 
 /**
  * What quickcage needs of an MCP `McpServer`: `registerTool(name, config, callback)`. Typed loosely

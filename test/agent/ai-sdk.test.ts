@@ -6,7 +6,8 @@
 import { generateText, stepCountIs, type ModelMessage } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import { afterEach, expect, test } from 'vitest';
-import { toAiSdkTool, type ModelResult } from '../../src/agent/index.js';
+import type { ModelResult } from '../../src/agent/index.js';
+import { toAiSdkTool } from '../../src/agent/ai-sdk.js';
 import { createWorld, type World } from './helpers.js';
 
 const usage = {

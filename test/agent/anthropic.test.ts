@@ -6,7 +6,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { MessageParam, ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import { afterEach, expect, test } from 'vitest';
-import { runAnthropicToolUses, toAnthropicTool } from '../../src/agent/index.js';
+import { runAnthropicToolUses, toAnthropicTool } from '../../src/agent/anthropic.js';
 import { KB, createWorld, type World } from './helpers.js';
 
 let world: World | undefined;

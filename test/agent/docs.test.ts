@@ -13,10 +13,16 @@ import * as zod from 'zod';
 import page from '../../docs/agents.md?raw';
 import * as quickcage from '../../src/index.js';
 import * as agent from '../../src/agent/index.js';
+import * as aiSdkAdapter from '../../src/agent/ai-sdk.js';
+import * as openaiAdapter from '../../src/agent/openai.js';
+import * as anthropicAdapter from '../../src/agent/anthropic.js';
 
 const MODULES: Record<string, unknown> = {
   quickcage,
   'quickcage/agent': agent,
+  'quickcage/agent/ai-sdk': aiSdkAdapter,
+  'quickcage/agent/openai': openaiAdapter,
+  'quickcage/agent/anthropic': anthropicAdapter,
   ai,
   'ai/test': aiTest,
   '@modelcontextprotocol/sdk/server/mcp.js': mcpServer,

@@ -7,7 +7,8 @@
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { afterEach, expect, inject, test } from 'vitest';
-import { runOpenAIToolCalls, toOpenAITool, toOpenAIResponsesTool, runOpenAIResponsesCalls, type ModelResult } from '../../src/agent/index.js';
+import type { ModelResult } from '../../src/agent/index.js';
+import { runOpenAIToolCalls, toOpenAITool, toOpenAIResponsesTool, runOpenAIResponsesCalls } from '../../src/agent/openai.js';
 import type { AgentServers } from './servers.mjs';
 import { createWorld, type World } from './helpers.js';
 

@@ -13,7 +13,7 @@ import {
   type PermissionPolicy,
   type ToolRegistry,
 } from 'quickcage';
-import { createCodeTool, toAiSdkTool, type CodeTool } from 'quickcage/agent';
+import { createCodeTool, type CodeTool, type ModelResult } from 'quickcage/agent';
 
 const policy: Policy = definePolicy({ limits: { timeoutMs: 500 } }, 'webApi');
 const options: SandboxOptions = { policy, audit: createAuditLog(), rateLimiter: createRateLimiter() };
@@ -32,8 +32,8 @@ export async function main(): Promise<number> {
   }
 }
 
-/** The agent subpath's types resolve and compose with the main entry's. */
-export function codeToolFor(sandbox: ReturnType<typeof createSandbox>, registry: ToolRegistry, agent: PermissionPolicy): unknown {
+/** The agent subpath's types resolve without any agent SDK and compose with the main entry's. */
+export async function codeToolFor(sandbox: ReturnType<typeof createSandbox>, registry: ToolRegistry, agent: PermissionPolicy): Promise<ModelResult> {
   const tool: CodeTool = createCodeTool({ sandbox, registry, agent });
-  return toAiSdkTool(tool);
+  return tool.execute({ code: '1 + 1' });
 }
