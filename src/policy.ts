@@ -9,6 +9,7 @@
  */
 import { InvalidPolicyError, describeValue } from './errors.js';
 import { normalizeVirtualPath, parseHostRule } from './tools/guards.js';
+import type { HttpAllowance } from './tools/guards.js';
 // A leaf of constants (no acorn): the rule ids the worker's validator knows.
 import { DISABLEABLE_RULE_IDS } from '../worker/validate/rules.js';
 
@@ -148,8 +149,6 @@ export interface NetworkPolicy {
   allowHttp: HttpAllowance;
 }
 
-/** Where the fetch tool accepts plain `http:` URLs (see {@link NetworkPolicy.allowHttp}). */
-export type HttpAllowance = 'never' | 'loopback' | 'always';
 
 /** File tool settings (used when `allowedOperations.fileOperations`). */
 export interface FilePolicy {

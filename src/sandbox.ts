@@ -414,6 +414,8 @@ export class Sandbox implements AsyncDisposable {
           if (e instanceof WorkerDeath) throw this.deathError(e, request, session !== undefined);
           throw new WorkerCrashedError('WORKER_CRASHED', `worker failed to start: ${(e as Error)?.message ?? e}`, { runId: request.runId });
         });
+        // An abort that landed while the worker was starting has no listener yet: honour it here.
+        if (options.signal?.aborted) throw new AbortedError('run aborted while its worker was starting', { runId: request.runId });
         result = await this.execute(slot, request, user, options.signal, session !== undefined);
       } finally {
         this.pool.release(slot);

@@ -31,21 +31,30 @@ function foldCodePoint(cp: number): string | undefined {
   if (cp >= 0xff01 && cp <= 0xff5e) return String.fromCharCode(cp - 0xfee0); // full-width ASCII forms
   if (cp === 0x3000) return ' '; // ideographic space
   if (DASHES.has(cp)) return '-';
-  if (cp > 0x7f && isDecimal(cp)) {
-    let digit = DIGIT_CACHE.get(cp);
-    if (digit === undefined) {
-      // Every run of Unicode decimal digits is made of whole blocks of ten starting at zero.
-      let zero = cp;
-      while (cp - zero < 50 && isDecimal(zero - 1)) zero--;
-      digit = String.fromCharCode(48 + ((cp - zero) % 10));
-      DIGIT_CACHE.set(cp, digit);
-    }
-    return digit;
+  if (cp > 0x7f) {
+    const digit = digitOf(cp);
+    return digit < 0 ? undefined : String.fromCharCode(48 + digit);
   }
   return undefined;
 }
-/** Digit value per code point, filled on first sight (Unicode has 720 non-ASCII decimal digits). */
-const DIGIT_CACHE = new Map<number, string>();
+
+/**
+ * Decimal value of a code point, or -1. Answers for the BMP are remembered in a 64 KiB table (one
+ * regex test per distinct code point, whatever the input length); astral code points are rare.
+ */
+const BMP_DIGITS = new Int8Array(0x10000); // 0: not looked up yet, 1: not a digit, 2 + value
+function digitOf(cp: number): number {
+  if (cp < 0x10000 && BMP_DIGITS[cp] !== 0) return (BMP_DIGITS[cp] as number) - 2;
+  let value = -1;
+  if (isDecimal(cp)) {
+    // Every run of Unicode decimal digits is made of whole blocks of ten starting at zero.
+    let zero = cp;
+    while (cp - zero < 50 && isDecimal(zero - 1)) zero--;
+    value = (cp - zero) % 10;
+  }
+  if (cp < 0x10000) BMP_DIGITS[cp] = value < 0 ? 1 : value + 2;
+  return value;
+}
 
 /** Folds `text` for scanning (see the module comment). Returns the input itself when nothing folds. */
 export function foldForScan(text: string): FoldedText {

@@ -5,12 +5,15 @@
 export { Permission, PERMISSION_NAMES, definePermissionPolicy, isPermissionPolicy, isPermissionSet, permissionNames, permissionPolicyFromPolicy } from './permissions.js';
 export type { PermissionDecision, PermissionPolicy, PermissionPolicyInput, PermissionSet, Resource } from './permissions.js';
 export { MAX_PATH_LENGTH, MAX_URL_LENGTH, checkUrl, confinePath, isPathWithin, normalizeVirtualPath, parseHostRule } from './guards.js';
-export type { GuardResult, HostRule } from './guards.js';
+export type { GuardResult, HostRule, HttpAllowance } from './guards.js';
 export { assertToolName, defineTool, isToolName } from './define.js';
 export type { ApprovalRule, Tool, ToolHandlerContext, ToolInput } from './define.js';
 export type { JsonSchema, ParamsValidator } from './schema.js';
 export { createToolRegistry } from './registry.js';
-export type { BoundToolDispatcher, ToolCallContext, ToolDescription, ToolRegistry, ToolRegistryOptions } from './registry.js';
+export type { BoundToolDispatcher, ForAgentOptions, RevokeScope, ToolCallContext, ToolDescription, ToolRegistry, ToolRegistryOptions } from './registry.js';
+export type { ToolRateLimit } from './rate-limits.js';
+export type { Revocable, RevocationEntry } from './revocations.js';
+export { MAX_EVIDENCE_STRING } from './evidence.js';
 export { FETCH_TOOL_NAME, FILE_TOOL_NAMES } from './builtins.js';
 export type { FetchResult } from './builtins.js';
 export { createVirtualFileSystem } from './vfs.js';

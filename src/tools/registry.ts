@@ -247,7 +247,11 @@ export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegis
   const names = (agent: PermissionPolicy, user?: string): string[] => {
     assertAgent(agent);
     const granted = [...tools.values()].filter(({ tool }) => (tool.permission & ~agent.permissions) === 0).map(({ tool }) => tool.name);
-    return [...granted, ...visibleDynamic(agent, user).map((r) => r.name)].sort();
+    // Agent-wide revocations apply here too (a dispatcher adds its sandbox-scoped ones).
+    const revokedFlags = revocations.flags(agent.agent, undefined);
+    return [...granted, ...visibleDynamic(agent, user).map((r) => r.name)]
+      .filter((name) => revocations.tool(name, agent.agent, undefined) === undefined && ((tools.get(name)?.tool.permission ?? Permission.EXECUTE_CODE) & revokedFlags) === 0)
+      .sort();
   };
 
   const describe = (agent: PermissionPolicy, user?: string): ToolDescription[] => {

@@ -33,6 +33,16 @@ describe('kills are linked to the run and its user', () => {
     expect(next!.details).not.toHaveProperty('workerTerminated');
   });
 
+  test('an abort that lands while a fresh sandbox is still starting its worker ends the run with ABORTED', async () => {
+    const box = createSandbox();
+    boxes.push(box);
+    const controller = new AbortController();
+    const running = box.run(STUCK, { timeoutMs: 10_000, signal: controller.signal }).then(() => 'finished', (e: { code: string }) => e.code);
+    // Whenever it lands (queued, worker starting, running), the run must not finish normally.
+    setTimeout(() => controller.abort(), 100);
+    expect(await running).toBe('ABORTED');
+  });
+
   test('abort: the worker_recycled record names the aborted run and user', async () => {
     const log = await makeLog();
     const box = createSandbox({ audit: log });

@@ -3,7 +3,10 @@
  * `realpath`, and the file tools check the resolved path (and each ancestor below the allowed root)
  * on every call. A link that leads out is denied before the backend reads anything.
  */
+import { deleteDB } from 'idb';
 import { describe, expect, test } from 'vitest';
+import { createAuditLog } from '../../src/audit/index.js';
+import { createSandbox } from '../../src/sandbox.js';
 import { Permission, definePermissionPolicy } from '../../src/tools/permissions.js';
 import { createToolRegistry } from '../../src/tools/registry.js';
 import { createVirtualFileSystem, type VirtualFileSystem } from '../../src/tools/vfs.js';
@@ -114,5 +117,31 @@ describe('a linked backend that tries to escape', () => {
     expect(() => createToolRegistry({ policy, fileSystem: noResolve as VirtualFileSystem })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'fileSystem' }));
     expect(() => createToolRegistry({ policy, fileSystem: { ...noResolve, links: 'none' } as VirtualFileSystem })).not.toThrow();
     expect(createVirtualFileSystem().links).toBe('none');
+  });
+});
+
+describe('end to end: guest code in QuickJS, a linked backend, a real audit log', () => {
+  test('the escape fails in the guest, and the stored event names the attempted path and the rule', async () => {
+    const dbName = `links-e2e-${crypto.randomUUID()}`;
+    const audit = createAuditLog({ dbName, lifecycle: false, warn: () => undefined });
+    const { registry } = await setup([['/data/link', '/secret']]);
+    const sandbox = createSandbox({ policy, tools: registry.forAgent(agent, { sink: audit }), audit, standby: false });
+    try {
+      const run = await sandbox.run(`
+        const out = [];
+        for (const path of ['/data/link/passwd', '/data/real/notes.md']) {
+          try { out.push(await tools.readFile({ path })); } catch (e) { out.push(String(e.message).includes('TOOL_DENIED')); }
+        }
+        out`, { user: 'mallory' });
+      expect(run.value).toEqual([true, 'inside']);
+      const events = await audit.query({ runId: run.runId, type: 'tool_call' });
+      const denied = events.find((e) => e.details?.outcome === 'denied');
+      expect(denied).toMatchObject({ severity: 'high', user: 'mallory', tool: 'readFile', details: { rule: 'path.link-escape', attempted: { path: '/data/link/passwd' } } });
+      expect(events.filter((e) => e.details?.outcome === 'ok')).toHaveLength(1);
+    } finally {
+      await sandbox.dispose();
+      await audit.dispose();
+      await deleteDB(dbName);
+    }
   });
 });

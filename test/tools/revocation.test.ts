@@ -51,6 +51,8 @@ describe('revoke and grant on dispatchers', () => {
     await expect(b.invoke('lookup', {}, call())).rejects.toMatchObject({ details: { rule: 'revoked.tool' } });
     await expect(registry.invoke('lookup', {}, probe(agent).ctx)).rejects.toMatchObject({ details: { rule: 'revoked.tool' } });
     await expect(stranger.invoke('lookup', {}, call())).resolves.toEqual({ ok: true });
+    expect(registry.names(agent)).toEqual([]);
+    expect(registry.describe(agent)).toEqual([]);
     // Lifting the agent-wide revocation leaves the sandbox one in force.
     registry.grant({ tool: 'lookup' }, { agent: 'ops' });
     await expect(b.invoke('lookup', {}, call())).resolves.toEqual({ ok: true });
