@@ -2,7 +2,8 @@
 //
 // A block is marked by the HTML comment on the line before its fence:
 //   <!-- doctest -->   a complete example: test/docs.test.ts runs it as an ES module in Chromium,
-//                      with `import ... from 'quickcage'` bound to src/index.ts;
+//                      with `import ... from 'quickcage'` bound to src/index.ts (and
+//                      'quickcage/agent[/adapter]' to src/agent/);
 //   <!-- fragment -->  a piece of code that cannot run alone (a shape, an excerpt that needs the
 //                      app's own objects); shown, not run.
 // Every ```ts / ```js block must carry one of the two, so no example silently stops being checked.
@@ -132,7 +133,13 @@ export function docBlocksPlugin(root = ROOT) {
     resolveId(source, importer) {
       if (source === INDEX) return `\0${INDEX}`;
       if (source.startsWith(PREFIX)) return source;
-      if (source === 'quickcage' && importer?.startsWith(PREFIX)) return path.join(root, 'src/index.ts');
+      if (importer?.startsWith(PREFIX)) {
+        // The package's entries, as package.json `exports` maps them: 'quickcage' and 'quickcage/agent[/sdk]'.
+        if (source === 'quickcage') return path.join(root, 'src/index.ts');
+        if (source === 'quickcage/agent') return path.join(root, 'src/agent/index.ts');
+        const adapter = /^quickcage\/agent\/([\w-]+)$/.exec(source);
+        if (adapter) return path.join(root, `src/agent/${adapter[1]}.ts`);
+      }
       return undefined;
     },
     load(id) {
