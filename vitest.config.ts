@@ -25,6 +25,7 @@ const PREBUNDLE = [
   'idb',
   'ajv',
   'ajv/dist/standalone/index.js',
+  'fast-check',
 ];
 
 /** Vite options shared by the page and by the workers it starts. */
