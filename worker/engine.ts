@@ -87,7 +87,7 @@ interface RunState {
   logs: LogEntry[];
   logChars: number;
   /** Why the interrupt handler is stopping the guest, if it is. */
-  stop: 'deadline' | 'output' | 'abort' | 'fault' | null;
+  stop: 'deadline' | 'output' | 'abort' | 'fault' | 'memory' | null;
   finished: boolean;
   /** Promises the guest is waiting on (host calls, timers): their resolving functions, owned here. */
   outstanding: Set<Pending>;
@@ -118,6 +118,18 @@ interface Pending {
 const JSON_STACK_BUDGET = 24 * 1024;
 /** QuickJS stack limit of a cell before a run sets its own (prelude, setup code). */
 const DEFAULT_STACK_BYTES = 64 * 1024;
+/**
+ * WASM memory held back from guests for the host's own allocations. quickjs-emscripten's glue
+ * (strings, handles, argument arrays) calls malloc without checking for NULL and then writes through
+ * the pointer: if a guest had filled memory to the cap, that write would corrupt the module (seen as
+ * "memory access out of bounds"). Once the cap refuses a grow, the block is released at the next
+ * point where no malloc is running, and the guest is stopped with MEMORY_LIMIT.
+ */
+const HOST_RESERVE_BYTES = 1024 * 1024;
+/** Offset of `malloc_state.malloc_limit` in QuickJS's JSRuntime (wasm32, this pinned build). */
+const RT_MALLOC_LIMIT = 24;
+/** Jobs run per call into QuickJS before the engine checks the deadline again. */
+const JOB_BATCH = 1024;
 
 /** The parts of quickjs-emscripten-core's runtime that {@link Engine.runJobs} calls directly. */
 interface RuntimeInternals {
@@ -166,6 +178,12 @@ export class Engine {
   private readonly retired: Cell[] = [];
   /** Set when the hard memory cap refused a grow during the current run. */
   private growRefused = false;
+  /** The host's reserve block (see HOST_RESERVE_BYTES), 0 while released. */
+  private reserve = 0;
+  /** A 4-byte cell for QTS_ExecutePendingJob's out-parameter, allocated once while memory is free. */
+  private jobOut = 0;
+  /** The cell whose guest code is running (the grow hook starves its runtime on a refused grow). */
+  private activeCell: Cell | null = null;
   /** A host callback called from C failed (quickjs-emscripten swallows it): host stack overflow or a bug. */
   private callbackFault: unknown = null;
   private liveContexts = 0;
@@ -193,6 +211,10 @@ export class Engine {
         return grow(delta);
       } catch (error) {
         this.growRefused = true;
+        // Inside malloc nothing may call back into the module; a plain store may: QuickJS's own
+        // limit of the running runtime drops to 0, so the guest's next allocations fail at once.
+        const rt = this.activeCell ? (this.activeCell.runtime as unknown as RuntimeInternals).rt.value : 0;
+        if (rt) new Uint32Array(memory.buffer, rt + RT_MALLOC_LIMIT, 1)[0] = 0;
         throw error;
       }
     };
@@ -218,7 +240,10 @@ export class Engine {
     // The build starts with 16 MiB. Under a smaller cap, the part of it the guest must not reach is
     // allocated once here and never freed, so the guest's share is the same whatever its limit.
     const ballast = INITIAL_MEMORY - this.options.wasmMemoryMaxBytes;
-    if (ballast > 0) (this.qjs as unknown as { module: RuntimeInternals['module'] }).module._malloc(ballast);
+    const module = (this.qjs as unknown as { module: RuntimeInternals['module'] }).module;
+    if (ballast > 0) module._malloc(ballast);
+    this.jobOut = module._malloc(4);
+    this.reserve = module._malloc(HOST_RESERVE_BYTES);
     this.stackPointer = null;
     const save = exports?.Oa;
     if (typeof save === 'function' && save.length === 0) {
@@ -244,6 +269,23 @@ export class Engine {
       if (narrowed < previous) this.setStack(cell, narrowed);
     }
     return previous;
+  }
+
+  private get wasm(): RuntimeInternals['module'] {
+    return (this.qjs as unknown as { module: RuntimeInternals['module'] }).module;
+  }
+
+  /** Frees the host reserve after a refused grow; call only where no malloc is running. */
+  private releaseReserve(): void {
+    if (this.growRefused && this.reserve !== 0) {
+      this.wasm._free(this.reserve);
+      this.reserve = 0;
+    }
+  }
+
+  /** Takes the host reserve back once memory is free again (between runs). */
+  private restoreReserve(): void {
+    if (this.reserve === 0) this.reserve = this.wasm._malloc(HOST_RESERVE_BYTES);
   }
 
   private setStack(cell: Cell, bytes: number): void {
@@ -356,6 +398,8 @@ export class Engine {
    */
   private hostFunction(cell: Cell, name: string, fn: (...args: QuickJSHandle[]) => QuickJSHandle | { error: QuickJSHandle } | void): QuickJSHandle {
     return cell.context.newFunction(name, (...args) => {
+      // A host callback is a point where no malloc runs: hand the reserve back before allocating.
+      this.releaseReserve();
       try {
         if (this.injectCallbackFault && name === 'call') {
           this.injectCallbackFault = false;
@@ -398,7 +442,7 @@ export class Engine {
         throw new RunFailure({ code: 'GUEST_ERROR', message: `setup code failed: ${info.name}: ${info.message}`, details: { setup: true } });
       }
       result.value.dispose();
-      if (cell.runtime.hasPendingJob()) this.runJobs(cell, -1)?.dispose();
+      while (cell.runtime.hasPendingJob() && now() <= cell.setupDeadline) this.runJobs(cell, JOB_BATCH)?.dispose();
     } catch (error) {
       this.disposeCell(cell);
       throw error;
@@ -454,6 +498,7 @@ export class Engine {
       await this.moduleReady();
       this.preparing = false;
       this.flushRetired();
+      this.restoreReserve();
       if (this.prepared) return;
       try {
         this.prepared = this.newCell(true);
@@ -483,8 +528,9 @@ export class Engine {
    */
   private runJobs(cell: Cell, max: number): QuickJSHandle | undefined {
     const internals = cell.runtime as unknown as RuntimeInternals;
-    const out = internals.module._malloc(4);
-    try {
+    this.releaseReserve();
+    const out = this.jobOut;
+    {
       new Int32Array(this.memory.buffer, out, 1)[0] = 0;
       const valuePtr = internals.ffi.QTS_ExecutePendingJob(internals.rt.value, max, out);
       const ctxPtr = new Int32Array(this.memory.buffer, out, 1)[0]!;
@@ -503,8 +549,6 @@ export class Engine {
         return undefined;
       }
       return handle;
-    } finally {
-      internals.module._free(out);
     }
   }
 
@@ -526,6 +570,11 @@ export class Engine {
     const state = cell.state;
     if (!state) return cell.setupDeadline !== undefined && now() > cell.setupDeadline;
     if (state.finished || state.stop) return true;
+    if (this.growRefused) {
+      this.releaseReserve();
+      state.stop = 'memory';
+      return true;
+    }
     if (state.pausedAt === null && now() > state.deadline) {
       state.stop = 'deadline';
       return true;
@@ -692,20 +741,32 @@ export class Engine {
     let valueJson: string | undefined;
     let failure: WireError | undefined;
     let heapBytes = 0;
+    this.restoreReserve();
+    if (this.reserve === 0) {
+      // Sessions hold so much of the worker's memory that the host's reserve cannot be taken back:
+      // no guest code may run until they shrink or close (see HOST_RESERVE_BYTES).
+      return this.fail(state, {
+        code: 'MEMORY_LIMIT',
+        message: `the worker's memory is held by its sessions (cap ${this.options.wasmMemoryMaxBytes} bytes); close a session to run again`,
+      });
+    }
     this.running.add(state);
     this.growRefused = false;
     this.callbackFault = null;
     try {
       cell = request.sessionId === undefined ? this.takeCell(tamed) : this.sessions.get(request.sessionId)!;
       cell.state = state;
+      this.activeCell = cell;
       cell.runtime.setMemoryLimit(request.limits.memoryLimitBytes);
       cell.runtime.setMaxStackSize(request.limits.maxStackBytes);
       this.installRunGlobals(cell, request);
       valueJson = await this.execute(cell, state, mode, code);
       if (request.sessionId === undefined && request.measureHeap) heapBytes = this.heapBytes(cell);
     } catch (error) {
+      this.releaseReserve();
       failure = this.classify(cell, state, error);
     } finally {
+      this.activeCell = null;
       this.running.delete(state);
     }
     if (this.callbackFault !== null && !failure?.poisoned) {
@@ -839,6 +900,8 @@ export class Engine {
   private async settle(cell: Cell, state: RunState, handle: QuickJSHandle): Promise<QuickJSHandle> {
     const { context, runtime } = cell;
     for (;;) {
+      this.releaseReserve();
+      if (this.growRefused) state.stop ??= 'memory';
       const promiseState = context.getPromiseState(handle);
       if (promiseState.type === 'fulfilled') {
         if (promiseState.notAPromise) return handle.dup();
@@ -851,7 +914,9 @@ export class Engine {
       if (state.stop) throw new RunFailure(this.stopError(state));
       if (runtime.hasPendingJob()) {
         const t0 = performance.now();
-        const jobError = this.runJobs(cell, -1);
+        // In batches: a promise reaction turns even an uncatchable interrupt into a rejection, so a
+        // chain that `.catch()`es itself never empties the queue; between batches the deadline holds.
+        const jobError = this.runJobs(cell, JOB_BATCH);
         state.cpuMs += performance.now() - t0;
         if (jobError) {
           // A job threw. If we stopped it (deadline/output), end the run; a guest's unhandled
@@ -970,7 +1035,7 @@ export class Engine {
     drain.stop = 'deadline';
     cell.state = drain;
     for (let i = 0; i < 16 && cell.runtime.hasPendingJob(); i++) {
-      this.runJobs(cell, -1)?.dispose();
+      this.runJobs(cell, JOB_BATCH)?.dispose();
     }
     cell.state = null;
     if (cell.runtime.hasPendingJob()) {
@@ -1020,6 +1085,9 @@ export class Engine {
 
   private stopError(state: RunState): WireError {
     if (state.stop === 'abort') return { code: 'ABORTED', message: 'run aborted by the caller' };
+    if (state.stop === 'memory') {
+      return { code: 'MEMORY_LIMIT', message: `guest exceeded the ${state.request.limits.memoryLimitBytes}-byte memory limit` };
+    }
     if (state.stop === 'fault') return { code: 'WORKER_CRASHED', message: 'a host callback of the worker failed; the guest was stopped' };
     if (state.stop === 'output') {
       return { code: 'OUTPUT_TOO_LARGE', message: `console output exceeded ${state.request.limits.maxLogBytes} characters` };
