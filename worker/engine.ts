@@ -189,6 +189,8 @@ export class Engine {
   private liveContexts = 0;
   /** Sessions lost to a module rebuild: their next run fails with SESSION_LOST. */
   private readonly lostSessions = new Set<string>();
+  /** Sessions closed to give their memory back to the worker: their next run says so. */
+  private readonly evictedSessions = new Set<string>();
 
   private constructor(private readonly options: EngineOptions) {}
 
@@ -714,6 +716,7 @@ export class Engine {
   closeSession(sessionId: string): void {
     const cell = this.sessions.get(sessionId);
     this.lostSessions.delete(sessionId);
+    this.evictedSessions.delete(sessionId);
     if (!cell) return;
     this.sessions.delete(sessionId);
     this.disposeCell(cell);
@@ -728,6 +731,12 @@ export class Engine {
     await this.moduleReady();
     const state = this.newState(request, startedAt);
     if (request.sessionId !== undefined && !this.sessions.has(request.sessionId)) {
+      if (this.evictedSessions.has(request.sessionId)) {
+        return this.fail(state, {
+          code: 'SESSION_LOST',
+          message: `session \`${request.sessionId}\` was closed because it held the worker's memory and a run needed it`,
+        });
+      }
       const lost = this.lostSessions.has(request.sessionId);
       return this.fail(state, {
         code: lost ? 'SESSION_LOST' : 'INVALID_ARGUMENT',
@@ -742,12 +751,22 @@ export class Engine {
     let failure: WireError | undefined;
     let heapBytes = 0;
     this.restoreReserve();
+    // A one-shot run always gets its worker: sessions that hold the memory it needs are closed
+    // (their next run fails with SESSION_LOST), one at a time, oldest first.
+    for (const [id, held] of this.sessions) {
+      if (this.reserve !== 0 || request.sessionId !== undefined) break;
+      if (held.state !== null) continue;
+      this.sessions.delete(id);
+      this.evictedSessions.add(id);
+      this.disposeCell(held);
+      this.restoreReserve();
+    }
     if (this.reserve === 0) {
       // Sessions hold so much of the worker's memory that the host's reserve cannot be taken back:
       // no guest code may run until they shrink or close (see HOST_RESERVE_BYTES).
       return this.fail(state, {
         code: 'MEMORY_LIMIT',
-        message: `the worker's memory is held by its sessions (cap ${this.options.wasmMemoryMaxBytes} bytes); close a session to run again`,
+        message: `the session holds the worker's memory (cap ${this.options.wasmMemoryMaxBytes} bytes); it cannot run until it is closed`,
       });
     }
     this.running.add(state);
