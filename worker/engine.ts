@@ -345,13 +345,38 @@ export class Engine {
 
   // ---------------------------------------------------------------- cells
 
+  /**
+   * A fresh cell. When the worker's memory is full (sessions hold it) creating one fails like a guest
+   * allocation does: what was made is freed and the failure is MEMORY_LIMIT, not a fault of the module.
+   */
   private newCell(tamed: boolean): Cell {
+    const refusedBefore = this.growRefused;
+    this.growRefused = false;
+    let made: Cell | undefined;
+    try {
+      made = this.makeCell(tamed, (cell) => {
+        made = cell;
+      });
+      return made;
+    } catch (error) {
+      if (!(error instanceof RunFailure) && this.growRefused) {
+        if (made?.context.alive) this.disposeCell(made);
+        throw new RunFailure({ code: 'MEMORY_LIMIT', message: `the worker's memory is full: no new context fits under its cap of ${this.options.wasmMemoryMaxBytes} bytes` });
+      }
+      throw error;
+    } finally {
+      this.growRefused ||= refusedBefore;
+    }
+  }
+
+  private makeCell(tamed: boolean, created: (cell: Cell) => void): Cell {
     const runtime = this.qjs.newRuntime();
     const context = runtime.newContext();
     this.liveContexts++;
     const cell: Cell = {
       runtime, context, internal: undefined as unknown as QuickJSHandle, lazy: {}, tamed, state: null, stackBytes: DEFAULT_STACK_BYTES,
     };
+    created(cell);
     runtime.setMaxStackSize(DEFAULT_STACK_BYTES);
     runtime.setInterruptHandler(() => this.shouldInterrupt(cell));
     runtime.setModuleLoader((name) => this.loadModule(cell, name));
@@ -456,7 +481,8 @@ export class Engine {
   private disposeCell(cell: Cell): void {
     if (cell.state) this.finishState(cell.state);
     for (const h of Object.values(cell.lazy)) h.dispose();
-    cell.internal.dispose();
+    // Absent when the cell failed while it was being made.
+    (cell.internal as QuickJSHandle | undefined)?.dispose();
     cell.context.dispose();
     this.liveContexts--;
     cell.runtime.dispose();
