@@ -189,8 +189,8 @@ export class Engine {
   private liveContexts = 0;
   /** Sessions lost to a module rebuild: their next run fails with SESSION_LOST. */
   private readonly lostSessions = new Set<string>();
-  /** Sessions closed to give their memory back to the worker: their next run says so. */
-  private readonly evictedSessions = new Set<string>();
+  /** Sessions the engine closed cleanly (module intact), with why: their next run says so. */
+  private readonly closedSessions = new Map<string, string>();
 
   private constructor(private readonly options: EngineOptions) {}
 
@@ -532,7 +532,10 @@ export class Engine {
         this.prepared = this.newCell(true);
       } catch (error) {
         // A failing setup script is reported by the run that needs the context; anything else is a fault.
-        if (!(error instanceof RunFailure)) this.poisoned(error);
+        if (!(error instanceof RunFailure)) {
+          const fault = this.poisoned(error);
+          void this.options.bridge.workerEvent({ type: 'module_rebuilt', message: fault.message }).catch(() => undefined);
+        }
       }
     }, 0);
   }
@@ -742,7 +745,7 @@ export class Engine {
   closeSession(sessionId: string): void {
     const cell = this.sessions.get(sessionId);
     this.lostSessions.delete(sessionId);
-    this.evictedSessions.delete(sessionId);
+    this.closedSessions.delete(sessionId);
     if (!cell) return;
     this.sessions.delete(sessionId);
     this.disposeCell(cell);
@@ -757,11 +760,9 @@ export class Engine {
     await this.moduleReady();
     const state = this.newState(request, startedAt);
     if (request.sessionId !== undefined && !this.sessions.has(request.sessionId)) {
-      if (this.evictedSessions.has(request.sessionId)) {
-        return this.fail(state, {
-          code: 'SESSION_LOST',
-          message: `session \`${request.sessionId}\` was closed because it held the worker's memory and a run needed it`,
-        });
+      const closed = this.closedSessions.get(request.sessionId);
+      if (closed !== undefined) {
+        return this.fail(state, { code: 'SESSION_LOST', message: `session \`${request.sessionId}\` was closed ${closed}` });
       }
       const lost = this.lostSessions.has(request.sessionId);
       return this.fail(state, {
@@ -783,7 +784,7 @@ export class Engine {
       if (this.reserve !== 0 || request.sessionId !== undefined) break;
       if (held.state !== null) continue;
       this.sessions.delete(id);
-      this.evictedSessions.add(id);
+      this.closedSessions.set(id, "because it held the worker's memory and a run needed it");
       this.disposeCell(held);
       this.restoreReserve();
     }
@@ -1086,7 +1087,7 @@ export class Engine {
     if (cell.runtime.hasPendingJob()) {
       const id = cell.sessionId!;
       this.sessions.delete(id);
-      this.lostSessions.add(id);
+      this.closedSessions.set(id, 'because jobs it left queued kept re-arming after its run');
       this.disposeCell(cell);
     }
   }
