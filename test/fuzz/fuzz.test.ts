@@ -89,7 +89,7 @@ async function check(program: FuzzProgram): Promise<void> {
     // A host abort that the worker did not honour in time terminates the worker (by design, like the
     // watchdog); its session goes with it.
     if (typeof next === 'string' && next.startsWith('SESSION_LOST') && (next.includes('was closed') || next.includes('aborted; its worker was terminated'))) sessions.delete(sandbox);
-    else expect(next).toBe(2);
+    else expect(next, JSON.stringify(events.slice(before))).toBe(2);
   }
   expect((await sandbox.workerInfo()).map((info) => info.moduleRebuilds)).toEqual(rebuildsBefore);
   if (++ran % 20 === 0) await noLeaks();
