@@ -40,6 +40,7 @@ const PREBUNDLE = [
   '@modelcontextprotocol/sdk/client/streamableHttp.js',
   '@modelcontextprotocol/sdk/inMemory.js',
   '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js',
+  'fast-check',
 ];
 
 /** Vite options shared by the page and by the workers it starts. */

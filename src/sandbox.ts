@@ -39,7 +39,7 @@ import type {
 
 const now = (): number => performance.timeOrigin + performance.now();
 /** WASM memory the engine occupies before any guest code runs (see the constructor). */
-const ENGINE_RESERVE_BYTES = 5.25 * 1024 * 1024;
+const ENGINE_RESERVE_BYTES = 6.25 * 1024 * 1024;
 
 /** A host function exposed to guests as an export of a host module. Receives one JSON-safe argument. */
 export type HostFunction = (arg: unknown, context: HostCallContext) => unknown;
@@ -251,7 +251,8 @@ export class Sandbox implements AsyncDisposable {
     // The WASM memory cap is the real memory limit: this QuickJS build counts 8 bytes per allocation
     // whatever its size (its malloc_usable_size is 0 under emscripten), so ArrayBuffers, strings and
     // arrays are bounded only by the cap. The cap is the guest's limit plus what the engine itself
-    // occupies before any guest code (static data, the 5 MiB C stack and the running context: 5.25 MiB measured in Chromium), so
+    // occupies before any guest code (static data, the 5 MiB C stack and the running context: 5.25 MiB measured in Chromium, plus the
+    // worker's 1 MiB reserve for its own allocations once a guest has filled its share), so
     // what a guest can retain stays within its limit; the worker takes the rest of the 16 MiB the
     // build starts with out of play when the limit is smaller.
     const wasmMemoryMaxBytes = this.policy.limits.memoryLimitBytes + ENGINE_RESERVE_BYTES;

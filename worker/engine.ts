@@ -87,7 +87,7 @@ interface RunState {
   logs: LogEntry[];
   logChars: number;
   /** Why the interrupt handler is stopping the guest, if it is. */
-  stop: 'deadline' | 'output' | 'abort' | 'fault' | null;
+  stop: 'deadline' | 'output' | 'abort' | 'fault' | 'memory' | null;
   finished: boolean;
   /** Promises the guest is waiting on (host calls, timers): their resolving functions, owned here. */
   outstanding: Set<Pending>;
@@ -118,6 +118,18 @@ interface Pending {
 const JSON_STACK_BUDGET = 24 * 1024;
 /** QuickJS stack limit of a cell before a run sets its own (prelude, setup code). */
 const DEFAULT_STACK_BYTES = 64 * 1024;
+/**
+ * WASM memory held back from guests for the host's own allocations. quickjs-emscripten's glue
+ * (strings, handles, argument arrays) calls malloc without checking for NULL and then writes through
+ * the pointer: if a guest had filled memory to the cap, that write would corrupt the module (seen as
+ * "memory access out of bounds"). Once the cap refuses a grow, the block is released at the next
+ * point where no malloc is running, and the guest is stopped with MEMORY_LIMIT.
+ */
+const HOST_RESERVE_BYTES = 1024 * 1024;
+/** Offset of `malloc_state.malloc_limit` in QuickJS's JSRuntime (wasm32, this pinned build). */
+const RT_MALLOC_LIMIT = 24;
+/** Jobs run per call into QuickJS before the engine checks the deadline again. */
+const JOB_BATCH = 1024;
 
 /** The parts of quickjs-emscripten-core's runtime that {@link Engine.runJobs} calls directly. */
 interface RuntimeInternals {
@@ -166,11 +178,19 @@ export class Engine {
   private readonly retired: Cell[] = [];
   /** Set when the hard memory cap refused a grow during the current run. */
   private growRefused = false;
+  /** The host's reserve block (see HOST_RESERVE_BYTES), 0 while released. */
+  private reserve = 0;
+  /** A 4-byte cell for QTS_ExecutePendingJob's out-parameter, allocated once while memory is free. */
+  private jobOut = 0;
+  /** The cell whose guest code is running (the grow hook starves its runtime on a refused grow). */
+  private activeCell: Cell | null = null;
   /** A host callback called from C failed (quickjs-emscripten swallows it): host stack overflow or a bug. */
   private callbackFault: unknown = null;
   private liveContexts = 0;
   /** Sessions lost to a module rebuild: their next run fails with SESSION_LOST. */
   private readonly lostSessions = new Set<string>();
+  /** Sessions the engine closed cleanly (module intact), with why: their next run says so. */
+  private readonly closedSessions = new Map<string, string>();
 
   private constructor(private readonly options: EngineOptions) {}
 
@@ -193,6 +213,10 @@ export class Engine {
         return grow(delta);
       } catch (error) {
         this.growRefused = true;
+        // Inside malloc nothing may call back into the module; a plain store may: QuickJS's own
+        // limit of the running runtime drops to 0, so the guest's next allocations fail at once.
+        const rt = this.activeCell ? (this.activeCell.runtime as unknown as RuntimeInternals).rt.value : 0;
+        if (rt) new Uint32Array(memory.buffer, rt + RT_MALLOC_LIMIT, 1)[0] = 0;
         throw error;
       }
     };
@@ -218,7 +242,10 @@ export class Engine {
     // The build starts with 16 MiB. Under a smaller cap, the part of it the guest must not reach is
     // allocated once here and never freed, so the guest's share is the same whatever its limit.
     const ballast = INITIAL_MEMORY - this.options.wasmMemoryMaxBytes;
-    if (ballast > 0) (this.qjs as unknown as { module: RuntimeInternals['module'] }).module._malloc(ballast);
+    const module = (this.qjs as unknown as { module: RuntimeInternals['module'] }).module;
+    if (ballast > 0) module._malloc(ballast);
+    this.jobOut = module._malloc(4);
+    this.reserve = module._malloc(HOST_RESERVE_BYTES);
     this.stackPointer = null;
     const save = exports?.Oa;
     if (typeof save === 'function' && save.length === 0) {
@@ -244,6 +271,23 @@ export class Engine {
       if (narrowed < previous) this.setStack(cell, narrowed);
     }
     return previous;
+  }
+
+  private get wasm(): RuntimeInternals['module'] {
+    return (this.qjs as unknown as { module: RuntimeInternals['module'] }).module;
+  }
+
+  /** Frees the host reserve after a refused grow; call only where no malloc is running. */
+  private releaseReserve(): void {
+    if (this.growRefused && this.reserve !== 0) {
+      this.wasm._free(this.reserve);
+      this.reserve = 0;
+    }
+  }
+
+  /** Takes the host reserve back once memory is free again (between runs). */
+  private restoreReserve(): void {
+    if (this.reserve === 0) this.reserve = this.wasm._malloc(HOST_RESERVE_BYTES);
   }
 
   private setStack(cell: Cell, bytes: number): void {
@@ -301,13 +345,38 @@ export class Engine {
 
   // ---------------------------------------------------------------- cells
 
+  /**
+   * A fresh cell. When the worker's memory is full (sessions hold it) creating one fails like a guest
+   * allocation does: what was made is freed and the failure is MEMORY_LIMIT, not a fault of the module.
+   */
   private newCell(tamed: boolean): Cell {
+    const refusedBefore = this.growRefused;
+    this.growRefused = false;
+    let made: Cell | undefined;
+    try {
+      made = this.makeCell(tamed, (cell) => {
+        made = cell;
+      });
+      return made;
+    } catch (error) {
+      if (!(error instanceof RunFailure) && this.growRefused) {
+        if (made?.context.alive) this.disposeCell(made);
+        throw new RunFailure({ code: 'MEMORY_LIMIT', message: `the worker's memory is full: no new context fits under its cap of ${this.options.wasmMemoryMaxBytes} bytes` });
+      }
+      throw error;
+    } finally {
+      this.growRefused ||= refusedBefore;
+    }
+  }
+
+  private makeCell(tamed: boolean, created: (cell: Cell) => void): Cell {
     const runtime = this.qjs.newRuntime();
     const context = runtime.newContext();
     this.liveContexts++;
     const cell: Cell = {
       runtime, context, internal: undefined as unknown as QuickJSHandle, lazy: {}, tamed, state: null, stackBytes: DEFAULT_STACK_BYTES,
     };
+    created(cell);
     runtime.setMaxStackSize(DEFAULT_STACK_BYTES);
     runtime.setInterruptHandler(() => this.shouldInterrupt(cell));
     runtime.setModuleLoader((name) => this.loadModule(cell, name));
@@ -356,6 +425,8 @@ export class Engine {
    */
   private hostFunction(cell: Cell, name: string, fn: (...args: QuickJSHandle[]) => QuickJSHandle | { error: QuickJSHandle } | void): QuickJSHandle {
     return cell.context.newFunction(name, (...args) => {
+      // A host callback is a point where no malloc runs: hand the reserve back before allocating.
+      this.releaseReserve();
       try {
         if (this.injectCallbackFault && name === 'call') {
           this.injectCallbackFault = false;
@@ -398,7 +469,7 @@ export class Engine {
         throw new RunFailure({ code: 'GUEST_ERROR', message: `setup code failed: ${info.name}: ${info.message}`, details: { setup: true } });
       }
       result.value.dispose();
-      if (cell.runtime.hasPendingJob()) this.runJobs(cell, -1)?.dispose();
+      while (cell.runtime.hasPendingJob() && now() <= cell.setupDeadline) this.runJobs(cell, JOB_BATCH)?.dispose();
     } catch (error) {
       this.disposeCell(cell);
       throw error;
@@ -410,7 +481,8 @@ export class Engine {
   private disposeCell(cell: Cell): void {
     if (cell.state) this.finishState(cell.state);
     for (const h of Object.values(cell.lazy)) h.dispose();
-    cell.internal.dispose();
+    // Absent when the cell failed while it was being made.
+    (cell.internal as QuickJSHandle | undefined)?.dispose();
     cell.context.dispose();
     this.liveContexts--;
     cell.runtime.dispose();
@@ -454,12 +526,16 @@ export class Engine {
       await this.moduleReady();
       this.preparing = false;
       this.flushRetired();
+      this.restoreReserve();
       if (this.prepared) return;
       try {
         this.prepared = this.newCell(true);
       } catch (error) {
         // A failing setup script is reported by the run that needs the context; anything else is a fault.
-        if (!(error instanceof RunFailure)) this.poisoned(error);
+        if (!(error instanceof RunFailure)) {
+          const fault = this.poisoned(error);
+          void this.options.bridge.workerEvent({ type: 'module_rebuilt', message: fault.message }).catch(() => undefined);
+        }
       }
     }, 0);
   }
@@ -483,8 +559,9 @@ export class Engine {
    */
   private runJobs(cell: Cell, max: number): QuickJSHandle | undefined {
     const internals = cell.runtime as unknown as RuntimeInternals;
-    const out = internals.module._malloc(4);
-    try {
+    this.releaseReserve();
+    const out = this.jobOut;
+    {
       new Int32Array(this.memory.buffer, out, 1)[0] = 0;
       const valuePtr = internals.ffi.QTS_ExecutePendingJob(internals.rt.value, max, out);
       const ctxPtr = new Int32Array(this.memory.buffer, out, 1)[0]!;
@@ -503,8 +580,6 @@ export class Engine {
         return undefined;
       }
       return handle;
-    } finally {
-      internals.module._free(out);
     }
   }
 
@@ -526,6 +601,11 @@ export class Engine {
     const state = cell.state;
     if (!state) return cell.setupDeadline !== undefined && now() > cell.setupDeadline;
     if (state.finished || state.stop) return true;
+    if (this.growRefused) {
+      this.releaseReserve();
+      state.stop = 'memory';
+      return true;
+    }
     if (state.pausedAt === null && now() > state.deadline) {
       state.stop = 'deadline';
       return true;
@@ -665,6 +745,7 @@ export class Engine {
   closeSession(sessionId: string): void {
     const cell = this.sessions.get(sessionId);
     this.lostSessions.delete(sessionId);
+    this.closedSessions.delete(sessionId);
     if (!cell) return;
     this.sessions.delete(sessionId);
     this.disposeCell(cell);
@@ -679,6 +760,10 @@ export class Engine {
     await this.moduleReady();
     const state = this.newState(request, startedAt);
     if (request.sessionId !== undefined && !this.sessions.has(request.sessionId)) {
+      const closed = this.closedSessions.get(request.sessionId);
+      if (closed !== undefined) {
+        return this.fail(state, { code: 'SESSION_LOST', message: `session \`${request.sessionId}\` was closed ${closed}` });
+      }
       const lost = this.lostSessions.has(request.sessionId);
       return this.fail(state, {
         code: lost ? 'SESSION_LOST' : 'INVALID_ARGUMENT',
@@ -692,20 +777,42 @@ export class Engine {
     let valueJson: string | undefined;
     let failure: WireError | undefined;
     let heapBytes = 0;
+    this.restoreReserve();
+    // A one-shot run always gets its worker: sessions that hold the memory it needs are closed
+    // (their next run fails with SESSION_LOST), one at a time, oldest first.
+    for (const [id, held] of this.sessions) {
+      if (this.reserve !== 0 || request.sessionId !== undefined) break;
+      if (held.state !== null) continue;
+      this.sessions.delete(id);
+      this.closedSessions.set(id, "because it held the worker's memory and a run needed it");
+      this.disposeCell(held);
+      this.restoreReserve();
+    }
+    if (this.reserve === 0) {
+      // Sessions hold so much of the worker's memory that the host's reserve cannot be taken back:
+      // no guest code may run until they shrink or close (see HOST_RESERVE_BYTES).
+      return this.fail(state, {
+        code: 'MEMORY_LIMIT',
+        message: `the session holds the worker's memory (cap ${this.options.wasmMemoryMaxBytes} bytes); it cannot run until it is closed`,
+      });
+    }
     this.running.add(state);
     this.growRefused = false;
     this.callbackFault = null;
     try {
       cell = request.sessionId === undefined ? this.takeCell(tamed) : this.sessions.get(request.sessionId)!;
       cell.state = state;
+      this.activeCell = cell;
       cell.runtime.setMemoryLimit(request.limits.memoryLimitBytes);
       cell.runtime.setMaxStackSize(request.limits.maxStackBytes);
       this.installRunGlobals(cell, request);
       valueJson = await this.execute(cell, state, mode, code);
       if (request.sessionId === undefined && request.measureHeap) heapBytes = this.heapBytes(cell);
     } catch (error) {
+      this.releaseReserve();
       failure = this.classify(cell, state, error);
     } finally {
+      this.activeCell = null;
       this.running.delete(state);
     }
     if (this.callbackFault !== null && !failure?.poisoned) {
@@ -839,6 +946,8 @@ export class Engine {
   private async settle(cell: Cell, state: RunState, handle: QuickJSHandle): Promise<QuickJSHandle> {
     const { context, runtime } = cell;
     for (;;) {
+      this.releaseReserve();
+      if (this.growRefused) state.stop ??= 'memory';
       const promiseState = context.getPromiseState(handle);
       if (promiseState.type === 'fulfilled') {
         if (promiseState.notAPromise) return handle.dup();
@@ -851,7 +960,9 @@ export class Engine {
       if (state.stop) throw new RunFailure(this.stopError(state));
       if (runtime.hasPendingJob()) {
         const t0 = performance.now();
-        const jobError = this.runJobs(cell, -1);
+        // In batches: a promise reaction turns even an uncatchable interrupt into a rejection, so a
+        // chain that `.catch()`es itself never empties the queue; between batches the deadline holds.
+        const jobError = this.runJobs(cell, JOB_BATCH);
         state.cpuMs += performance.now() - t0;
         if (jobError) {
           // A job threw. If we stopped it (deadline/output), end the run; a guest's unhandled
@@ -970,13 +1081,13 @@ export class Engine {
     drain.stop = 'deadline';
     cell.state = drain;
     for (let i = 0; i < 16 && cell.runtime.hasPendingJob(); i++) {
-      this.runJobs(cell, -1)?.dispose();
+      this.runJobs(cell, JOB_BATCH)?.dispose();
     }
     cell.state = null;
     if (cell.runtime.hasPendingJob()) {
       const id = cell.sessionId!;
       this.sessions.delete(id);
-      this.lostSessions.add(id);
+      this.closedSessions.set(id, 'because jobs it left queued kept re-arming after its run');
       this.disposeCell(cell);
     }
   }
@@ -1020,6 +1131,9 @@ export class Engine {
 
   private stopError(state: RunState): WireError {
     if (state.stop === 'abort') return { code: 'ABORTED', message: 'run aborted by the caller' };
+    if (state.stop === 'memory') {
+      return { code: 'MEMORY_LIMIT', message: `guest exceeded the ${state.request.limits.memoryLimitBytes}-byte memory limit` };
+    }
     if (state.stop === 'fault') return { code: 'WORKER_CRASHED', message: 'a host callback of the worker failed; the guest was stopped' };
     if (state.stop === 'output') {
       return { code: 'OUTPUT_TOO_LARGE', message: `console output exceeded ${state.request.limits.maxLogBytes} characters` };

@@ -121,7 +121,6 @@ describe('freeing a finished run\'s runtime never aborts (gc_obj_list)', () => {
   it.each([
     ['200 000 objects allocated inside a job', 'await Promise.resolve().then(() => { const a = []; for (let i = 0; i < 200000; i++) a.push({ i }); return a.length; })', 200000],
     ['200 000 objects allocated after an await', '(async () => { await 1; const a = []; for (let i = 0; i < 200000; i++) a.push({ i }); return a.length; })()', 200000],
-    ['an out-of-memory inside a promise job', 'Promise.resolve().then(() => { const a = []; for (;;) a.push({}); }); await new Promise((r) => setTimeout(r, 20)); 1', 1],
     ['unawaited tool calls beside a few large buffers', 'const b = []; for (let i = 0; i < 8; i++) b.push(new ArrayBuffer(2 << 20)); for (let i = 0; i < 1000; i++) tools.echo(i); 1', 1],
   ])('%s: the run returns its value and the module stays', async (_, code, value) => {
     expect((await b.sandbox.run(code)).value).toBe(value);
@@ -130,10 +129,18 @@ describe('freeing a finished run\'s runtime never aborts (gc_obj_list)', () => {
   });
 
   it.each([
-    ['a promise-chain flood', 'function loop() { return Promise.resolve().then(loop); } loop(); await new Promise(() => {})'],
+    ['a promise flood', 'function loop() { Promise.resolve().then(loop); } loop(); await new Promise(() => {})'],
     ['a timer that reschedules itself twice', 'function t() { setTimeout(t, 0); setTimeout(t, 0); } t(); await new Promise(() => {})'],
   ])('%s is stopped by the deadline, and freeing its runtime finds nothing leaked', async (_, code) => {
     await failsCleanly(b.sandbox, code, 'DEADLINE_EXCEEDED');
+    await intact(b);
+    expect(await b.sandbox.leakCheck()).toEqual([{ leaked: false, detail: '' }]);
+  });
+
+  it('an out-of-memory inside a promise job ends the run with MEMORY_LIMIT, and freeing its runtime finds nothing leaked', async () => {
+    const code = 'Promise.resolve().then(() => { const a = []; for (;;) a.push({}); }); await new Promise((r) => setTimeout(r, 20)); 1';
+    const error = await rejectsWith(b.sandbox.run(code, { timeoutMs: 60_000 }), 'MEMORY_LIMIT');
+    expect(error.details.poisoned).toBeUndefined();
     await intact(b);
     expect(await b.sandbox.leakCheck()).toEqual([{ leaked: false, detail: '' }]);
   });
@@ -182,11 +189,11 @@ describe('a host exception inside a C-to-host callback', () => {
 });
 
 describe('a promise chain that catches its own interrupt, then a re-entrant tool argument', () => {
-  it('ends with the argument\'s own error and no WASM trap', async () => {
-    const b = box();
+  it('the chain ends with DEADLINE_EXCEEDED, the tool argument with its own error, and no WASM trap', async () => {
+    const b = box({ timeoutMs: 200, memoryLimitBytes: 256 * MIB });
     try {
-      await b.sandbox.run('function lc() { return Promise.resolve().then(lc).catch(lc); } lc(); await new Promise((r) => setTimeout(r, 20)); 1').catch(() => undefined);
-      await failsCleanly(b.sandbox, 'function lc() { return Promise.resolve().then(lc).catch(lc); } lc(); await new Promise((r) => setTimeout(r, 20)); await tools.echo({ toJSON() { tools.echo(1); return 1; } })', 'UNSERIALIZABLE');
+      await failsCleanly(b.sandbox, 'function lc() { return Promise.resolve().then(lc).catch(lc); } lc(); await new Promise((r) => setTimeout(r, 20)); 1', 'DEADLINE_EXCEEDED');
+      await failsCleanly(b.sandbox, 'await tools.echo({ toJSON() { tools.echo(1); return 1; } })', 'UNSERIALIZABLE');
       await intact(b);
     } finally {
       await b.sandbox.dispose();
@@ -240,6 +247,17 @@ describe('memory the guest can retain stays within memoryLimitBytes', () => {
       }
     });
   }
+
+  it('found by the fuzzer: an async function that fills memory, then a tool call, is MEMORY_LIMIT (no corruption from an unchecked host malloc)', async () => {
+    const b = box({ memoryLimitBytes: 16 * MIB, maxStackBytes: 16 * 1024 });
+    try {
+      await failsCleanly(b.sandbox, 'import { echo } from "quickcage:tools";\n(async () => { let f = function () { return 1; }; for (let i = 0; i < 1000000; i++) f = f.bind(null); f(); })();\nawait tools.echo([[1]]);\n1', 'MEMORY_LIMIT');
+      await failsCleanly(b.sandbox, '(async () => { const a = []; for (;;) a.push({}); })();\nawait tools.echo([[1]]);\n1', 'MEMORY_LIMIT');
+      await intact(b);
+    } finally {
+      await b.sandbox.dispose();
+    }
+  });
 
   it('near miss: buffers well under the limit are kept', async () => {
     const b = box({ memoryLimitBytes: 32 * MIB });
