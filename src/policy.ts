@@ -144,7 +144,7 @@ export interface NetworkPolicy {
    * machine, which browsers treat as secure contexts), https everywhere else. `'always'`: http and
    * https to every allowed domain. A denied `http:` URL fails with rule `url.insecure-scheme`. Other
    * schemes (`data:`, `file:`, `blob:`, `javascript:`) are never allowed.
-   * @defaultValue `'loopback'` (`development`: `'always'`)
+   * @defaultValue `'never'` (`trustedEnvironment`: `'loopback'`, `development`: `'always'`)
    */
   allowHttp: HttpAllowance;
 }
@@ -258,7 +258,7 @@ const BASE: Omit<Policy, 'preset'> = {
     maxNestingDepth: 200,
   },
   validation: { allowDynamicSensitiveAccess: false, disabledRules: [] },
-  network: { allowedDomains: [], timeoutMs: 10_000, maxResponseBytes: 1 * MB, allowHttp: 'loopback' },
+  network: { allowedDomains: [], timeoutMs: 10_000, maxResponseBytes: 1 * MB, allowHttp: 'never' },
   files: { allowedPaths: [], maxFileBytes: 1 * MB, storage: 'memory' },
   quotas: { executions: { limit: 100, windowMs: DAY }, toolCreations: { limit: 5, windowMs: DAY } },
   guardrails: {
@@ -276,7 +276,7 @@ const MADE = new WeakSet<object>();
  *
  * | preset | for | files | network | schemes (`allowHttp`) | extra imports | validation | limits |
  * |---|---|---|---|---|---|---|---|
- * | `webApi` | untrusted users | no | no | https; http to loopback only | none | on | 5 s, 50 MiB, 256 KiB source |
+ * | `webApi` | untrusted users | no | no | https only | none | on | 5 s, 50 MiB, 256 KiB source |
  * | `trustedEnvironment` | trusted users, internal tools | `/workspace` | no | https; http to loopback only | `quickcage:path` | on | 30 s, 128 MiB, 1 MiB source |
  * | `development` | local development only | `/` | yes (list hosts) | http and https | `quickcage:path` | **off** (`allowDangerousOperations`) | 60 s, 256 MiB |
  */
@@ -288,6 +288,7 @@ export const PRESETS: Readonly<Record<PresetName, Policy>> = deepFreeze({
     allowedOperations: { fileOperations: true, networkOperations: false, imports: ['quickcage:path'] },
     limits: { ...BASE.limits, timeoutMs: 30_000, memoryLimitBytes: 128 * MB, maxSourceBytes: 1 * MB },
     files: { allowedPaths: ['/workspace'], maxFileBytes: 10 * MB, storage: 'memory' },
+    network: { ...BASE.network, allowHttp: 'loopback' },
     quotas: { executions: { limit: 1_000, windowMs: DAY }, toolCreations: { limit: 50, windowMs: DAY } },
   },
   development: {

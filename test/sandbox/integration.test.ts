@@ -119,7 +119,7 @@ describe('fetch in the guest', () => {
   it('a granted fetch tool appears as fetch(); the validator lets it through; a denied host fails inside the guest', async () => {
     const { createToolRegistry, definePermissionPolicy, Permission } = await import('../../src/tools/index.js');
     const { definePolicy } = await import('../../src/index.js');
-    const policy = definePolicy({ allowedOperations: { networkOperations: true }, network: { allowedDomains: [location.host] } });
+    const policy = definePolicy({ allowedOperations: { networkOperations: true }, network: { allowedDomains: [location.host], allowHttp: 'loopback' } });
     const agent = definePermissionPolicy({ agent: 'reader', permissions: Permission.STANDARD, allowedDomains: [location.host] });
     const box = createSandbox({ policy, tools: createToolRegistry({ policy }).forAgent(agent) });
     try {

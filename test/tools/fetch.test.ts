@@ -13,8 +13,9 @@ const host = location.host;
 const HELLO = `${origin}/test/tools/fixtures/hello.txt`;
 const BIG = `${origin}/test/tools/fixtures/big.txt`;
 
+// The test server is plain http on localhost: the default policy (https only) must allow loopback http.
 const policyFor = (network: { maxResponseBytes?: number; timeoutMs?: number } = {}) =>
-  makePolicy({ allowedOperations: { networkOperations: true }, network: { allowedDomains: [host], ...network } });
+  makePolicy({ allowedOperations: { networkOperations: true }, network: { allowedDomains: [host], allowHttp: 'loopback', ...network } });
 const agent = definePermissionPolicy({ agent: 'analyst', permissions: Permission.STANDARD, allowedDomains: [host] });
 
 /** A fetch that records every request and answers from `route` first, the real network otherwise. */
@@ -73,9 +74,10 @@ describe('fetch tool', () => {
     expect(outcomes(events)).toEqual([['denied', 'high']]);
   });
 
-  test('network.allowHttp: never denies plain http with url.insecure-scheme before any request; the default allows loopback http', async () => {
+  test('network.allowHttp: never (the default) denies plain http with url.insecure-scheme before any request; loopback allows loopback http', async () => {
     const { impl, calls } = recordingFetch();
-    const strict = makePolicy({ allowedOperations: { networkOperations: true }, network: { allowedDomains: [host], allowHttp: 'never' } });
+    const strict = makePolicy({ allowedOperations: { networkOperations: true }, network: { allowedDomains: [host] } });
+    expect(strict.network.allowHttp).toBe('never');
     const { ctx, events } = probe(agent);
     await expect(createToolRegistry({ policy: strict, fetchImpl: impl }).invoke('fetch', { url: HELLO }, ctx)).rejects.toMatchObject({ code: 'TOOL_DENIED', details: { rule: 'url.insecure-scheme', by: 'policy' } });
     expect(calls).toHaveLength(0);
@@ -92,7 +94,7 @@ describe('fetch tool', () => {
 
   test('the presets say which schemes they allow', async () => {
     const { PRESETS } = await import('../../src/policy.js');
-    expect([PRESETS.webApi.network.allowHttp, PRESETS.trustedEnvironment.network.allowHttp, PRESETS.development.network.allowHttp]).toEqual(['loopback', 'loopback', 'always']);
+    expect([PRESETS.webApi.network.allowHttp, PRESETS.trustedEnvironment.network.allowHttp, PRESETS.development.network.allowHttp]).toEqual(['never', 'loopback', 'always']);
   });
 
   test('the agent domain list and the policy domain list must both allow the host', async () => {

@@ -18,7 +18,7 @@ const lookup = vi.fn(() => ({ ok: true }));
 const lookupTool = defineTool({ name: 'lookup', description: 'x', permission: Permission.DATABASE_READ, params: { type: 'object' }, handler: lookup });
 const sent: unknown[] = [];
 const sendEmail = defineTool({ name: 'sendEmail', description: 'x', permission: Permission.SEND_EMAIL, params: { type: 'object' }, requiresApproval: true, handler: (args) => void sent.push(args) });
-const policy = makePolicy({ allowedOperations: { fileOperations: true, networkOperations: true }, files: { allowedPaths: ['/data'] }, network: { allowedDomains: [location.host] }, limits: { timeoutMs: 3000 } });
+const policy = makePolicy({ allowedOperations: { fileOperations: true, networkOperations: true }, files: { allowedPaths: ['/data'] }, network: { allowedDomains: [location.host], allowHttp: 'loopback' }, limits: { timeoutMs: 3000 } });
 const revokeEvents = (events: SecurityEventInput[]) => events.filter((e) => e.type === 'permission_revoked' || e.type === 'permission_granted');
 
 describe('revoke and grant on dispatchers', () => {

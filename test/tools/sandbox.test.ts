@@ -56,7 +56,7 @@ describe('guest calls host tools', () => {
 
 describe('guest fetch through the fetch tool', () => {
   test('reaches an allowed host and is denied elsewhere, from inside QuickJS', async () => {
-    const net = makePolicy({ allowedOperations: { networkOperations: true }, network: { allowedDomains: [location.host] } });
+    const net = makePolicy({ allowedOperations: { networkOperations: true }, network: { allowedDomains: [location.host], allowHttp: 'loopback' } });
     const agent = definePermissionPolicy({ agent: 'net', permissions: Permission.NETWORK_ACCESS, allowedDomains: [location.host] });
     const sandbox = createSandbox({ policy: net, tools: createToolRegistry({ policy: net }).forAgent(agent), standby: false });
     sandboxes.push(sandbox);
