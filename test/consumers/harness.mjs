@@ -35,13 +35,13 @@ function npm(args, cwd) {
 
 /**
  * The tarball to install: the one `npm test` packed (QUICKCAGE_TARBALL, scripts/package-checks.mjs),
- * else a fresh `npm run build` + `npm pack`.
+ * else a fresh `npm pack` (which builds).
  */
 export function packTarball() {
   if (process.env.QUICKCAGE_TARBALL && existsSync(process.env.QUICKCAGE_TARBALL)) return process.env.QUICKCAGE_TARBALL;
   mkdirSync(OUT, { recursive: true });
   for (const f of readdirSync(OUT)) if (f.endsWith('.tgz')) rmSync(path.join(OUT, f));
-  npm(['run', 'build', '--silent'], ROOT);
+  // `npm pack` runs the package's `prepare` script, which builds dist/.
   const name = npm(['pack', '--pack-destination', OUT, '--silent'], ROOT).trim().split('\n').pop();
   return path.join(OUT, name);
 }
