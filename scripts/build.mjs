@@ -104,27 +104,30 @@ export function moduleSyntax(code) {
   return found;
 }
 
+/**
+ * Where a module inside node_modules comes from: `{ dir, name }` of its package (the innermost
+ * node_modules folder wins), or null for the project's own sources.
+ */
+function packageOf(id) {
+  const marker = `${path.sep}node_modules${path.sep}`;
+  const nm = id.lastIndexOf(marker);
+  if (nm < 0) return null;
+  const start = nm + marker.length;
+  const parts = id.slice(start).split(path.sep);
+  const name = parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+  return { dir: id.slice(0, start) + name.split('/').join(path.sep), name };
+}
+
+const posix = (p) => p.split(path.sep).join('/');
+
 /** Output path of a module under preserveModules: dependencies go to vendor/<package>/... */
 function moduleFileName(chunk) {
   const id = chunk.facadeModuleId ?? chunk.name;
   // Bundler runtime helpers are virtual modules (`\0rolldown/runtime.js`).
   if (id.startsWith('\0')) return `vendor/_virtual/${id.slice(1).replace(/[^\w.-]+/g, '_').replace(/\.js$/, '')}.js`;
-  const nm = id.lastIndexOf(`${path.sep}node_modules${path.sep}`);
-  if (nm >= 0) {
-    const rest = id.slice(nm + '/node_modules/'.length).split(path.sep);
-    const pkg = rest[0].startsWith('@') ? rest.splice(0, 2).join('/') : rest.shift();
-    return `vendor/${pkg}/${rest.join('/').replace(/\.[cm]?[jt]s$/, '')}.js`;
-  }
-  return `${path.relative(ROOT, id).split(path.sep).join('/').replace(/\.[cm]?[jt]s$/, '')}.js`;
-}
-
-/** The folder of the npm package a bundled module comes from, or null for the project's own sources. */
-function packageDirOf(id) {
-  const nm = id.lastIndexOf(`${path.sep}node_modules${path.sep}`);
-  if (nm < 0) return null;
-  const start = nm + '/node_modules/'.length;
-  const rest = id.slice(start).split(path.sep);
-  return id.slice(0, start) + (rest[0].startsWith('@') ? `${rest[0]}${path.sep}${rest[1]}` : rest[0]);
+  const pkg = packageOf(id);
+  const file = pkg ? `vendor/${pkg.name}/${posix(path.relative(pkg.dir, id))}` : posix(path.relative(ROOT, id));
+  return `${file.replace(/\.[cm]?[jt]s$/, '')}.js`;
 }
 
 /** Folders of the packages whose code ends up in dist/ (the worker bundle and the vendored modules). */
@@ -134,8 +137,8 @@ const shipped = new Set();
 function collect(output) {
   for (const chunk of output.output) {
     for (const id of chunk.type === 'chunk' ? chunk.moduleIds : []) {
-      const dir = packageDirOf(id.replace(/^\0/, ''));
-      if (dir) shipped.add(dir);
+      const pkg = packageOf(id.replace(/^\0/, ''));
+      if (pkg) shipped.add(pkg.dir);
     }
   }
 }
