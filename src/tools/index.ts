@@ -11,8 +11,8 @@ export type { ApprovalRule, Tool, ToolHandlerContext, ToolInput } from './define
 export type { JsonSchema, ParamsValidator } from './schema.js';
 export { createToolRegistry } from './registry.js';
 export type { BoundToolDispatcher, ForAgentOptions, RevokeScope, ToolCallContext, ToolDescription, ToolRegistry, ToolRegistryOptions } from './registry.js';
-export type { ToolRateLimit } from './rate-limits.js';
-export type { Revocable, RevocationEntry } from './revocations.js';
+export type { CheckedRateLimit, ToolRateLimit } from './rate-limits.js';
+export type { Revocable, RevocationEntry, RevocationScope } from './revocations.js';
 export { MAX_EVIDENCE_STRING } from './evidence.js';
 export { FETCH_TOOL_NAME, FILE_TOOL_NAMES } from './builtins.js';
 export type { FetchResult } from './builtins.js';
