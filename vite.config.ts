@@ -5,21 +5,14 @@
  */
 import { resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
+import { GLUE_ID, stripGlueWasm } from './scripts/quickjs-glue.mjs';
 
-/**
- * quickcage hands every worker the WASM module the page compiled once, so the emscripten glue never
- * locates `emscripten-module.wasm` itself. Its `new URL('emscripten-module.wasm', import.meta.url)`
- * would still make Vite bundle a second copy of the WASM into the worker: drop that reference.
- */
+/** The glue rewrite shared with the library build (scripts/quickjs-glue.mjs). */
 function noGlueWasm(): Plugin {
   return {
     name: 'quickcage:no-glue-wasm',
     enforce: 'pre',
-    transform(code, id) {
-      if (!/quickjs-wasmfile-[\w-]+[\\/]dist[\\/]emscripten-module\.browser\.mjs$/.test(id)) return null;
-      const next = code.replace(/\(new URL\("emscripten-module\.wasm",import\.meta\.url\)\)\.href/g, '"emscripten-module.wasm"');
-      return next === code ? null : { code: next, map: null };
-    },
+    transform: (code, id) => (GLUE_ID.test(id) ? { code: stripGlueWasm(code, id), map: null } : null),
   };
 }
 

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'acorn';
 import { build } from 'rolldown';
+import { GLUE_ID, stripGlueWasm } from './quickjs-glue.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = path.join(ROOT, 'dist');
@@ -65,23 +66,12 @@ function shippedAssetUrls() {
   };
 }
 
-/**
- * The emscripten glue locates `emscripten-module.wasm` itself with `new URL(..., import.meta.url)`;
- * quickcage always hands every worker the module the page compiled, so that reference is dead code,
- * and it would be the one `import.meta` in the worker file: drop it.
- * @returns {import('rolldown').Plugin}
- */
+/** The glue rewrite shared with vite.config.ts (scripts/quickjs-glue.mjs). */
 function noGlueWasm() {
   return {
     name: 'quickcage:no-glue-wasm',
     transform(code, id) {
-      if (!/quickjs-wasmfile-[\w-]+[\\/]dist[\\/]emscripten-module\.browser\.mjs$/.test(id)) return null;
-      const next = code
-        .replace(/\(new URL\("emscripten-module\.wasm",import\.meta\.url\)\)\.href/g, '"emscripten-module.wasm"')
-        // The glue's own script directory, used only to locate the WASM file it never loads here.
-        .replace(/=import\.meta\.url,/g, '=self.location.href,');
-      if (/import\.meta/.test(next)) throw new Error(`build: ${path.relative(ROOT, id)} has an import.meta this build does not know`);
-      return { code: next, map: null };
+      return GLUE_ID.test(id) ? { code: stripGlueWasm(code, path.relative(ROOT, id)), map: null } : null;
     },
   };
 }
