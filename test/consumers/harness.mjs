@@ -178,6 +178,14 @@ export function serveStatic(dir, port) {
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${port}/`, close: () => new Promise((r) => server.close(() => r())) }));
+    server.listen(port, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${port}/`, close }));
   });
+  // Chromium keeps (and preopens) keep-alive sockets; `server.close()` alone waits for them, which
+  // once held a finished test until its timeout. Drop every socket, then wait for the close.
+  function close() {
+    return new Promise((resolve) => {
+      server.close(() => resolve(undefined));
+      server.closeAllConnections();
+    });
+  }
 }
