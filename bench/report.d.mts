@@ -36,6 +36,8 @@ export interface PeerSpec {
 }
 
 export declare const PEERS: readonly PeerSpec[];
+/** The quickcage columns (default sandbox, full pipeline) every target applies to. */
+export declare const SANDBOXES: readonly { id: string; name: string }[];
 export declare const ROWS: readonly RowSpec[];
 export declare function percentile(sorted: number[], q: number): number;
 export declare function summarize(samples: number[], unit?: 'ms' | 'runs/s' | 'bytes'): Summary;

@@ -1,15 +1,14 @@
-// `npm run bench`: builds the bench page (bench/page/) with Vite, serves the build on 127.0.0.1:5179,
-// drives it in real headless Chromium and prints one side-by-side markdown table. Writes
-// bench/results/latest.md and bench/results/latest.json (machine, versions, every sample).
+// `npm run bench`: builds the bench page (bench/page/) with Vite, serves the build on 127.0.0.1
+// (port 5179 unless --port), drives it in real headless Chromium and prints one side-by-side markdown
+// table of issue 11's targets: quickcage (default sandbox), quickcage with the full pipeline
+// (`createAuditLog()` + `createRateLimiter()`), raw quickjs-emscripten in a worker via comlink,
+// @sebastianwessel/quickjs, and two floors. Writes bench/results/latest.md and latest.json (machine,
+// versions, every sample). `node bench/run.mjs --help` lists the flags.
 //
 // Every (row, peer) pair runs alone in a fresh browser context, one at a time (the machine has two
 // cores; parallel peers would measure each other). Each pair has a time budget inside the page and a
 // hard timeout outside it: a peer that hangs or blocks its page is cut off, its cell says so, and the
 // rest of the run carries on. Requests that leave 127.0.0.1 are aborted: the bench never touches the network.
-//
-// Flags: --quick (few samples, for trying the harness), --rows=warm,fib  --peers=quickcage,raw
-// (partial runs write bench/results/partial.tmp.json instead of latest.*), --wait-quiet=600 (wait up
-// to 600 s for the 1-minute load average to drop below the core count before starting).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -17,28 +16,85 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { build, preview } from 'vite';
+import { nodePolyfills } from 'vite-plugin-node-polyfills';
 import { CHROMIUM_ARGS, resolveChromium } from '../scripts/chromium.mjs';
 import { PEERS, ROWS, judge, renderMarkdown, summarize } from './report.mjs';
 
+const HELP = `Usage: node bench/run.mjs [flags]     (npm run bench -- [flags])
+
+Measures issue 11's target rows in one run of headless Chromium, every column side by side, and
+writes bench/results/latest.json + latest.md (then \`npm run bench:docs\` renders docs/benchmarks.md).
+
+  --rows=warm,cold     only these rows (also: --rows warm,cold). Rows: ${ROWS.map((r) => r.id).join(', ')},
+                       and the component benches validate, guardrails
+  --peers=quickcage,raw  only these columns. Columns: ${PEERS.map((p) => p.id).join(', ')}
+  --quick              about a tenth of the samples and a quarter of the time budgets (a few
+                       minutes at most; for trying a change, not for the docs)
+  --wait-quiet[=600]   first wait up to 600 s for the 1-minute load average to drop below the core count
+  --port=5179          port of the local bench server (127.0.0.1)
+  --help               this text
+
+A partial run (--quick, --rows or --peers) writes bench/results/partial.tmp.json and leaves latest.*
+alone. Examples:
+  node bench/run.mjs --quick --rows warm,throughput,audit --peers quickcage,quickcageFull,raw
+  node bench/run.mjs --wait-quiet=600        # the full run for the docs (about 4 minutes)
+`;
+
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH_DIR, '..');
-const PORT = 5179;
-const HOST = '127.0.0.1';
-const ORIGIN = `http://${HOST}:${PORT}`;
-/** The whole run must end within ~5 minutes; past this, remaining cells are skipped, not measured. */
-const SOFT_BUDGET_MS = 270_000;
-/** Past this, the run is abandoned: the browser is closed and the process exits with status 2. */
-const HARD_LIMIT_MS = 330_000;
 const COMPONENTS = ['validate', 'guardrails'];
 
-const args = new Map(process.argv.slice(2).map((a) => {
-  const [k, v] = a.replace(/^--/, '').split('=');
-  return [k, v ?? 'true'];
-}));
+const BOOLEAN_FLAGS = new Set(['quick', 'help']);
+
+/** `--name=value`, `--name value` and bare `--name` (true). */
+function parseArgs(argv) {
+  const out = new Map();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) throw new Error(`unexpected argument ${JSON.stringify(a)} (see --help)`);
+    const eq = a.indexOf('=');
+    if (eq > 0) out.set(a.slice(2, eq), a.slice(eq + 1));
+    else if (!BOOLEAN_FLAGS.has(a.slice(2)) && i + 1 < argv.length && !argv[i + 1].startsWith('--')) out.set(a.slice(2), argv[++i]);
+    else out.set(a.slice(2), 'true');
+  }
+  return out;
+}
+
+const KNOWN_FLAGS = new Set(['rows', 'peers', 'quick', 'wait-quiet', 'port', 'help']);
+let args;
+try {
+  args = parseArgs(process.argv.slice(2));
+  for (const k of args.keys()) if (!KNOWN_FLAGS.has(k)) throw new Error(`unknown flag --${k} (see --help)`);
+} catch (error) {
+  process.stderr.write(`bench: ${error.message}\n`);
+  process.exit(64);
+}
+if (args.has('help')) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
 const QUICK = args.has('quick');
-const onlyRows = args.get('rows')?.split(',');
-const onlyPeers = args.get('peers')?.split(',');
+const onlyRows = args.get('rows')?.split(',').filter(Boolean);
+const onlyPeers = args.get('peers')?.split(',').filter(Boolean);
+for (const [flag, list, known] of [['rows', onlyRows, [...ROWS.map((r) => r.id), ...COMPONENTS]], ['peers', onlyPeers, PEERS.map((p) => p.id)]]) {
+  const unknown = (list ?? []).filter((id) => !known.includes(id));
+  if (unknown.length) {
+    process.stderr.write(`bench: --${flag}: unknown ${unknown.join(', ')}; known: ${known.join(', ')}\n`);
+    process.exit(64);
+  }
+}
 const PARTIAL = QUICK || onlyRows !== undefined || onlyPeers !== undefined;
+const PORT = Number(args.get('port') ?? 5179);
+if (!Number.isInteger(PORT) || PORT < 1024 || PORT > 65535) {
+  process.stderr.write(`bench: --port must be an integer in 1024..65535, got ${args.get('port')}\n`);
+  process.exit(64);
+}
+const HOST = '127.0.0.1';
+const ORIGIN = `http://${HOST}:${PORT}`;
+/** The whole run must end within ~7 minutes; past this, remaining cells are skipped, not measured. */
+const SOFT_BUDGET_MS = 420_000;
+/** Past this, the run is abandoned: the browser is closed and the process exits with status 2. */
+const HARD_LIMIT_MS = 510_000;
 
 /**
  * Sampling plan per row: `samples` wanted, `minSamples` always, `budgetMs` of sampling inside the
@@ -53,12 +109,15 @@ const PLAN = {
   memory: { samples: 8, minSamples: 3, budgetMs: 8_000, timeoutMs: 60_000 },
   throughput: { samples: 10, minSamples: 3, budgetMs: 4_000, timeoutMs: 40_000 },
   fib: { samples: 15, minSamples: 5, budgetMs: 5_000, timeoutMs: 60_000 },
+  /** samples = pairs of batches (default sandbox, full pipeline), `batch` runs each; measured by measureAudit. */
+  audit: { samples: 16, minSamples: 4, budgetMs: 20_000, timeoutMs: 120_000, batch: 250 },
 };
 if (QUICK) {
   for (const p of Object.values(PLAN)) {
     p.samples = Math.max(p.minSamples, Math.ceil(p.samples / 10));
     p.budgetMs = Math.round(p.budgetMs / 4);
     if (p.pages) p.pages = 2;
+    if (p.batch) p.batch = Math.round(p.batch / 2);
   }
 }
 
@@ -238,6 +297,78 @@ async function measure(browser, row, peer) {
   return merged;
 }
 
+/**
+ * The audit row. Page-thread time cannot be read from inside the page, so the runner reads it: the
+ * DevTools protocol's `Performance.getMetrics` reports `ThreadTime`, the CPU time of the page's main
+ * thread (workers excluded). In one page, with every arm created and warmed up first, it alternates
+ * batches of back-to-back `1+1` runs on the default sandbox, the full pipeline (and raw
+ * quickjs-emscripten, for scale), reading `ThreadTime` around each batch; each batch ends once the
+ * audit log has flushed and after a short idle, so the work a batch started is counted in it. One
+ * sample per batch: CPU ms / runs. The full pipeline's cost is its sample minus the default
+ * sandbox's sample of the same pair (the order inside a pair alternates, so drift cancels).
+ * Everything the page does for a run that both share (comlink, structured clone, the watchdog timer,
+ * these evaluate and getMetrics calls) cancels in that difference.
+ */
+async function measureAudit(browser, selected) {
+  const plan = PLAN.audit;
+  const arms = ['quickcage', 'quickcageFull', 'raw'].filter((id) => selected.includes(id));
+  const na = { status: 'na', reason: 'not an audit arm: only quickcage, the full pipeline and raw are measured here' };
+  const cells = Object.fromEntries(selected.filter((id) => !arms.includes(id)).map((id) => [id, na]));
+  if (arms.length === 0) return cells;
+  let opened;
+  try {
+    opened = await withTimeout(openPage(browser), 30_000, 'opening the bench page');
+    const { page } = opened;
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const threadMs = async () => {
+      const { metrics } = await cdp.send('Performance.getMetrics');
+      const t = metrics.find((m) => m.name === 'ThreadTime');
+      if (!t) throw new Error('this Chromium reports no ThreadTime metric');
+      return t.value * 1000;
+    };
+    const work = async () => {
+      await page.evaluate((a) => globalThis.__bench.audit.setup(a), arms);
+      const perRun = Object.fromEntries(arms.map((a) => [a, []]));
+      const diff = [];
+      const t0 = Date.now();
+      for (let i = 0; i < plan.samples; i++) {
+        if (i >= plan.minSamples && Date.now() - t0 > plan.budgetMs) break;
+        const order = i % 2 === 0 ? arms : [...arms].reverse();
+        for (const arm of order) {
+          const before = await threadMs();
+          await page.evaluate(([a, n]) => globalThis.__bench.audit.batch(a, n), [arm, plan.batch]);
+          perRun[arm].push(((await threadMs()) - before) / plan.batch);
+        }
+        if (perRun.quickcage && perRun.quickcageFull) diff.push(perRun.quickcageFull.at(-1) - perRun.quickcage.at(-1));
+      }
+      await page.evaluate(() => globalThis.__bench.audit.teardown());
+      return { perRun, diff };
+    };
+    const { perRun, diff } = await withTimeout(work(), plan.timeoutMs, 'the audit row');
+    const note = `page main-thread CPU per run (DevTools ThreadTime), batches of ${plan.batch} back-to-back runs`;
+    for (const arm of arms) cells[arm] = { status: 'ok', unit: 'ms', samples: perRun[arm], note };
+    if (cells.quickcageFull && perRun.quickcage) {
+      cells.quickcageFull = {
+        status: 'ok',
+        unit: 'ms',
+        samples: diff,
+        extra: { pipelinePageMs: perRun.quickcageFull },
+        note: 'added page main-thread CPU per run: full pipeline minus default sandbox, batch pair by batch pair (DevTools ThreadTime)',
+      };
+    } else if (cells.quickcageFull) {
+      cells.quickcageFull = { status: 'error', error: 'the audit row needs the quickcage column too (the difference is against it)' };
+    }
+    return cells;
+  } catch (error) {
+    const message = `${error instanceof Error ? error.message : String(error)}${opened?.errors.length ? ` (page: ${opened.errors.slice(0, 2).join(' / ')})` : ''}`;
+    for (const arm of arms) cells[arm] = { status: 'error', error: message };
+    return cells;
+  } finally {
+    await opened?.close();
+  }
+}
+
 async function measureComponent(browser, name) {
   let opened;
   try {
@@ -291,6 +422,10 @@ async function main() {
       base: '/',
       logLevel: 'error',
       worker: { format: 'es' },
+      // Node built-ins for @sebastianwessel/quickjs (memfs reads Buffer from node:buffer at load), the
+      // way its browser instructions do it. Only modules that import a built-in (or use the globals
+      // below) are touched: quickcage and raw quickjs-emscripten import none, so their chunks do not change.
+      plugins: [nodePolyfills({ protocolImports: true, exclude: ['fs'] })],
       build: { outDir, emptyOutDir: true, target: 'es2022', assetsInlineLimit: 0, reportCompressedSize: false, chunkSizeWarningLimit: 5_000 },
     });
     server = await preview({
@@ -327,13 +462,21 @@ async function main() {
       cellsByRow[row.id] = {};
       for (const peer of peers) {
         if (elapsed() > SOFT_BUDGET_MS) {
-          cellsByRow[row.id][peer.id] = { status: 'error', error: 'skipped: the bench ran out of its 5-minute budget' };
+          cellsByRow[row.id][peer.id] = { status: 'error', error: `skipped: the bench ran out of its ${SOFT_BUDGET_MS / 60_000}-minute budget` };
           continue;
         }
+        if (row.id === 'audit') continue;
         const t0 = Date.now();
         const result = await measure(browser, row.id, peer.id);
         cellsByRow[row.id][peer.id] = result;
         log(`  ${row.id.padEnd(10)} ${peer.id.padEnd(15)} ${short(result)}  [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
+      }
+      if (row.id === 'audit' && elapsed() <= SOFT_BUDGET_MS) {
+        const t0 = Date.now();
+        const cells = await measureAudit(browser, peers.map((p) => p.id));
+        Object.assign(cellsByRow.audit, cells);
+        for (const [peer, result] of Object.entries(cells)) log(`  ${'audit'.padEnd(10)} ${peer.padEnd(15)} ${short(result)}`);
+        log(`  audit: [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
       }
     }
 
@@ -343,7 +486,7 @@ async function main() {
       const result = onlyRows && !onlyRows.includes(name)
         ? { status: 'absent', reason: 'not selected' }
         : elapsed() > SOFT_BUDGET_MS
-          ? { status: 'error', error: 'skipped: the bench ran out of its 5-minute budget' }
+          ? { status: 'error', error: `skipped: the bench ran out of its ${SOFT_BUDGET_MS / 60_000}-minute budget` }
           : await measureComponent(browser, name);
       componentResults[name] = result;
       log(`  ${name.padEnd(10)} ${result.status}${result.status === 'ok' ? ` ${result.rows.length} rows` : `: ${result.reason ?? result.error}`}`);

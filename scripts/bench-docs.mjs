@@ -23,13 +23,29 @@ function cellOf(stored) {
   return { ...rest, summaries, ...(extra ? { extra: Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, v.samples])) } : {}) };
 }
 
-/** The results table and machine list, as `npm run bench` printed them for this report. */
+/**
+ * The results table and machine list, as `npm run bench` printed them for this report. Rows keep the
+ * title, target and verdict the run recorded; a row the bench has now but the run did not measure
+ * (an older or partial run) still gets its line, saying so, so the page always lists every target.
+ */
 export function renderResults(report) {
+  const measured = new Map(report.rows.map((row) => [row.id, row]));
   const rows = report.rows.map((row) => ({
-    spec: ROWS.find((r) => r.id === row.id) ?? { id: row.id, title: row.title, target: row.target },
+    spec: { ...(ROWS.find((r) => r.id === row.id) ?? { id: row.id }), title: row.title, target: row.target },
     cells: Object.fromEntries(Object.entries(row.cells).map(([peer, c]) => [peer, cellOf(c)])),
     verdict: row.meetsTarget,
   }));
+  for (const spec of ROWS) {
+    if (measured.has(spec.id)) continue;
+    const at = ROWS.indexOf(spec);
+    // After the last measured row that comes before it in the bench's order.
+    const after = ROWS.slice(0, at).map((r) => rows.findIndex((x) => x.spec.id === r.id)).reduce((a, b) => Math.max(a, b), -1);
+    rows.splice(after + 1, 0, {
+      spec,
+      cells: {},
+      verdict: spec.check ? { ok: null, text: `not measured in the run of ${report.generatedAt}` } : null,
+    });
+  }
   const components = [];
   for (const [name, result] of Object.entries(report.components)) {
     if (result.status === 'ok') components.push(...result.rows);

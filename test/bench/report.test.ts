@@ -55,47 +55,75 @@ describe('number formatting', () => {
   });
 });
 
-describe('targets (quickcage column)', () => {
+describe('targets (both quickcage columns)', () => {
+  // Both columns the same: each target applies to the default sandbox and to the full pipeline alike.
+  const both = (r: RowResult, more: Record<string, RowResult> = {}) => ({ quickcage: r, quickcageFull: r, ...more });
+  const raw = (p50: number) => ({ raw: ms([p50]) });
+
   it.each([
-    ['warm', { quickcage: ms([0.4, 0.45, 0.5, 1.4]) }, true],
-    ['warm', { quickcage: ms([0.4, 0.51, 0.52, 0.6]) }, false],
-    ['warm', { quickcage: ms([0.3, 0.3, 0.3, 1.6]) }, false],
-    ['cold', { quickcage: ms([39, 40, 41]) }, true],
-    ['cold', { quickcage: ms([40, 41, 42]) }, false],
-    ['deadline', { quickcage: ms([0.5, 1, 2.9], { outcomes: { DEADLINE_EXCEEDED: 3 } }) }, true],
-    ['deadline', { quickcage: ms([0.5, 1, 2.9], { outcomes: { DEADLINE_EXCEEDED: 2, WORKER_CRASHED: 1 } }) }, false],
-    ['deadline', { quickcage: ms([0.5, 1.1, 1.2]) }, false],
-    ['deadline', { quickcage: ms([0.5, 1, 2.9], { outcomes: { DEADLINE_EXCEEDED: 2, 'DEADLINE_EXCEEDED (worker terminated)': 1 } }) }, true],
-    ['deadline', { quickcage: ms([0.5, 1, 2.9], { outcomes: { DEADLINE_EXCEEDED_SOON: 3 } }) }, false],
-    ['stuck', { quickcage: ms([201, 250], { extra: { next: [1, 10] }, outcomes: { DEADLINE_EXCEEDED: 2 } }) }, true],
-    ['stuck', { quickcage: ms([201, 251], { extra: { next: [1, 2] }, outcomes: { DEADLINE_EXCEEDED: 2 } }) }, false],
-    ['stuck', { quickcage: ms([201, 202], { extra: { next: [1, 10.5] }, outcomes: { DEADLINE_EXCEEDED: 2 } }) }, false],
-    ['stuck', { quickcage: ms([], { outcomes: { hung: 1 } }) }, false],
-    ['memory', { quickcage: ms([120, 300], { extra: { peakBytes: [66 * MIB] }, outcomes: { MEMORY_LIMIT: 2 } }) }, true],
-    ['memory', { quickcage: ms([120, 300], { extra: { peakBytes: [66 * MIB + 1] }, outcomes: { MEMORY_LIMIT: 2 } }) }, false],
-    ['memory', { quickcage: ms([120, 301], { extra: { peakBytes: [60 * MIB] }, outcomes: { MEMORY_LIMIT: 2 } }) }, false],
-    ['memory', { quickcage: ms([120, 200], { extra: { peakBytes: [60 * MIB] }, outcomes: { DEADLINE_EXCEEDED: 2 } }) }, false],
-    ['throughput', { quickcage: rate([5000, 5100, 4000]) }, true],
-    ['throughput', { quickcage: rate([4999, 4999, 6000]) }, false],
+    ['warm', both(ms([0.4, 0.45, 0.5, 1.4]), raw(0.5)), true],
+    ['warm', both(ms([0.4, 0.45, 0.5, 1.4]), raw(0.44)), false],
+    ['warm', both(ms([0.4, 0.51, 0.52, 0.6]), raw(1)), false],
+    ['warm', both(ms([0.3, 0.3, 0.3, 1.6]), raw(1)), false],
+    ['warm', both(ms([0.4, 0.45, 0.5, 1.4])), false],
+    ['warm', { quickcage: ms([0.4]), quickcageFull: ms([0.6]), ...raw(1) }, false],
+    ['warm', { quickcage: ms([0.4]), ...raw(1) }, false],
+    ['cold', both(ms([39, 40, 41]), raw(41)), true],
+    ['cold', both(ms([39, 40, 41]), raw(40)), false],
+    ['cold', both(ms([40, 41, 42]), raw(100)), false],
+    ['throughput', both(rate([5000, 5100, 4000])), true],
+    ['throughput', both(rate([4999, 4999, 6000])), false],
+    ['throughput', { quickcage: rate([9000]), quickcageFull: rate([4999]) }, false],
+    ['deadline', both(ms([0.5, 1, 2.9], { outcomes: { DEADLINE_EXCEEDED: 3 } })), true],
+    ['deadline', both(ms([0.5, 1, 2.9], { outcomes: { DEADLINE_EXCEEDED: 2, WORKER_CRASHED: 1 } })), false],
+    ['deadline', both(ms([0.5, 1.1, 1.2])), false],
+    ['deadline', both(ms([0.5, 1, 2.9], { outcomes: { DEADLINE_EXCEEDED: 2, 'DEADLINE_EXCEEDED (worker terminated)': 1 } })), true],
+    ['deadline', both(ms([0.5, 1, 2.9], { outcomes: { DEADLINE_EXCEEDED_SOON: 3 } })), false],
+    ['audit', { quickcage: ms([0.3]), quickcageFull: ms([0.01, 0.05, 0.2]) }, true],
+    ['audit', { quickcage: ms([0.3]), quickcageFull: ms([0.01, 0.051, 0.06]) }, false],
+    ['audit', { quickcage: ms([0.3]) }, false],
+    ['stuck', both(ms([201, 250], { extra: { next: [1, 10] }, outcomes: { DEADLINE_EXCEEDED: 2 } })), true],
+    ['stuck', both(ms([201, 251], { extra: { next: [1, 2] }, outcomes: { DEADLINE_EXCEEDED: 2 } })), false],
+    ['stuck', both(ms([201, 202], { extra: { next: [1, 10.5] }, outcomes: { DEADLINE_EXCEEDED: 2 } })), false],
+    ['stuck', both(ms([], { outcomes: { hung: 1 } })), false],
+    ['memory', both(ms([120, 300], { extra: { peakBytes: [66 * MIB] }, outcomes: { MEMORY_LIMIT: 2 } })), true],
+    ['memory', both(ms([120, 300], { extra: { peakBytes: [66 * MIB + 1] }, outcomes: { MEMORY_LIMIT: 2 } })), false],
+    ['memory', both(ms([120, 301], { extra: { peakBytes: [60 * MIB] }, outcomes: { MEMORY_LIMIT: 2 } })), false],
+    ['memory', both(ms([120, 200], { extra: { peakBytes: [60 * MIB] }, outcomes: { DEADLINE_EXCEEDED: 2 } })), false],
     ['fib', { quickcage: ms([100]), raw: ms([96]) }, true],
     ['fib', { quickcage: ms([100]), raw: ms([95]) }, false],
     ['fib', { quickcage: ms([100]), raw: ms([120]), native: ms([1]) }, true],
+    ['fib', { quickcage: ms([100]), quickcageFull: ms([50]), raw: ms([100]) }, true],
     ['fib', { quickcage: ms([100]), raw: { status: 'error', error: 'boom' } }, true],
     ['fib', { quickcage: ms([100], { extra: { rawAlternatingMs: [96] } }), raw: ms([50]) }, true],
     ['fib', { quickcage: ms([100], { extra: { rawAlternatingMs: [95] } }), raw: ms([200]) }, false],
   ] as [string, Record<string, RowResult>, boolean][])('%s: %j meets the target: %s', (id, cells, meets) => {
     const v = verdictOf(id, cells);
     expect(v.ok, v.text).toBe(meets);
-    expect(v.text.startsWith(meets ? 'yes' : 'no')).toBe(true);
+    expect(v.text.startsWith(meets ? 'PASS · ' : 'MISS · ')).toBe(true);
   });
 
-  it.each(['cold', 'warm', 'deadline', 'stuck', 'memory', 'throughput', 'fib'])('%s: a failed quickcage cell is a plain no with the error', (id) => {
-    const v = verdictOf(id, { quickcage: { status: 'error', error: 'worker never answered' } });
-    expect(v).toEqual({ ok: false, text: 'no: error: worker never answered' });
+  it('names the column that missed, what missed, and the ratio to raw', () => {
+    const v = verdictOf('warm', { quickcage: ms([0.4]), quickcageFull: ms([0.8]), raw: ms([0.5]) });
+    expect(v.text).toBe('MISS · default: met (p50 0.80× raw) · full pipeline: p50 0.80 ms > 0.5 ms; p50 slower than raw 0.50 ms (p50 1.60× raw)');
+  });
+
+  it.each(['cold', 'warm', 'deadline', 'stuck', 'memory', 'throughput'])('%s: a failed quickcage cell is a MISS with the error', (id) => {
+    const v = verdictOf(id, { quickcage: { status: 'error', error: 'worker never answered' }, quickcageFull: { status: 'error', error: 'no IndexedDB' } });
+    expect(v.ok).toBe(false);
+    expect(v.text).toMatch(/^MISS · default: error: worker never answered · full pipeline: error: no IndexedDB/);
+  });
+
+  it('fib: a failed quickcage cell is a MISS with the error', () => {
+    expect(verdictOf('fib', { quickcage: { status: 'error', error: 'worker never answered' } })).toEqual({ ok: false, text: 'MISS · default: error: worker never answered' });
   });
 
   it('the context row has no target', () => {
     expect(judge({ coldInPage: { quickcage: ms([1]) } }).find((r) => r.spec.id === 'coldInPage')!.verdict).toBeNull();
+  });
+
+  it('the table lists every row of issue 11 in its order', () => {
+    expect(ROWS.map((r) => r.id)).toEqual(['warm', 'throughput', 'cold', 'coldInPage', 'deadline', 'audit', 'fib', 'memory', 'stuck']);
   });
 });
 
@@ -130,13 +158,13 @@ describe('markdown', () => {
       machine: { cpu: 'test cpu' },
     });
     const lines = md.split('\n');
-    expect(lines[0]).toMatch(/^\| row \| target \(quickcage\) \| quickcage \| .* \| meets target\? \|$/);
-    expect(lines[1]).toBe('|---|---|---|---|---|---|---|---|');
+    expect(lines[0]).toMatch(/^\| row \| target \(both quickcage columns\) \| quickcage \| quickcage \+ createAuditLog\(\) \+ createRateLimiter\(\) \| .* \| PASS \/ MISS \|$/);
+    expect(lines[1]).toBe('|---|---|---|---|---|---|---|---|---|');
     expect(lines[2]).toContain('| p50 0.40 · p95 0.40 ms (n=1) |');
-    expect(lines[2]).toMatch(/\| yes \|$/);
-    expect(lines[3]).toBe('| validation | >= 10 MB/s | 40 MB/s | — | — | — | — | yes |');
+    expect(lines[2]).toMatch(/\| MISS · default: raw not measured in this run \(not measured\) · full pipeline: not measured \|$/);
+    expect(lines[3]).toBe('| validation | >= 10 MB/s | 40 MB/s | — | — | — | — | — | yes |');
     expect(md).toContain('- cpu: test cpu');
-    for (const line of lines.slice(0, 4)) expect(line.split(/(?<!\\)\|/).length).toBe(10);
+    for (const line of lines.slice(0, 4)) expect(line.split(/(?<!\\)\|/).length).toBe(11);
   });
 
   it('says a repeated failure of one peer once, then "same as above"', () => {
@@ -148,7 +176,7 @@ describe('markdown', () => {
       components: [],
       machine: {},
     });
-    const rawColumn = md.split('\n').slice(2, 5).map((line) => line.split(/(?<!\\)\|/)[4]!.trim());
+    const rawColumn = md.split('\n').slice(2, 5).map((line) => line.split(/(?<!\\)\|/)[5]!.trim());
     expect(rawColumn).toEqual(['**failed**: needs node:buffer', '**failed**: same as above', '**failed**: other']);
   });
 });

@@ -69,20 +69,6 @@ function outcomeOf(r: RawRunResult): string {
 }
 
 const rows: Record<string, (o: RowOptions) => Promise<RowResult>> = {
-  async cold(o) {
-    const samples = await collect(o, () =>
-      time(async () => {
-        const w = await spawn();
-        try {
-          await expectValue(w, CODE.tiny, 2);
-        } finally {
-          w.dispose();
-        }
-      }),
-    );
-    return { status: 'ok', unit: 'ms', samples, note: 'each worker fetches and compiles the WASM itself' };
-  },
-
   async coldInPage(o) {
     await withWorkers(1, ([w]) => expectValue(w!, CODE.tiny, 2));
     const samples = await collect(o, () => time(() => withWorkers(1, ([w]) => expectValue(w!, CODE.tiny, 2))));
@@ -172,6 +158,18 @@ const rows: Record<string, (o: RowOptions) => Promise<RowResult>> = {
     }),
 };
 
+/** The cold row's sample (bench/page/cold.ts): a new worker, its first result; returns the clean-up. */
+export async function coldRun(): Promise<() => void> {
+  const w = await spawn();
+  try {
+    await expectValue(w, CODE.tiny, 2);
+  } catch (error) {
+    w.dispose();
+    throw error;
+  }
+  return () => w.dispose();
+}
+
 /**
  * A raw worker that runs fib(25) on demand, for the head-to-head fib samples the quickcage peer takes
  * in the same page (alternating, so both engines see the same machine).
@@ -180,6 +178,15 @@ export async function rawFib(): Promise<{ run(): Promise<number>; dispose(): voi
   const w = await spawn();
   return {
     run: () => time(() => expectValue(w, CODE.fib, FIB_25, { timeoutMs: 60_000 })),
+    dispose: () => w.dispose(),
+  };
+}
+
+/** A raw worker that runs `1+1` on demand (the audit row's page-thread baseline, bench/page/audit.ts). */
+export async function rawTiny(): Promise<{ run(): Promise<void>; dispose(): void }> {
+  const w = await spawn();
+  return {
+    run: () => expectValue(w, CODE.tiny, 2),
     dispose: () => w.dispose(),
   };
 }

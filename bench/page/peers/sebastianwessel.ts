@@ -3,7 +3,9 @@
  * `runSandboxed(({ evalCode }) => evalCode(code), options)` per run, on the page's own thread (the
  * library has no worker of its own). Its `evalCode` always evaluates a module and returns the default
  * export, so guest programs here end in `export default`. Variant: the same
- * `@jitl/quickjs-wasmfile-release-sync` build the other engines use.
+ * `@jitl/quickjs-wasmfile-release-sync` build the other engines use. It needs Node built-ins
+ * (memfs reads `Buffer` from `node:buffer` at load time): bench/run.mjs builds the page with
+ * `vite-plugin-node-polyfills`, as its browser instructions do with a bundler.
  */
 import variant from '@jitl/quickjs-wasmfile-release-sync';
 import type { SandboxOptions, loadQuickJs as LoadQuickJs } from '@sebastianwessel/quickjs';
@@ -61,12 +63,12 @@ function outcomeOf(r: Outcome): string {
   return r.ok ? 'resolved' : `${r.error.name}: ${r.error.message}`.slice(0, 80);
 }
 
-const rows: Record<string, (o: RowOptions) => Promise<RowResult>> = {
-  async cold(o) {
-    const samples = await collect(o, () => time(async () => expectValue(await loadQuickJs(variant), MODULE.tiny, 2)));
-    return { status: 'ok', unit: 'ms', samples, note: 'on the page thread' };
-  },
+/** The cold row's sample (bench/page/cold.ts): load the package and the WASM, first result. */
+export async function coldRun(): Promise<void> {
+  await expectValue(await loadQuickJs(variant), MODULE.tiny, 2);
+}
 
+const rows: Record<string, (o: RowOptions) => Promise<RowResult>> = {
   async coldInPage(o) {
     await expectValue(await loadQuickJs(variant), MODULE.tiny, 2);
     const samples = await collect(o, () => time(async () => expectValue(await loadQuickJs(variant), MODULE.tiny, 2)));
@@ -151,14 +153,15 @@ const rows: Record<string, (o: RowOptions) => Promise<RowResult>> = {
 };
 
 /**
- * In a browser build the package fails as soon as it is imported: it depends on memfs, whose
+ * Without Node polyfills the package fails as soon as it is imported: it depends on memfs, whose
  * @jsonjoy.com/fs-node-builtins reads `Buffer.allocUnsafe` from `node:buffer` at module load, and
- * Vite (like other bundlers without Node polyfills) leaves Node built-ins empty in browser builds.
+ * Vite leaves Node built-ins empty in browser builds. bench/run.mjs adds the polyfills; this names
+ * the cause should they ever be missing.
  */
 function explain(error: unknown): string {
   const text = describe(error);
   if (/allocUnsafe|Buffer/.test(text)) {
-    return `cannot run in the browser here: importing it loads memfs, which reads Buffer.allocUnsafe from node:buffer at load time; a browser build has no Node built-ins (${text})`;
+    return `importing it loads memfs, which reads Buffer.allocUnsafe from node:buffer at load time, and this build has no Node polyfill for it (${text})`;
   }
   return text;
 }
