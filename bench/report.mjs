@@ -347,7 +347,7 @@ export function renderMarkdown(report) {
   return [
     lines.join('\n'),
     '',
-    'p50 = median, p95 = 95th percentile (for runs/s: the slowest 5% of batches); n = samples. All times are measured on the page, from the call to the result.',
+    'p50 = median, p95 = 95th percentile (for runs/s: the slowest 5% of batches); n = samples. All times are measured on the page, from the call to the result, except the audit row (page main-thread CPU time per run). PASS when both quickcage columns (default sandbox, full pipeline) meet the target, else MISS with what each missed; `0.80× raw` = p50 relative to raw quickjs-emscripten in the same run.',
     '',
     ...machine,
   ].join('\n');
