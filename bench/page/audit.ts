@@ -12,7 +12,7 @@ import { USER, pipeline, type Pipeline } from './pipeline.js';
 import { rawTiny } from './peers/raw.js';
 
 /** Idle time after each batch, so IndexedDB callbacks and timers a batch started land in its own batch. */
-const SETTLE_MS = 30;
+const SETTLE_MS = 50;
 const WARM_UP = 200;
 
 interface Arm {
