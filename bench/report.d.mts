@@ -46,6 +46,7 @@ export declare function mib(bytes: number): string;
 export declare function formatCell(result: RowResult | undefined, row: RowSpec): string;
 export declare function cell(text: string): string;
 export declare function judge(cellsByRow: Record<string, Record<string, RowResult>>): { spec: RowSpec; cells: Record<string, RowResult>; verdict: Verdict | null }[];
+export declare function renderSummary(rows: { spec: RowSpec; cells: Record<string, RowResult>; verdict: Verdict | null }[]): string;
 export declare function renderMarkdown(report: {
   rows: { spec: RowSpec; cells: Record<string, RowResult>; verdict: Verdict | null }[];
   components: ComponentRow[];

@@ -316,6 +316,45 @@ export function cell(text) {
   return String(text).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
+/** Saved exact statistics when the cell comes from a results file, else computed from the samples. */
+function statsOf(r) {
+  return ok(r) ? (r.summaries?.main ?? summarize(r.samples, r.unit)) : undefined;
+}
+
+/** A short cell for the summary: `p50 · p95 unit`, or in two words why there is none. */
+function brief(r) {
+  const s = statsOf(r);
+  if (s) return `${num(s.p50)} · ${num(s.p95)} ${r.unit}`;
+  if (r === undefined) return 'not run';
+  if (r.status === 'na') return 'n/a';
+  if (r.status === 'error') return 'failed';
+  return r.outcomes ? `no result (${Object.keys(r.outcomes).join(', ')})` : 'no result';
+}
+
+/**
+ * The target rows at a glance: p50 · p95 of both quickcage columns and raw quickjs-emscripten, each
+ * quickcage column's p50 as a multiple of raw's, and PASS / MISS (the details are in the full table).
+ * @param {{ spec: RowSpec, cells: Record<string, RowResult>, verdict: Verdict | null }[]} rows
+ */
+export function renderSummary(rows) {
+  const lines = [
+    '| target row | target | quickcage p50 · p95 | full pipeline p50 · p95 | raw quickjs-emscripten p50 · p95 | quickcage ÷ raw | full pipeline ÷ raw | verdict |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const { spec, cells, verdict: v } of rows) {
+    if (!v) continue;
+    const raw = statsOf(cells.raw);
+    // The audit row's full-pipeline cell is a difference (what it adds), not a time to compare with raw.
+    const times = (id) => {
+      const s = statsOf(cells[id]);
+      return s && raw && !(spec.id === 'audit' && id === 'quickcageFull') ? `${(s.p50 / raw.p50).toFixed(2)}×` : '—';
+    };
+    const verdictText = v.ok === true ? 'PASS' : v.ok === false ? 'MISS' : v.text;
+    lines.push(`| ${cell(spec.title)} | ${cell(spec.target)} | ${cell(brief(cells.quickcage))} | ${cell(brief(cells.quickcageFull))} | ${cell(brief(cells.raw))} | ${times('quickcage')} | ${times('quickcageFull')} | ${cell(verdictText)} |`);
+  }
+  return lines.join('\n');
+}
+
 /**
  * The whole markdown report.
  * @param {{ rows: { spec: RowSpec, cells: Record<string, RowResult>, verdict: Verdict | null }[],
@@ -345,6 +384,12 @@ export function renderMarkdown(report) {
   }
   const machine = Object.entries(report.machine).map(([k, v]) => `- ${k}: ${v}`);
   return [
+    '**Targets** (issue 11; full pipeline = quickcage + `createAuditLog()` + `createRateLimiter()`):',
+    '',
+    renderSummary(report.rows),
+    '',
+    '**Every row and column**:',
+    '',
     lines.join('\n'),
     '',
     'p50 = median, p95 = 95th percentile (for runs/s: the slowest 5% of batches); n = samples. All times are measured on the page, from the call to the result, except the audit row (page main-thread CPU time per run). PASS when both quickcage columns (default sandbox, full pipeline) meet the target, else MISS with what each missed; `0.80× raw` = p50 relative to raw quickjs-emscripten in the same run.',

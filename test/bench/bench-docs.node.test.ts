@@ -22,7 +22,10 @@ const olderRun = {
 };
 
 describe('bench docs table', () => {
-  const table = renderResults(olderRun).split('\n').filter((line) => line.startsWith('| '));
+  const page = renderResults(olderRun).split('\n');
+  // The full table (after the summary of targets).
+  const table = page.slice(page.findIndex((line) => line.startsWith('| row |'))).filter((line) => line.startsWith('| '));
+  const summary = page.slice(page.findIndex((line) => line.startsWith('| target row |'))).filter((line) => line.startsWith('| '));
 
   it('keeps the title, target and verdict the run recorded', () => {
     const warm = table.find((line) => line.includes('warm one-shot run as that run called it'))!;
@@ -39,5 +42,11 @@ describe('bench docs table', () => {
       expect(rows[i]).toContain(`| ${spec.title.replace(/\|/g, '\\|')} |`);
       expect(rows[i]).toMatch(spec.check ? /\| not measured in the run of 2026-01-01T00:00:00.000Z \|$/ : /\| no target \|$/);
     });
+  });
+
+  it('the summary of targets has every target row too', () => {
+    const targets = ROWS.filter((spec) => spec.check);
+    expect(summary.slice(1, 1 + targets.length).map((line) => line.split(' | ')[0]!.slice(2))).toEqual(targets.map((spec) => (spec.id === 'warm' ? 'warm one-shot run as that run called it' : spec.title.replace(/\|/g, '\\|'))));
+    expect(summary[1]).toMatch(/\| 1.00 · 1.00 ms \| not run \| not run \| — \| — \| MISS \|$/);
   });
 });

@@ -1,7 +1,7 @@
 // The bench's report logic (bench/report.mjs): statistics, target verdicts and markdown. No timing:
 // samples are made up, the code under test only does arithmetic and formatting.
 import { describe, expect, it } from 'vitest';
-import { ROWS, cell, formatCell, judge, num, percentile, renderMarkdown, summarize, type RowResult } from '../../bench/report.mjs';
+import { ROWS, cell, formatCell, judge, num, percentile, renderMarkdown, renderSummary, summarize, type RowResult } from '../../bench/report.mjs';
 
 const MIB = 1024 * 1024;
 const ms = (samples: number[], more: Partial<Extract<RowResult, { status: 'ok' }>> = {}): RowResult => ({ status: 'ok', unit: 'ms', samples, ...more });
@@ -157,7 +157,8 @@ describe('markdown', () => {
       components: [{ name: 'validation', value: '40 MB/s', target: '>= 10 MB/s', meets: true }],
       machine: { cpu: 'test cpu' },
     });
-    const lines = md.split('\n');
+    const all = md.split('\n');
+    const lines = all.slice(all.findIndex((line) => line.startsWith('| row |')));
     expect(lines[0]).toMatch(/^\| row \| target \(both quickcage columns\) \| quickcage \| quickcage \+ createAuditLog\(\) \+ createRateLimiter\(\) \| .* \| PASS \/ MISS \|$/);
     expect(lines[1]).toBe('|---|---|---|---|---|---|---|---|---|');
     expect(lines[2]).toContain('| p50 0.40 · p95 0.40 ms (n=1) |');
@@ -176,7 +177,24 @@ describe('markdown', () => {
       components: [],
       machine: {},
     });
-    const rawColumn = md.split('\n').slice(2, 5).map((line) => line.split(/(?<!\\)\|/)[5]!.trim());
+    const all = md.split('\n');
+    const rawColumn = all.slice(all.findIndex((line) => line.startsWith('| row |')) + 2).slice(0, 3).map((line) => line.split(/(?<!\\)\|/)[5]!.trim());
     expect(rawColumn).toEqual(['**failed**: needs node:buffer', '**failed**: same as above', '**failed**: other']);
+  });
+
+  it('opens with the target rows at a glance: both quickcage columns, raw, ratios and PASS / MISS', () => {
+    const rows = judge({
+      warm: { quickcage: ms([0.4, 0.4, 1.2]), quickcageFull: ms([0.6, 0.6, 1.4]), raw: ms([0.5, 0.5, 1]) },
+      audit: { quickcage: ms([0.3]), quickcageFull: ms([0.02]), raw: ms([0.1]) },
+      stuck: { quickcage: ms([201], { extra: { next: [1] }, outcomes: { DEADLINE_EXCEEDED: 1 } }), raw: ms([], { outcomes: { hung: 1 } }) },
+      coldInPage: { quickcage: ms([90]) },
+    }).filter((r) => ['warm', 'audit', 'stuck', 'coldInPage'].includes(r.spec.id));
+    const lines = renderSummary(rows).split('\n');
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toBe('| target row | target | quickcage p50 · p95 | full pipeline p50 · p95 | raw quickjs-emscripten p50 · p95 | quickcage ÷ raw | full pipeline ÷ raw | verdict |');
+    expect(lines[2]).toMatch(/^\| warm one-shot run.* \| 0.40 · 1.20 ms \| 0.60 · 1.40 ms \| 0.50 · 1.00 ms \| 0.80× \| 1.20× \| MISS \|$/);
+    expect(lines[3]).toMatch(/^\| audit record .* \| 0.30 · 0.30 ms \| 0.020 · 0.020 ms \| 0.10 · 0.10 ms \| 3.00× \| — \| PASS \|$/);
+    expect(lines[4]).toMatch(/^\| stuck guest .* \| 201 · 201 ms \| not run \| no result \(hung\) \| — \| — \| MISS \|$/);
+    expect(renderMarkdown({ rows, components: [], machine: {} })).toContain(lines.join('\n'));
   });
 });
