@@ -52,6 +52,17 @@ async function expectValue(sandbox: Sandbox, code: string, expected: unknown, ti
 let violator = 0;
 const freshUser = () => `bench-violator-${violator++}`;
 
+/** Time from the call to the rejection, and the code it rejected with. */
+async function rejection(promise: Promise<unknown>): Promise<{ ms: number; code: string }> {
+  const t0 = performance.now();
+  try {
+    await promise;
+    return { ms: performance.now() - t0, code: 'resolved' };
+  } catch (error) {
+    return { ms: performance.now() - t0, code: codeOf(error) };
+  }
+}
+
 /** Builds one column's rows: `full` wires the audit log and the rate limiter. */
 function rowsFor(full: boolean): Record<string, (o: RowOptions) => Promise<RowResult>> {
   async function withSandbox<T>(options: SandboxOptions, fn: (sandbox: Sandbox) => Promise<T>, policy: PolicyInput = {}): Promise<T> {
@@ -62,17 +73,6 @@ function rowsFor(full: boolean): Record<string, (o: RowOptions) => Promise<RowRe
     } finally {
       await sandbox.dispose();
       await wiring.dispose();
-    }
-  }
-
-  /** Time from the call to the rejection, and the code it rejected with. */
-  async function rejection(promise: Promise<unknown>): Promise<{ ms: number; code: string }> {
-    const t0 = performance.now();
-    try {
-      await promise;
-      return { ms: performance.now() - t0, code: 'resolved' };
-    } catch (error) {
-      return { ms: performance.now() - t0, code: codeOf(error) };
     }
   }
 
