@@ -303,6 +303,10 @@ export function formatCell(r, row) {
     const w = stat('pipelinePageMs', r.extra.pipelinePageMs);
     text += `; the full pipeline's own page time per run p50 ${num(w.p50)} · p95 ${num(w.p95)} ms`;
   }
+  if (r.extra?.noiseFloorMs?.length) {
+    const w = stat('noiseFloorMs', r.extra.noiseFloorMs);
+    text += `; noise floor of the method (a second default sandbox minus the first) p50 ${num(w.p50)} · p95 ${num(w.p95)} ms`;
+  }
   if (row.id === 'memory' && r.extra?.peakBytes?.length) {
     text += `; peak ${mib(Math.max(...r.extra.peakBytes))}`;
   }

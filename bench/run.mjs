@@ -302,73 +302,85 @@ async function measure(browser, row, peer) {
 
 /**
  * The audit row. Page-thread time cannot be read from inside the page, so the runner reads it: the
- * DevTools protocol's `Performance.getMetrics` reports `ThreadTime`, the CPU time of the page's main
- * thread (workers excluded). In one page, with every arm created and warmed up first, it alternates
- * batches of back-to-back `1+1` runs on the default sandbox, the full pipeline (and raw
- * quickjs-emscripten, for scale), reading `ThreadTime` around each batch; each batch ends once the
- * audit log has flushed and after a short idle, so the work a batch started is counted in it. One
- * sample per batch: CPU ms / runs. The full pipeline's cost is its sample minus the default
- * sandbox's sample of the same pair (the order inside a pair alternates, so drift cancels).
- * Everything the page does for a run that both share (comlink, structured clone, the watchdog timer,
- * these evaluate and getMetrics calls) cancels in that difference.
+ * DevTools protocol's `Performance.getMetrics` reports `ThreadTime`, the CPU time of a page's main
+ * thread (workers excluded). Each arm gets its own page (its own browser context, so its own renderer
+ * process): the default sandbox, the full pipeline, raw quickjs-emscripten (for scale) and `control`,
+ * a second default sandbox. After warming every arm up, the runner takes turns: one batch of
+ * back-to-back `1+1` runs on each page (the order reverses every round), reading that page's
+ * `ThreadTime` when its batch starts. One sample per batch but the last: the page's CPU time from the
+ * start of this batch to the start of its next one, divided by the runs in the batch. So everything an arm's page
+ * does because of its runs is counted for that arm, including work it does later (IndexedDB callbacks,
+ * batched audit writes, quota-lease timers, garbage collection) while other pages take their turn.
+ * The full pipeline's cost is its sample minus the default sandbox's of the same round; the page
+ * work both share (comlink, structured clone, the watchdog timer, these protocol calls) cancels. The
+ * control's difference to the default sandbox is the method's noise floor.
  */
 async function measureAudit(browser, selected) {
   const plan = PLAN.audit;
-  const arms = ['quickcage', 'quickcageFull', 'raw'].filter((id) => selected.includes(id));
+  const columns = ['quickcage', 'quickcageFull', 'raw'].filter((id) => selected.includes(id));
   const na = { status: 'na', reason: 'not an audit arm: only quickcage, the full pipeline and raw are measured here' };
-  const cells = Object.fromEntries(selected.filter((id) => !arms.includes(id)).map((id) => [id, na]));
-  if (arms.length === 0) return cells;
-  let opened;
+  const cells = Object.fromEntries(selected.filter((id) => !columns.includes(id)).map((id) => [id, na]));
+  if (columns.length === 0) return cells;
+  const arms = columns.includes('quickcage') && columns.includes('quickcageFull') ? [...columns, 'control'] : columns;
+  /** @type {Record<string, { opened: Awaited<ReturnType<typeof openPage>>, threadMs: () => Promise<number> }>} */
+  const pages = {};
   try {
-    opened = await withTimeout(openPage(browser), 30_000, 'opening the bench page');
-    const { page } = opened;
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send('Performance.enable');
-    const threadMs = async () => {
-      const { metrics } = await cdp.send('Performance.getMetrics');
-      const t = metrics.find((m) => m.name === 'ThreadTime');
-      if (!t) throw new Error('this Chromium reports no ThreadTime metric');
-      return t.value * 1000;
-    };
     const work = async () => {
-      await page.evaluate((a) => globalThis.__bench.audit.setup(a), arms);
-      const perRun = Object.fromEntries(arms.map((a) => [a, []]));
-      const diff = [];
-      const t0 = Date.now();
-      for (let i = 0; i < plan.samples; i++) {
-        if (i >= plan.minSamples && Date.now() - t0 > plan.budgetMs) break;
-        const order = i % 2 === 0 ? arms : [...arms].reverse();
-        for (const arm of order) {
-          const before = await threadMs();
-          await page.evaluate(([a, n]) => globalThis.__bench.audit.batch(a, n), [arm, plan.batch]);
-          perRun[arm].push(((await threadMs()) - before) / plan.batch);
-        }
-        if (perRun.quickcage && perRun.quickcageFull) diff.push(perRun.quickcageFull.at(-1) - perRun.quickcage.at(-1));
+      for (const arm of arms) {
+        const opened = await openPage(browser);
+        const cdp = await opened.page.context().newCDPSession(opened.page);
+        pages[arm] = {
+          opened,
+          async threadMs() {
+            const { metrics } = await cdp.send('Performance.getMetrics');
+            const t = metrics.find((m) => m.name === 'ThreadTime');
+            if (!t) throw new Error('this Chromium reports no ThreadTime metric');
+            return t.value * 1000;
+          },
+        };
+        await cdp.send('Performance.enable');
+        await opened.page.evaluate((a) => globalThis.__bench.audit.setup([a === 'control' ? 'quickcage' : a]), arm);
       }
-      await page.evaluate(() => globalThis.__bench.audit.teardown());
-      return { perRun, diff };
+      /**
+       * Each arm's ThreadTime at the start of each of its batches. The last batch gives no sample: it
+       * has no next start, and a reading right after it would miss the work it leaves for later.
+       */
+      const marks = Object.fromEntries(arms.map((a) => [a, []]));
+      const t0 = Date.now();
+      for (let i = 0; i <= plan.samples; i++) {
+        if (i > plan.minSamples && Date.now() - t0 > plan.budgetMs) break;
+        for (const arm of i % 2 === 0 ? arms : [...arms].reverse()) {
+          const { opened, threadMs } = pages[arm];
+          marks[arm].push(await threadMs());
+          await opened.page.evaluate(([a, n]) => globalThis.__bench.audit.batch(a, n), [arm === 'control' ? 'quickcage' : arm, plan.batch]);
+        }
+      }
+      for (const arm of arms) await pages[arm].opened.page.evaluate(() => globalThis.__bench.audit.teardown());
+      return Object.fromEntries(arms.map((a) => [a, marks[a].slice(1).map((m, k) => (m - marks[a][k]) / plan.batch)]));
     };
-    const { perRun, diff } = await withTimeout(work(), plan.timeoutMs, 'the audit row');
-    const note = `page main-thread CPU per run (DevTools ThreadTime), batches of ${plan.batch} back-to-back runs`;
-    for (const arm of arms) cells[arm] = { status: 'ok', unit: 'ms', samples: perRun[arm], note };
-    if (cells.quickcageFull && perRun.quickcage) {
+    const perRun = await withTimeout(work(), plan.timeoutMs, 'the audit row');
+    const note = `page main-thread CPU per run (DevTools ThreadTime), batches of ${plan.batch} back-to-back runs, each arm in its own page`;
+    for (const arm of columns) cells[arm] = { status: 'ok', unit: 'ms', samples: perRun[arm], note };
+    if (cells.quickcageFull && perRun.control) {
+      const minus = (a, b) => a.map((v, k) => v - b[k]);
       cells.quickcageFull = {
         status: 'ok',
         unit: 'ms',
-        samples: diff,
-        extra: { pipelinePageMs: perRun.quickcageFull },
-        note: 'added page main-thread CPU per run: full pipeline minus default sandbox, batch pair by batch pair (DevTools ThreadTime)',
+        samples: minus(perRun.quickcageFull, perRun.quickcage),
+        extra: { pipelinePageMs: perRun.quickcageFull, noiseFloorMs: minus(perRun.control, perRun.quickcage) },
+        note: 'added page main-thread CPU per run: full pipeline minus default sandbox, round by round (DevTools ThreadTime)',
       };
     } else if (cells.quickcageFull) {
       cells.quickcageFull = { status: 'error', error: 'the audit row needs the quickcage column too (the difference is against it)' };
     }
     return cells;
   } catch (error) {
-    const message = `${error instanceof Error ? error.message : String(error)}${opened?.errors.length ? ` (page: ${opened.errors.slice(0, 2).join(' / ')})` : ''}`;
-    for (const arm of arms) cells[arm] = { status: 'error', error: message };
+    const pageErrors = Object.values(pages).flatMap((p) => p.opened.errors);
+    const message = `${error instanceof Error ? error.message : String(error)}${pageErrors.length ? ` (page: ${pageErrors.slice(0, 2).join(' / ')})` : ''}`;
+    for (const arm of columns) cells[arm] = { status: 'error', error: message };
     return cells;
   } finally {
-    await opened?.close();
+    for (const p of Object.values(pages)) await p.opened.close();
   }
 }
 

@@ -45,7 +45,11 @@ async function rawArm(): Promise<Arm> {
   return { run: () => w.run(), settle: async () => undefined, dispose: async () => w.dispose() };
 }
 
-/** Creates the arms (`quickcage`, `quickcageFull`, `raw`) and warms each up. */
+/**
+ * Creates the arms and warms each up: `quickcage` (default sandbox), `quickcageFull` (full pipeline),
+ * `raw`, and `control`, a second default sandbox: its difference to `quickcage` is the method's own
+ * noise floor (it would be 0 with a perfect measurement).
+ */
 export async function setup(ids: string[]): Promise<void> {
   for (const id of ids) {
     const arm = id === 'raw' ? await rawArm() : await sandboxArm(id === 'quickcageFull');
