@@ -144,6 +144,12 @@ describe('cells', () => {
     expect(formatCell(ms([], { outcomes: { hung: 1 }, note: 'never rejected' }), row('stuck'))).toBe('no result · ended: 1× hung: never rejected');
   });
 
+  it('the audit cell of the full pipeline carries its own page time and the noise floor of the method', () => {
+    expect(formatCell(ms([0.02, 0.04], { extra: { pipelinePageMs: [0.3, 0.32], noiseFloorMs: [-0.01, 0.01] } }), row('audit'))).toBe(
+      "p50 0.020 · p95 0.040 ms (n=2); the full pipeline's own page time per run p50 0.30 · p95 0.32 ms; noise floor of the method (a second default sandbox minus the first) p50 -0.010 · p95 0.010 ms",
+    );
+  });
+
   it('stuck cells carry both series and memory cells the peak', () => {
     expect(formatCell(ms([201, 202], { extra: { next: [1, 2] } }), row('stuck'))).toBe('rejected p50 201 · p95 202 ms; next p50 1.00 · p95 2.00 ms (n=2)');
     expect(formatCell(ms([150], { extra: { peakBytes: [64 * MIB, 65 * MIB] } }), row('memory'))).toBe('p50 150 · p95 150 ms (n=1); peak 65.0 MiB');
