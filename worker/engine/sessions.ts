@@ -11,6 +11,18 @@ import { Instance } from './instance.js';
 import { RunFailure, newState, type RunState } from './state.js';
 
 const HARDEN = compact(PRELUDE_HARDEN_SOURCE);
+/** Free memory a session run needs besides the host's reserve to start at all. */
+const RUN_HEADROOM_BYTES = 256 * 1024;
+
+/** Takes the host's reserve back and checks that a run has room to start beside it. */
+function roomToRun(instance: Instance): boolean {
+  instance.restoreReserve();
+  if (instance.reserve === 0) return false;
+  const probe = instance.module._malloc(RUN_HEADROOM_BYTES);
+  if (probe === 0) return false;
+  instance.module._free(probe);
+  return true;
+}
 
 export class Sessions {
   private instance: Instance | null = null;
@@ -91,16 +103,18 @@ export class Sessions {
       }
       return { code: 'INVALID_ARGUMENT', message: `unknown session \`${sessionId}\`` };
     }
-    cell.instance.restoreReserve();
-    if (cell.instance.reserve === 0) {
-      // Sessions hold so much of their instance's memory that the host's reserve cannot be taken
-      // back: no guest code may run in them until they shrink or close (see HOST_RESERVE_BYTES).
-      return {
-        code: 'MEMORY_LIMIT',
-        message: `the sessions hold their worker's memory (cap ${this.options.wasmMemoryMaxBytes} bytes); session \`${sessionId}\` cannot run until sessions are closed`,
-      };
+    const instance = cell.instance;
+    // No guest code may run without the host's reserve (see HOST_RESERVE_BYTES) and some room to
+    // start in: sessions that hold the memory this needs are closed, others before this one, oldest
+    // first; each says why. (A session that keeps its whole share would otherwise fail every run.)
+    for (const [id, held] of [...this.cells].sort(([a], [b]) => Number(a === sessionId) - Number(b === sessionId))) {
+      if (roomToRun(instance)) break;
+      if (held.state !== null) continue;
+      this.cells.delete(id);
+      this.closed.set(id, `because the sessions filled their worker's memory (cap ${this.options.wasmMemoryMaxBytes} bytes) and a run needed it`);
+      disposeCell(held);
     }
-    return cell;
+    return this.cells.get(sessionId) ?? this.take(sessionId);
   }
 
   /**
