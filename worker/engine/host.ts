@@ -123,8 +123,13 @@ export class Host implements CellHost {
    * false when none was waiting.
    */
   deliver(cell: Cell, state: RunState): boolean {
-    const next = state.settled.shift();
-    if (!next) return false;
+    if (state.settledHead >= state.settled.length) return false;
+    const next = state.settled[state.settledHead]!;
+    state.settled[state.settledHead++] = undefined as never;
+    if (state.settledHead === state.settled.length || state.settledHead > 1024) {
+      state.settled.splice(0, state.settledHead);
+      state.settledHead = 0;
+    }
     const { pending, outcome } = next;
     state.outstanding.delete(pending);
     const { context } = cell;
@@ -161,6 +166,7 @@ export class Host implements CellHost {
     if (!forget) for (const pending of state.outstanding) disposePending(pending);
     state.outstanding.clear();
     state.settled.length = 0;
+    state.settledHead = 0;
     state.wake?.();
   }
 }

@@ -51,7 +51,9 @@ async function settle(host: Host, cell: Cell, state: RunState, handle: QuickJSHa
     if (!state.stop && timeLeft(state, now()) < 0) state.stop = 'deadline';
     if (state.stop) throw new RunFailure(stopError(state));
     const t0 = performance.now();
-    if (runtime.hasPendingJob()) {
+    // One settled host call or timer at a time, its reactions run before the next, as in a browser;
+    // without a wait in between, so a flood costs a loop turn each, not a host task each.
+    if (runtime.hasPendingJob() || host.deliver(cell, state)) {
       // In batches: a promise reaction turns even an uncatchable interrupt into a rejection, so a
       // chain that `.catch()`es itself never empties the queue; between batches the deadline holds.
       const jobError = runJobs(cell, JOB_BATCH);
@@ -62,12 +64,6 @@ async function settle(host: Host, cell: Cell, state: RunState, handle: QuickJSHa
         jobError.dispose();
         if (state.stop) throw new RunFailure(stopError(state));
       }
-      continue;
-    }
-    // One settled host call or timer at a time, its reactions run before the next, as in a browser;
-    // without a wait in between, so a flood costs a loop turn each, not a host task each.
-    if (host.deliver(cell, state)) {
-      state.cpuMs += performance.now() - t0;
       continue;
     }
     await waitForHost(state);

@@ -35,8 +35,10 @@ export interface RunState {
   finished: boolean;
   /** Promises the guest is waiting on (host calls, timers): their resolving functions, owned here. */
   outstanding: Set<Pending>;
-  /** Settled host calls and timers not yet handed to the guest (the run loop drains them in a batch). */
+  /** Settled host calls and timers not yet handed to the guest, oldest first from `settledHead`. */
   settled: Array<{ pending: Pending; outcome: Outcome }>;
+  /** Index of the oldest undelivered entry of `settled` (a queue without O(n) shifts). */
+  settledHead: number;
   /** Guest timers, earliest first, served by one host timer (see host.ts). */
   timers: TimerQueue;
   wake: (() => void) | null;
@@ -56,7 +58,7 @@ export interface TimerQueue {
 export function newState(request: RunRequest, startedAt: number): RunState {
   return {
     request, startedAt, deadline: request.deadline, pausedAt: null, logs: [], logChars: 0, stop: null, finished: false,
-    outstanding: new Set(), settled: [], timers: { heap: [], seq: 0, handle: undefined, handleDue: 0 }, wake: null, toolCalls: 0, cpuMs: 0,
+    outstanding: new Set(), settled: [], settledHead: 0, timers: { heap: [], seq: 0, handle: undefined, handleDue: 0 }, wake: null, toolCalls: 0, cpuMs: 0,
   };
 }
 
