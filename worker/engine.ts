@@ -32,6 +32,10 @@ interface OneShot {
   tamed: Cell;
   /** Made (and the snapshot retaken) when the first trusted run needs it. */
   untamed: Cell | null;
+  /** Each cell's compiled helpers as the snapshot has them (a helper compiled during a run is forgotten). */
+  lazy: Map<Cell, Cell['lazy']>;
+  /** The helpers join the snapshot after the first result, off the cold start. */
+  helpersCompiled: boolean;
 }
 
 export class Engine {
@@ -65,7 +69,6 @@ export class Engine {
     let tamed: Cell;
     try {
       tamed = newCell(instance, this.host, true, this.options.setupCode);
-      compileHelpers(tamed);
     } catch (error) {
       if (!(error instanceof RunFailure)) throw error;
       this.setupError = error.wire;
@@ -74,20 +77,49 @@ export class Engine {
     // The reserve and ballast are cut from the heap's end, after the contexts: their contents stay
     // out of the snapshot.
     instance.claimHostMemory();
-    instance.takeSnapshot([tamed.runtime]);
-    this.oneShot = { instance, tamed, untamed: null };
+    const one: OneShot = { instance, tamed, untamed: null, lazy: new Map(), helpersCompiled: false };
+    this.snapshot(one);
+    this.oneShot = one;
+  }
+
+  /** Takes the one-shot snapshot with every context the instance holds now. */
+  private snapshot(one: OneShot): void {
+    const cells = [one.tamed, ...(one.untamed ? [one.untamed] : [])];
+    one.instance.takeSnapshot(cells.map((cell) => cell.runtime));
+    one.lazy = new Map(cells.map((cell) => [cell, { ...cell.lazy }]));
+  }
+
+  /** Puts the one-shot instance back to its snapshot, and the JS side of its contexts with it. */
+  private restore(one: OneShot): void {
+    one.instance.restore();
+    for (const [cell, lazy] of one.lazy) cell.lazy = { ...lazy };
+  }
+
+  /** In idle time after the first result: the helpers are compiled into the snapshot. */
+  private compileHelpersIdle(one: OneShot): void {
+    if (one.helpersCompiled) return;
+    one.helpersCompiled = true;
+    if (one.instance.dirty) this.restore(one);
+    try {
+      compileHelpers(one.tamed);
+      if (one.untamed) compileHelpers(one.untamed);
+      this.snapshot(one);
+    } catch {
+      // Helpers then compile per run, as they are needed; the snapshot without them stays valid.
+      this.restore(one);
+    }
   }
 
   /** The context for a one-shot run, with the instance restored to its snapshot. */
   private oneShotCell(tamed: boolean): Cell {
     const one = this.oneShot!;
-    if (one.instance.dirty) one.instance.restore();
+    if (one.instance.dirty) this.restore(one);
     if (tamed) return one.tamed;
     if (!one.untamed) {
       const untamed = newCell(one.instance, this.host, false, this.options.setupCode);
-      compileHelpers(untamed);
+      if (one.helpersCompiled) compileHelpers(untamed);
       one.untamed = untamed;
-      one.instance.takeSnapshot([one.tamed.runtime, untamed.runtime]);
+      this.snapshot(one);
     }
     return one.untamed;
   }
@@ -125,7 +157,7 @@ export class Engine {
     let detail = '';
     try {
       if (one) {
-        if (one.instance.dirty) one.instance.restore();
+        if (one.instance.dirty) this.restore(one);
         for (const cell of [one.tamed, one.untamed]) if (cell) disposeCell(cell);
       }
     } catch (error) {
@@ -152,9 +184,9 @@ export class Engine {
   async leakForTest(): Promise<void> {
     await this.ready;
     const one = this.oneShot!;
-    if (one.instance.dirty) one.instance.restore();
+    if (one.instance.dirty) this.restore(one);
     one.tamed.context.newObject();
-    one.instance.takeSnapshot([one.tamed.runtime, ...(one.untamed ? [one.untamed.runtime] : [])]);
+    this.snapshot(one);
   }
 
   /** Ends a run at its next interrupt check, or now if it is waiting on the host. */
@@ -264,7 +296,9 @@ export class Engine {
       // Restore while the worker is idle, after the answer is on its way (a run that comes first does it).
       const one = this.oneShot;
       setTimeout(() => {
-        if (this.oneShot === one && one.instance.dirty && this.running.size === 0) one.instance.restore();
+        if (this.oneShot !== one || this.running.size > 0) return;
+        if (one.instance.dirty) this.restore(one);
+        this.compileHelpersIdle(one);
       }, 0);
     }
     return this.result(state, failure, valueJson, heap, peak);
@@ -280,7 +314,7 @@ export class Engine {
     const hostStack = /call stack/i.test(message);
     if (!session) {
       this.restores++;
-      this.oneShot?.instance.restore();
+      if (this.oneShot) this.restore(this.oneShot);
       return {
         code: hostStack ? 'STACK_OVERFLOW' : 'WORKER_CRASHED',
         message: hostStack
