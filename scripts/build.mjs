@@ -153,6 +153,9 @@ async function buildWorker() {
   const output = await build({
     input: path.join(ROOT, 'worker', 'worker.ts'),
     platform: 'browser',
+    // The engine disposes QuickJS handles with `using`: lowered, so browsers and bundlers (webpack
+    // parses the worker) that do not know the syntax yet still load the worker.
+    transform: { target: 'es2022' },
     plugins: [noGlueWasm()],
     resolve: { conditionNames: ['browser', 'import', 'default'] },
     logLevel: 'warn',

@@ -86,16 +86,17 @@ export class WorkerPool {
   private standby: WorkerSlot | null = null;
   private readonly waiters: Waiter[] = [];
   private closed = false;
+  private standbyQueued = false;
 
   constructor(private readonly options: PoolOptions) {
     for (let i = 0; i < options.size; i++) this.slots.push(this.spawn());
-    // The standby starts once the first worker is up, so it does not compete with the cold start.
-    if (options.standby) {
-      const start = () => {
-        if (!this.closed && !this.standby) this.standby = this.spawn();
-      };
-      this.slots[0]!.ready.then(start, start);
-    }
+    // The standby starts after the first result (see release) or when ready() is asked for, so it
+    // never competes with the cold start for the same cores.
+  }
+
+  private startStandby(): WorkerSlot | null {
+    if (this.options.standby && !this.closed && !this.standby) this.standby = this.spawn();
+    return this.standby;
   }
 
   private spawn(): WorkerSlot {
@@ -104,9 +105,11 @@ export class WorkerPool {
     return new WorkerSlot(worker, init, this.options.bridge);
   }
 
-  /** Resolves when every worker is initialised. */
-  ready(): Promise<unknown> {
-    return Promise.all(this.slots.map((s) => s.ready));
+  /** Resolves when every worker is initialised, the warm standby included. */
+  async ready(): Promise<unknown> {
+    await Promise.all(this.slots.map((s) => s.ready));
+    // A standby that fails to start is replaced when it is needed; it does not fail ready().
+    return this.startStandby()?.ready.catch(() => undefined);
   }
 
   /**
@@ -147,6 +150,11 @@ export class WorkerPool {
   /** Hands a finished worker to the next waiter, or marks it idle. */
   release(slot: WorkerSlot): void {
     slot.busy = false;
+    // After the first result is on its way, not before: spawning costs the page a task.
+    if (this.options.standby && !this.standby && !this.standbyQueued) {
+      this.standbyQueued = true;
+      setTimeout(() => this.startStandby(), 0);
+    }
     if (slot.dead) return;
     const i = this.waiters.findIndex((w) => (w.pin ? w.pin === slot : true));
     if (i >= 0) {

@@ -109,12 +109,7 @@ export function createWorkerApi(): WorkerApi & { leakForTest(): Promise<void>; f
     },
 
     async openSession(sessionId: string, trusted: boolean): Promise<WireError | null> {
-      try {
-        ready().openSession(sessionId, trusted);
-        return null;
-      } catch (error) {
-        return { code: 'WORKER_CRASHED', message: `could not open session: ${error instanceof Error ? error.message : String(error)}` };
-      }
+      return ready().openSession(sessionId, trusted);
     },
 
     async closeSession(sessionId: string): Promise<void> {
@@ -140,7 +135,7 @@ export function createWorkerApi(): WorkerApi & { leakForTest(): Promise<void>; f
 
     async leakForTest(): Promise<void> {
       if (!debug) throw new Error('leakForTest needs a worker initialised with debug: true');
-      ready().leakForTest();
+      await ready().leakForTest();
     },
   };
 }

@@ -203,13 +203,31 @@ describe('no handle leaks', () => {
     }
   });
 
-  it('an exception out of the WASM mid-run is WORKER_CRASHED: module rebuilt, sessions lost, next run works', async () => {
+  it('an exception out of the WASM in a one-shot run is WORKER_CRASHED, undone by the snapshot restore: no rebuild, sessions kept, next run works', async () => {
     const box = createSandbox({ debug: true });
     try {
       const session = await box.session();
       await session.run('var kept = 1');
       await box.faultForTest();
       const error = await rejectsWith(box.run('1'), 'WORKER_CRASHED');
+      expect(error.details.poisoned).toBeUndefined();
+      expect(error.details.restored).toBe(true);
+      expect(error.message).toContain('injected by faultForTest');
+      expect((await session.run('kept')).value).toBe(1);
+      await nextRunWorks(box);
+      expect((await box.workerInfo())[0]!.moduleRebuilds).toBe(0);
+    } finally {
+      await box.dispose();
+    }
+  });
+
+  it('an exception out of the WASM in a session run discards the session module: poisoned, sessions lost, one-shot runs unaffected', async () => {
+    const box = createSandbox({ debug: true });
+    try {
+      const session = await box.session();
+      await session.run('var kept = 1');
+      await box.faultForTest();
+      const error = await rejectsWith(session.run('kept'), 'WORKER_CRASHED');
       expect(error.details.poisoned).toBe(true);
       expect(error.message).toContain('injected by faultForTest');
       await rejectsWith(session.run('kept'), 'SESSION_LOST');
@@ -220,7 +238,7 @@ describe('no handle leaks', () => {
     }
   });
 
-  it('a leaked handle inside a run is caught when its runtime is freed: module rebuilt, reported, sandbox serves again', async () => {
+  it('a handle leaked into the one-shot snapshot never reaches a run, and the leak check finds it', async () => {
     const events: Array<{ type: string; details?: Record<string, unknown> }> = [];
     const box = createSandbox({ debug: true, audit: { record: (e) => void events.push(e) } });
     try {
@@ -229,8 +247,11 @@ describe('no handle leaks', () => {
       expect((await box.run('1')).value).toBe(1);
       await nextRunWorks(box);
       const [info] = await box.workerInfo();
-      expect(info!.moduleRebuilds).toBe(1);
-      expect(events.find((e) => e.type === 'worker_recycled')?.details).toMatchObject({ reason: 'poisoned module' });
+      expect(info!.moduleRebuilds).toBe(0);
+      expect(events.filter((e) => e.type === 'worker_recycled')).toEqual([]);
+      const [report] = await box.leakCheck();
+      expect(report!.leaked).toBe(true);
+      expect(report!.detail).toContain('gc_obj_list');
     } finally {
       await box.dispose();
     }
