@@ -203,4 +203,7 @@ export type {
   Severity,
 } from './audit/index.js';
 export { createRateLimiter } from './rate-limit.js';
+export { OBSERVABLE_RULES } from './fleet/observe.js';
+export { suggestPolicy } from './fleet/suggest.js';
+export type { PolicyGrant, PolicySuggestion, SuggestPolicyOptions } from './fleet/suggest.js';
 export type { ConsumeResult, RateLimiter, RateLimiterOptions } from './rate-limit.js';

@@ -23,6 +23,7 @@ import { definePolicy, isPolicy, type Policy, type PolicyInput } from './policy.
 import { DEFAULT_IMPORTS, OPTIONAL_IMPORTS } from '../worker/validate/rules.js';
 import { applyGuardrails, type GuardrailContext } from './guardrails/index.js';
 import { sha256Hex } from './sha256.js';
+import { importObservationEvent, observableImports } from './fleet/observe.js';
 import { WorkerDeath, WorkerPool, type DeathReason, type WorkerSlot } from './pool.js';
 import type {
   HostCallRequest,
@@ -98,6 +99,13 @@ export interface SandboxOptions {
   setup?: string;
   /** Enables worker test hooks. Default false. */
   debug?: boolean;
+  /**
+   * Observe mode (development, docs/fleet.md): an import of an optional module the policy does not
+   * list is recorded instead of rejected; needed (and required) with a tool registry created with
+   * `observe: true`. Limits, validation of `eval`/`Function` and isolation are never relaxed. Every
+   * run's audit record says `observing: true`, and `sandbox.observing` is true. Default false.
+   */
+  observe?: boolean;
 }
 
 /** Options of {@link Sandbox.run}. Unknown keys are rejected. */
@@ -148,13 +156,13 @@ export interface RunOutput<T = unknown> {
  * Defaults of the sandbox options that have one. The code reads them from here and the docs test
  * checks docs/api.md's option table against them, so the two cannot drift.
  */
-export const SANDBOX_DEFAULTS = Object.freeze({ workers: 1, standby: true, watchdogGraceMs: 100, debug: false });
+export const SANDBOX_DEFAULTS = Object.freeze({ workers: 1, standby: true, watchdogGraceMs: 100, debug: false, observe: false });
 
 /** Defaults of the run options that have one (see {@link SANDBOX_DEFAULTS}). */
 export const RUN_DEFAULTS = Object.freeze({ trusted: false, sourceType: 'auto' as SourceType, filename: 'guest.js', measureHeap: false });
 
 const RUN_OPTION_KEYS = new Set(['signal', 'timeoutMs', 'trusted', 'sourceType', 'filename', 'globals', 'user', 'measureHeap']);
-const SANDBOX_OPTION_KEYS = new Set(['policy', 'workers', 'standby', 'watchdogGraceMs', 'modules', 'tools', 'audit', 'rateLimiter', 'beforeRun', 'setup', 'debug']);
+const SANDBOX_OPTION_KEYS = new Set(['policy', 'workers', 'standby', 'watchdogGraceMs', 'modules', 'tools', 'audit', 'rateLimiter', 'beforeRun', 'setup', 'debug', 'observe']);
 const IDENT = /^[A-Za-z_$][\w$]*$/;
 
 interface Ticket {
@@ -206,6 +214,8 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
 export class Sandbox implements AsyncDisposable {
   /** The frozen policy in force. */
   readonly policy: Policy;
+  /** True in observe mode: allow-list checks record instead of deny (the visible marker; see docs/fleet.md). */
+  readonly observing: boolean;
   private readonly pool: WorkerPool;
   private readonly grace: number;
   private readonly modules: Record<string, Record<string, HostFunction>>;
@@ -236,6 +246,12 @@ export class Sandbox implements AsyncDisposable {
       throw invalidArgument('options.tools', 'a tool registry with names() and invoke()', options.tools);
     }
     this.tools = options.tools;
+    if (options.observe !== undefined && typeof options.observe !== 'boolean') throw invalidArgument('options.observe', 'a boolean', options.observe);
+    this.observing = options.observe === true;
+    // Observe mode is never silent: a registry that observes needs a sandbox that says so.
+    if ((options.tools as { observing?: unknown } | undefined)?.observing === true && !this.observing) {
+      throw invalidArgument('options.observe', 'true, because `options.tools` comes from a registry in observe mode', options.observe);
+    }
     this.guardrailsOn = Object.values(this.policy.guardrails.detectors).some((s) => s !== 'off');
     if (options.audit !== undefined && typeof options.audit?.record !== 'function') throw invalidArgument('options.audit', 'an EventSink with record()', options.audit);
     this.audit = options.audit;
@@ -418,6 +434,7 @@ export class Sandbox implements AsyncDisposable {
         // An abort that landed while the worker was starting has no listener yet: honour it here.
         if (options.signal?.aborted) throw new AbortedError('run aborted while its worker was starting', { runId: request.runId });
         result = await this.execute(slot, request, user, options.signal, session !== undefined);
+        if (this.observing && !result.ok) result = await this.observeImports(slot, request, result, user, options.signal, session !== undefined);
       } finally {
         this.pool.release(slot);
       }
@@ -504,7 +521,7 @@ export class Sandbox implements AsyncDisposable {
       // Trusted and dangerous runs may import every built-in module; others the defaults plus what the policy adds.
       allowedModules: trusted || this.policy.allowDangerousOperations
         ? [...DEFAULT_IMPORTS, ...OPTIONAL_IMPORTS]
-        : [...DEFAULT_IMPORTS, ...this.policy.allowedOperations.imports.filter((m) => (OPTIONAL_IMPORTS as readonly string[]).includes(m))],
+        : [...DEFAULT_IMPORTS, ...this.policyImports().filter((m) => (OPTIONAL_IMPORTS as readonly string[]).includes(m))],
       allowDangerousOperations: this.policy.allowDangerousOperations,
       measureHeap: options.measureHeap ?? RUN_DEFAULTS.measureHeap,
     };
@@ -512,7 +529,7 @@ export class Sandbox implements AsyncDisposable {
     if (globalsJson !== undefined) request.globalsJson = globalsJson;
     if (!trusted && !this.policy.allowDangerousOperations) {
       request.validation = {
-        allowedImports: [...this.policy.allowedOperations.imports, ...Object.keys(this.modules), ...(this.tools ? ['quickcage:tools'] : [])],
+        allowedImports: [...this.policyImports(), ...Object.keys(this.modules), ...(this.tools ? ['quickcage:tools'] : [])],
         grantedGlobals: [
           ...(request.toolNames.length > 0 ? ['tools'] : []),
           ...(request.toolNames.includes('fetch') ? ['fetch'] : []),
@@ -523,6 +540,25 @@ export class Sandbox implements AsyncDisposable {
       };
     }
     return request;
+  }
+
+  /** The policy's extra imports; in observe mode without the optional modules, so each use is observed. */
+  private policyImports(): string[] {
+    const imports = this.policy.allowedOperations.imports;
+    return this.observing ? imports.filter((m) => !(OPTIONAL_IMPORTS as readonly string[]).includes(m)) : [...imports];
+  }
+
+  /**
+   * Observe mode: a run the validator rejected only for optional-module imports did not execute;
+   * record the imports and run it again with them allowed. Any other rejection stands.
+   */
+  private async observeImports(slot: WorkerSlot, request: RunRequest, result: RunResult & { ok: false }, user: string | undefined, signal: AbortSignal | undefined, inSession: boolean): Promise<RunResult> {
+    const imports = result.error.code === 'VALIDATION_REJECTED' && request.validation ? observableImports(result.error.violations ?? [], OPTIONAL_IMPORTS) : undefined;
+    if (imports === undefined) return result;
+    for (const specifier of imports) this.emit(importObservationEvent(specifier, { runId: request.runId, ...(user === undefined ? {} : { user }) }));
+    request.validation!.allowedImports.push(...imports);
+    request.allowedModules.push(...imports);
+    return this.execute(slot, request, user, signal, inSession);
   }
 
   /** Sends the run to the worker with the watchdog armed; resolves to the wire result. */
@@ -739,6 +775,7 @@ export class Sandbox implements AsyncDisposable {
       trusted: request.trusted,
       dangerous: request.allowDangerousOperations,
       session: request.sessionId !== undefined,
+      ...(this.observing ? { observing: true } : {}),
     };
     let type: SecurityEventType = 'execution';
     let severity: Severity = 'low';
