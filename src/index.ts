@@ -206,4 +206,7 @@ export { createRateLimiter } from './rate-limit.js';
 export { OBSERVABLE_RULES } from './fleet/observe.js';
 export { suggestPolicy } from './fleet/suggest.js';
 export type { PolicyGrant, PolicySuggestion, SuggestPolicyOptions } from './fleet/suggest.js';
+export { replayRun } from './replay/replay.js';
+export type { Divergence, ReplayOptions, ReplayReport } from './replay/replay.js';
+export type { Determinism, RecordedCall, RunRecording } from './replay/recording.js';
 export type { ConsumeResult, RateLimiter, RateLimiterOptions } from './rate-limit.js';

@@ -24,6 +24,7 @@ import { DEFAULT_IMPORTS, OPTIONAL_IMPORTS } from '../worker/validate/rules.js';
 import { applyGuardrails, type GuardrailContext } from './guardrails/index.js';
 import { sha256Hex } from './sha256.js';
 import { importObservationEvent, observableImports } from './fleet/observe.js';
+import { checkDeterminism, type Determinism, type RunHooks, type RunRecording } from './replay/recording.js';
 import { WorkerDeath, WorkerPool, type DeathReason, type WorkerSlot } from './pool.js';
 import type {
   HostCallRequest,
@@ -129,6 +130,13 @@ export interface RunOptions {
   user?: string;
   /** Measure the QuickJS heap at the end of the run into `stats.heapBytes` (a walk over the heap, ~0.2 ms). Default false. */
   measureHeap?: boolean;
+  /** Deterministic mode (docs/fleet.md): `Math.random` from `seed`, a virtual clock from `clockStart` for `Date` and timers. Not in sessions. */
+  deterministic?: Determinism;
+  /**
+   * Record the run for replay (`replayRun`): `output.recording`, or `error.details.recording` when it
+   * fails. Implies deterministic mode (a random seed and the current time when not given). Default false.
+   */
+  record?: boolean;
 }
 
 /** Measurements of a run as seen from the page. */
@@ -150,6 +158,8 @@ export interface RunOutput<T = unknown> {
   trusted: boolean;
   /** The policy allowed dangerous operations: validation and taming were off. */
   dangerous: boolean;
+  /** The recording, when the run was made with `record: true` (after the guardrails). */
+  recording?: RunRecording;
 }
 
 /**
@@ -159,9 +169,9 @@ export interface RunOutput<T = unknown> {
 export const SANDBOX_DEFAULTS = Object.freeze({ workers: 1, standby: true, watchdogGraceMs: 100, debug: false, observe: false });
 
 /** Defaults of the run options that have one (see {@link SANDBOX_DEFAULTS}). */
-export const RUN_DEFAULTS = Object.freeze({ trusted: false, sourceType: 'auto' as SourceType, filename: 'guest.js', measureHeap: false });
+export const RUN_DEFAULTS = Object.freeze({ trusted: false, sourceType: 'auto' as SourceType, filename: 'guest.js', measureHeap: false, record: false });
 
-const RUN_OPTION_KEYS = new Set(['signal', 'timeoutMs', 'trusted', 'sourceType', 'filename', 'globals', 'user', 'measureHeap']);
+const RUN_OPTION_KEYS = new Set(['signal', 'timeoutMs', 'trusted', 'sourceType', 'filename', 'globals', 'user', 'measureHeap', 'deterministic', 'record']);
 const SANDBOX_OPTION_KEYS = new Set(['policy', 'workers', 'standby', 'watchdogGraceMs', 'modules', 'tools', 'audit', 'rateLimiter', 'beforeRun', 'setup', 'debug', 'observe']);
 const IDENT = /^[A-Za-z_$][\w$]*$/;
 
@@ -174,6 +184,8 @@ interface Ticket {
   /** Re-arms the watchdog after a pause. */
   rearm(): void;
   controller: AbortController;
+  /** Recording or replay of this run (src/replay/). */
+  hooks?: RunHooks;
 }
 
 function checkKeys(value: object, allowed: Set<string>, what: string): void {
@@ -390,12 +402,32 @@ export class Sandbox implements AsyncDisposable {
   }
 
   /** @internal */
-  async runOn<T>(code: string, options: RunOptions, session: { id: string; slot: WorkerSlot; trusted: boolean } | undefined): Promise<RunOutput<T>> {
+  async runOn<T>(code: string, options: RunOptions, session: { id: string; slot: WorkerSlot; trusted: boolean } | undefined, replayHooks?: RunHooks): Promise<RunOutput<T>> {
     const calledAt = now();
     if (this.disposed) throw new DisposedError('sandbox is disposed');
     let request: RunRequest;
+    let hooks = replayHooks;
+    let recording: RunRecording | undefined;
     try {
       request = this.buildRequest(code, options, session);
+      // ---- deterministic mode and recording (src/replay/)
+      if (options.record !== undefined && typeof options.record !== 'boolean') throw invalidArgument('options.record', 'a boolean', options.record);
+      if ((options.deterministic !== undefined || options.record === true) && session) throw invalidArgument('options.deterministic', 'left out in a session (sessions keep state between runs)', options.deterministic);
+      if (options.deterministic !== undefined) request.deterministic = checkDeterminism(options.deterministic);
+      else if (options.record === true) request.deterministic = { seed: crypto.getRandomValues(new Uint32Array(1))[0]!, clockStart: Date.now() };
+      if (hooks?.toolNames) this.offerRecordedTools(request, hooks);
+      if (options.record === true) {
+        const rec: RunRecording = {
+          version: 1, code, sourceType: request.sourceType, filename: request.filename,
+          ...(request.globalsJson === undefined ? {} : { globalsJson: request.globalsJson }),
+          ...(options.user === undefined ? {} : { user: options.user }),
+          trusted: request.trusted, deterministic: { ...request.deterministic! },
+          toolNames: [...request.toolNames], hostModules: structuredClone(request.hostModules), calls: [], outcome: { ok: true },
+        };
+        recording = rec;
+        const inner = hooks;
+        hooks = { ...inner, observe: (target, argsJson, result) => { rec.calls.push({ target, argsJson, result }); inner?.observe?.(target, argsJson, result); } };
+      }
     } catch (error) {
       // Oversized source is guest code refused before it ran: it still leaves its audit record.
       if (error instanceof ValidationError) {
@@ -433,7 +465,7 @@ export class Sandbox implements AsyncDisposable {
         });
         // An abort that landed while the worker was starting has no listener yet: honour it here.
         if (options.signal?.aborted) throw new AbortedError('run aborted while its worker was starting', { runId: request.runId });
-        result = await this.execute(slot, request, user, options.signal, session !== undefined);
+        result = await this.execute(slot, request, user, options.signal, session !== undefined, hooks);
         if (this.observing && !result.ok) result = await this.observeImports(slot, request, result, user, options.signal, session !== undefined);
       } finally {
         this.pool.release(slot);
@@ -449,7 +481,9 @@ export class Sandbox implements AsyncDisposable {
       }
       const value = this.guard(result.valueJson === undefined ? undefined : JSON.parse(result.valueJson), { where: 'result', ...who }) as T;
       const logs = this.guardLogs(result.logs, who, false);
+      if (recording) recording.outcome = { ok: true, ...(value === undefined ? {} : { valueJson: JSON.stringify(value) }) };
       return {
+        ...(recording ? { recording: this.guardRecording(recording, who) } : {}),
         value,
         logs,
         stats: { ...result.stats, queuedMs, totalMs: now() - calledAt },
@@ -459,6 +493,11 @@ export class Sandbox implements AsyncDisposable {
       };
     } catch (error) {
       const typed = error instanceof SandboxError ? error : new WorkerCrashedError('WORKER_CRASHED', String((error as Error)?.message ?? error), { runId: request.runId, cause: error });
+      if (recording) {
+        recording.outcome = { ok: false, code: typed.code, message: typed.message };
+        const saved = this.guardRecording(recording, { runId: request.runId, ...(user === undefined ? {} : { user }) });
+        Object.defineProperty(typed, 'details', { value: Object.freeze({ ...typed.details, recording: saved }), enumerable: true });
+      }
       outcome = { ok: false, error: typed };
       throw typed;
     } finally {
@@ -562,7 +601,7 @@ export class Sandbox implements AsyncDisposable {
   }
 
   /** Sends the run to the worker with the watchdog armed; resolves to the wire result. */
-  private execute(slot: WorkerSlot, request: RunRequest, user: string | undefined, signal: AbortSignal | undefined, inSession: boolean): Promise<RunResult> {
+  private execute(slot: WorkerSlot, request: RunRequest, user: string | undefined, signal: AbortSignal | undefined, inSession: boolean, hooks?: RunHooks): Promise<RunResult> {
     request.deadline = now() + request.limits.timeoutMs;
     const controller = new AbortController();
     let watchdog: ReturnType<typeof setTimeout> | undefined;
@@ -574,6 +613,7 @@ export class Sandbox implements AsyncDisposable {
       pausedAt: null,
       slot,
       controller,
+      ...(hooks ? { hooks } : {}),
       rearm: () => {
         clearTimeout(watchdog);
         if (ticket.pausedAt !== null) return;
@@ -651,8 +691,35 @@ export class Sandbox implements AsyncDisposable {
     }
   }
 
-  /** Bridge from the worker: a guest called a tool or a host-module export. Never throws. */
+  /** Bridge from the worker, with the run's recording or replay hooks around the host (src/replay/). */
   private async onHostCall(request: HostCallRequest): Promise<HostCallResult> {
+    const hooks = this.tickets.get(request.runId)?.hooks;
+    if (!hooks) return this.hostCall(request);
+    const result = hooks.answer ? hooks.answer(request.target, request.argsJson) : await this.hostCall(request);
+    hooks.observe?.(request.target, request.argsJson, result);
+    return result;
+  }
+
+  /** A recording leaves through the guardrails (lenient: redact, never block), flagged when they changed it. */
+  private guardRecording(recording: RunRecording, who: Omit<GuardrailContext, 'where'>): RunRecording {
+    const guarded = this.guard(recording, { where: 'result', ...who }, true);
+    return JSON.stringify(guarded) === JSON.stringify(recording) ? recording : { ...guarded, redacted: true };
+  }
+
+  /** A replay without the host offers the recorded tools and modules (answered from the recording). */
+  private offerRecordedTools(request: RunRequest, hooks: RunHooks): void {
+    request.toolNames = [...hooks.toolNames!];
+    request.hostModules = { ...hooks.hostModules };
+    if (request.validation) {
+      const modules = Object.keys(request.hostModules);
+      request.validation.allowedImports.push(...modules, ...(request.toolNames.length > 0 ? ['quickcage:tools'] : []));
+      if (request.toolNames.length > 0 && !request.validation.grantedGlobals.includes('tools')) request.validation.grantedGlobals.push('tools');
+      if (request.toolNames.includes('fetch') && !request.validation.grantedGlobals.includes('fetch')) request.validation.grantedGlobals.push('fetch');
+    }
+  }
+
+  /** A guest called a tool or a host-module export. Never throws. */
+  private async hostCall(request: HostCallRequest): Promise<HostCallResult> {
     const ticket = this.tickets.get(request.runId);
     if (!ticket) return { ok: false, code: 'TOOL_DENIED', message: 'the run has ended' };
     const context: HostCallContext = {

@@ -221,7 +221,7 @@ describe('stated defaults are the code defaults', () => {
       }
     };
     const sandboxKeys = ['policy', 'workers', 'standby', 'watchdogGraceMs', 'modules', 'tools', 'audit', 'rateLimiter', 'beforeRun', 'setup', 'debug', 'observe'];
-    const runKeys = ['signal', 'timeoutMs', 'trusted', 'sourceType', 'filename', 'globals', 'user', 'measureHeap'];
+    const runKeys = ['signal', 'timeoutMs', 'trusted', 'sourceType', 'filename', 'globals', 'user', 'measureHeap', 'deterministic', 'record'];
     check(/^\| option \| default \| meaning \|$/, SANDBOX_DEFAULTS, sandboxKeys);
     check(/^\| run option \| default \| meaning \|$/, RUN_DEFAULTS, runKeys);
     // The code rejects what the tables do not list: unknown keys fail with INVALID_ARGUMENT.

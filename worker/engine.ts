@@ -32,6 +32,7 @@ const LAZY = {
 } as const;
 type LazyName = keyof typeof LAZY;
 import { DEFAULT_MODULES } from './validate.js';
+import { installDeterminism } from './deterministic.js';
 import type {
   ErrorCode,
   GuestErrorInfo,
@@ -884,6 +885,8 @@ export class Engine {
         scope.push(json);
         scope.push(this.callInternal(cell, 'installGlobals', [json], this.helper(cell, 'tools')));
       }
+      // Deterministic mode (fleet): one additive call, everything else lives in worker/deterministic.ts.
+      if (request.deterministic) installDeterminism(context, cell.internal, request.deterministic);
     } finally {
       for (const h of scope) h.dispose();
     }
