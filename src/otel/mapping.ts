@@ -43,7 +43,8 @@ export type UserAttribute = 'plain' | 'omit' | ((user: string) => string);
  * Audit severity → OpenTelemetry severity number (log data model ranges: INFO 9, WARN 13, ERROR 17,
  * FATAL 21). The audit severity stays in `severityText`.
  */
-export const OTEL_SEVERITY: Readonly<Record<Severity, SeverityNumber>> = Object.freeze({
+// Typed as numbers: the public declarations must not import @opentelemetry types (no runtime deps).
+export const OTEL_SEVERITY: Readonly<Record<Severity, number>> = Object.freeze({
   low: SeverityNumber.INFO,
   medium: SeverityNumber.WARN,
   high: SeverityNumber.ERROR,
