@@ -466,7 +466,7 @@ export class Sandbox implements AsyncDisposable {
         // An abort that landed while the worker was starting has no listener yet: honour it here.
         if (options.signal?.aborted) throw new AbortedError('run aborted while its worker was starting', { runId: request.runId });
         result = await this.execute(slot, request, user, options.signal, session !== undefined, hooks);
-        if (this.observing && !result.ok) result = await this.observeImports(slot, request, result, user, options.signal, session !== undefined);
+        if (this.observing && !result.ok) result = await this.observeImports(slot, request, result, user, options.signal, session !== undefined, hooks);
       } finally {
         this.pool.release(slot);
       }
@@ -591,13 +591,13 @@ export class Sandbox implements AsyncDisposable {
    * Observe mode: a run the validator rejected only for optional-module imports did not execute;
    * record the imports and run it again with them allowed. Any other rejection stands.
    */
-  private async observeImports(slot: WorkerSlot, request: RunRequest, result: RunResult & { ok: false }, user: string | undefined, signal: AbortSignal | undefined, inSession: boolean): Promise<RunResult> {
+  private async observeImports(slot: WorkerSlot, request: RunRequest, result: RunResult & { ok: false }, user: string | undefined, signal: AbortSignal | undefined, inSession: boolean, hooks: RunHooks | undefined): Promise<RunResult> {
     const imports = result.error.code === 'VALIDATION_REJECTED' && request.validation ? observableImports(result.error.violations ?? [], OPTIONAL_IMPORTS) : undefined;
     if (imports === undefined) return result;
     for (const specifier of imports) this.emit(importObservationEvent(specifier, { runId: request.runId, ...(user === undefined ? {} : { user }) }));
     request.validation!.allowedImports.push(...imports);
     request.allowedModules.push(...imports);
-    return this.execute(slot, request, user, signal, inSession);
+    return this.execute(slot, request, user, signal, inSession, hooks);
   }
 
   /** Sends the run to the worker with the watchdog armed; resolves to the wire result. */

@@ -351,13 +351,15 @@ export function createOtlpExporter(options: OtlpExporterOptions): OtlpExporter {
     sending = sendPass().finally(() => { sending = undefined; });
   };
 
+  const retryIn = (delay: number) => {
+    const at = Date.now() + delay;
+    backoff = { at, timer: setTimeout(() => { backoff = undefined; kick(); }, delay) };
+  };
+  /** After a failure: exponential backoff with equal jitter (a fleet that failed together does not retry together). */
   const scheduleRetry = (hintMs?: number) => {
     attempt += 1;
     const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(attempt - 1, 30));
-    // Equal jitter: tabs and browsers that failed together do not retry together.
-    const delay = Math.max(hintMs ?? 0, ceiling / 2 + Math.random() * (ceiling / 2));
-    const at = Date.now() + delay;
-    backoff = { at, timer: setTimeout(() => { backoff = undefined; kick(); }, delay) };
+    retryIn(Math.max(hintMs ?? 0, ceiling / 2 + Math.random() * (ceiling / 2)));
   };
 
   /** POSTs one batch. Only `url`; no cookies, no redirects (a redirect would contact another host). */
@@ -439,7 +441,7 @@ export function createOtlpExporter(options: OtlpExporterOptions): OtlpExporter {
       if (typeof navigator !== 'undefined' && navigator.locks) {
         await navigator.locks.request(`quickcage-otel-send:${dbName}`, { ifAvailable: true }, async (lock) => {
           if (lock) await run();
-          else scheduleRetry(initialMs);
+          else retryIn(initialMs); // another tab is sending; not a failure, so no backoff growth
         });
       } else {
         await run();
