@@ -10,7 +10,7 @@
  * (`Retry-After` is honoured); 413 halves the batch; 400 means the collector will never take that
  * batch: it is dropped and the drop audited. On `pagehide` what is not in the outbox yet goes to
  * localStorage (synchronous, survives the unload; the next page puts it in the outbox) and one final
- * batch goes out with `navigator.sendBeacon`. Duplicates are possible by design (a beacon, a reply
+ * batch goes out with a keepalive fetch (a beacon, without the credentials `sendBeacon` always sends). Duplicates are possible by design (a beacon, a reply
  * lost after the collector stored the batch): every record carries the event id as `log.record.uid`
  * for the collector to deduplicate. Only the configured URL is ever contacted, without credentials
  * and without following redirects.
@@ -35,7 +35,7 @@ export interface OtlpExporterOptions {
   serviceName?: string;
   /** More resource attributes (`deployment.environment.name`, `service.version`, ...). */
   resource?: Record<string, OtlpAttributeValue>;
-  /** Extra request headers (an API key). They are not sent by the final beacon, which cannot carry headers. */
+  /** Extra request headers (an API key), on every request including the final one on `pagehide`. */
   headers?: Record<string, string>;
   /**
    * How the user id leaves: `plain` (default), `sha256` (hex SHA-256 of `userSalt` + id), `omit`, or
@@ -113,7 +113,7 @@ export const OTLP_EXPORTER_DEFAULTS = Object.freeze({
 });
 
 const OPTION_KEYS = ['url', 'log', 'serviceName', 'resource', 'headers', 'user', 'userSalt', 'batchSize', 'maxOutbox', 'retry', 'dbName', 'indexedDB', 'lifecycle'];
-/** Beacons share a 64 KiB in-flight budget per page; stay under it with room for others. */
+/** keepalive requests share a 64 KiB in-flight budget per page; stay under it with room for others. */
 const BEACON_MAX_BYTES = 60_000;
 const SCOPE_VERSION = '0.1.0';
 /** Least time between two `events_dropped` reports of a full outbox. */
@@ -471,16 +471,23 @@ export function createOtlpExporter(options: OtlpExporterOptions): OtlpExporter {
     // A final batch with the beacon: the newest records when some were not in the outbox yet, else
     // the batch the sender was working on. Unacknowledged either way, so the outbox keeps them.
     const candidates = unsent.length > 0 ? unsent : lastPeek;
-    if (candidates.length === 0 || typeof navigator === 'undefined' || typeof navigator.sendBeacon !== 'function') return;
+    if (candidates.length === 0) return;
     let count = Math.min(candidates.length, currentBatch);
     let body = encodeLogsRequest(candidates.slice(0, count), source);
     while (body.byteLength > BEACON_MAX_BYTES && count > 1) {
       count = Math.floor(count / 2);
       body = encodeLogsRequest(candidates.slice(0, count), source);
     }
+    // A keepalive fetch, not navigator.sendBeacon: both outlive the page, but a beacon always sends
+    // credentials, so a cross-origin JSON beacon needs `Access-Control-Allow-Credentials` (measured in
+    // Chromium: the preflight passes, the POST never comes), which collectors do not grant. This one
+    // omits credentials, follows no redirect and carries `options.headers`.
     try {
-      navigator.sendBeacon(url, new Blob([body as BlobPart], { type: 'application/json' }));
-    } catch { /* refused (too large, policy): the outbox and the spill still hold the records */ }
+      void fetch(url, {
+        method: 'POST', keepalive: true, headers: { ...headers, 'content-type': 'application/json' }, body: body as BodyInit,
+        credentials: 'omit', redirect: 'error', referrerPolicy: 'no-referrer', cache: 'no-store',
+      }).catch(() => undefined);
+    } catch { /* refused (keepalive budget, policy): the outbox and the spill still hold the records */ }
   };
   const onVisibility = () => {
     if (document.visibilityState === 'hidden') void writePending();

@@ -92,3 +92,23 @@ test('a full outbox drops the oldest records and the audit log records how many'
   const names = receiver.state.records.map((r) => r.eventName);
   expect(names).toContain('quickcage.events_dropped');
 });
+
+test('the final beacon on pagehide delivers the batch the page could not send', async ({ page, context }) => {
+  receiver.setMode('failing');
+  const db = `otel-beacon-${Date.now()}`;
+  // A retry far away: only the beacon can deliver before the page is gone.
+  await open(page, db, receiver.url, '&retryMs=600000');
+  const ids = await page.evaluate(() => window.otelE2E.record(20, 'beacon'));
+  await expect.poll(() => receiver.state.requests.failed, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+  receiver.setMode('up');
+  const before = receiver.state.requests.ok;
+  await page.close({ runBeforeUnload: true });
+  await expect.poll(() => ids.filter((id) => !receiver.state.received.has(id)).length, { timeout: 20_000 }).toBe(0);
+  expect(receiver.state.requests.ok).toBeGreaterThan(before);
+  expect(receiver.state.problems).toEqual([]);
+  // The outbox still holds them (a beacon is never acknowledged): the next page sends them again, deduplicated by id downstream.
+  const next = await context.newPage();
+  await open(next, db, receiver.url);
+  await expect.poll(() => next.evaluate(async () => (await window.otelE2E.flush()).pending), { timeout: 20_000 }).toBe(0);
+  expect(ids.every((id) => (receiver.state.received.get(id) ?? 0) >= 2)).toBe(true);
+});
