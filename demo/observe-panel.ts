@@ -36,7 +36,8 @@ export function createObservePanel(root: HTMLElement, deps: ObservePanelDeps): {
       return;
     }
     suggestion = suggestPolicy(observed, { agent: 'playground-agent' });
-    replace(status, h('span', { class: 'code warn' }, 'observing'), ` ${suggestion.basis.observations} checks in ${runs} run${runs === 1 ? '' : 's'}. Suggested least privilege:`);
+    const folded = suggestion.basis.folded > 0 ? ` ${suggestion.basis.folded} flood aggregate(s) hide some checks: the suggestion may be incomplete.` : '';
+    replace(status, h('span', { class: 'code warn' }, 'observing'), ` ${suggestion.basis.observations} checks in ${runs} run${runs === 1 ? '' : 's'}.${folded} Suggested least privilege:`);
     replace(list, ...suggestion.grants.map((g) => h('li', { 'data-kind': g.kind }, h('code', {}, `${g.kind} ${g.value}`), ' — ', g.reason)));
     json.textContent = pretty({ policy: suggestion.policy, permissions: suggestion.permissions });
     apply.disabled = suggestion.grants.length === 0;

@@ -36,8 +36,13 @@ export interface PolicySuggestion {
   permissions: PermissionPolicyInput;
   /** Each grant with its reason. */
   grants: PolicyGrant[];
-  /** Observed checks and runs the suggestion is based on. */
-  basis: { observations: number; runs: number };
+  /**
+   * Observed checks and runs the suggestion is based on. `folded`: flood aggregates of observed
+   * checks (the audit log folds more than 20 like events of one run and tool per minute); only their
+   * sample is known, so when it is not 0 the suggestion may miss something: observe with
+   * `createAuditLog({ aggregate: false })`.
+   */
+  basis: { observations: number; runs: number; folded: number };
 }
 
 /** Options of {@link suggestPolicy}. */
@@ -70,9 +75,17 @@ export function suggestPolicy(events: readonly unknown[], options: SuggestPolicy
   for (const key of Object.keys(options)) if (key !== 'agent') throw invalidArgument(`options.${key}`, 'a known option (agent)', key);
   if (options.agent !== undefined && (typeof options.agent !== 'string' || options.agent.length === 0)) throw invalidArgument('options.agent', 'a non-empty agent name', options.agent);
 
-  const observed = events.filter((e, i) => {
+  let folded = 0;
+  const observed = events.flatMap((e, i) => {
     if (!isRecord(e)) throw invalidArgument(`events[${i}]`, 'an audit event object', e);
-    return isRecord(e.details) && e.details.observed === true;
+    if (!isRecord(e.details)) return [];
+    if (e.details.observed === true) return [e];
+    // A flood aggregate of observed checks: its sample is all that is known of them.
+    if (e.details.aggregated === true && isRecord(e.details.sample) && e.details.sample.observed === true) {
+      folded += 1;
+      return [{ ...e, details: e.details.sample }];
+    }
+    return [];
   }) as Array<Record<string, unknown> & { details: Record<string, unknown> }>;
 
   const agents = new Set(observed.filter((e) => typeof e.agent === 'string').map((e) => e.agent as string));
@@ -193,5 +206,5 @@ export function suggestPolicy(events: readonly unknown[], options: SuggestPolicy
     ...(maxBytes > 0 ? { maxFileSize: maxBytes } : {}),
     allowHttp,
   };
-  return { policy, permissions: permissionInput, grants, basis: { observations, runs: runs.size } };
+  return { policy, permissions: permissionInput, grants, basis: { observations, runs: runs.size, folded } };
 }

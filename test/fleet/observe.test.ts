@@ -119,7 +119,7 @@ describe('observe -> suggest -> enforce', () => {
     const write = suggestion.grants.find((g) => g.value === 'WRITE_FILE')!;
     expect(write.reason).toMatch(/WRITE_FILE used by `writeFile`, \d+ times?; would have been denied \(permission\.missing by the agent; permission\.missing by the sandbox policy\)/);
     expect(write.evidence.length).toBeGreaterThan(0);
-    expect(suggestion.basis.runs).toBe(2);
+    expect(suggestion.basis).toMatchObject({ runs: 2, folded: 0 });
   });
 
   test('the enforcing sandbox runs the observed programs and denies what was never observed', async () => {
@@ -167,5 +167,8 @@ describe('observe -> suggest -> enforce', () => {
     expect(() => suggestPolicy(two)).toThrow(/options\.agent/);
     expect(suggestPolicy(two, { agent: 'b' }).permissions.allowedPaths).toEqual(['/b']);
     expect(suggestPolicy([{ type: 'tool_call', agent: 'a', details: { outcome: 'ok' } }]).grants).toEqual([]);
+    // A flood aggregate of observations counts its sample and says the suggestion may be incomplete.
+    const aggregate = { type: 'tool_call', agent: 'a', count: 30, details: { aggregated: true, count: 30, sample: two[0]!.details } };
+    expect(suggestPolicy([aggregate])).toMatchObject({ permissions: { allowedPaths: ['/a'] }, basis: { folded: 1 } });
   });
 });

@@ -41,6 +41,11 @@ describe('OTLP mapping', () => {
     expect(record.body.kvlistValue.values.find((kv: { key: string }) => kv.key === 'code').value).toEqual({ stringValue: 'TOOL_DENIED' });
   });
 
+  test('an observe-mode check is flagged quickcage.observed; an ordinary event is not', () => {
+    expect(toOtlpRecord(event({ details: { observed: true, outcome: 'observed' } }), 'plain', 0).attributes['quickcage.observed']).toBe(true);
+    expect(toOtlpRecord(event(), 'plain', 0).attributes['quickcage.observed']).toBeUndefined();
+  });
+
   test('severities map to the OpenTelemetry ranges INFO, WARN, ERROR, FATAL', () => {
     expect(OTEL_SEVERITY).toEqual({ low: 9, medium: 13, high: 17, critical: 21 });
   });
