@@ -51,7 +51,7 @@ export type {
   QuotaPolicy,
   ValidationPolicy,
 } from './policy.js';
-export type { GuestErrorInfo, LogEntry, RunStats, SourceType, Violation, WorkerInfo } from '../worker/protocol.js';
+export type { GuestErrorInfo, HostCallResult, LogEntry, RunStats, SourceType, Violation, WorkerInfo } from '../worker/protocol.js';
 export {
   GuardrailError,
   GUARDRAIL_BLOCKED,
