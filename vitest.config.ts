@@ -41,6 +41,10 @@ const PREBUNDLE = [
   '@modelcontextprotocol/sdk/inMemory.js',
   '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js',
   'fast-check',
+  // quickcage/otel: OpenTelemetry's OTLP JSON serializer (test/otel/).
+  '@opentelemetry/api-logs',
+  '@opentelemetry/otlp-transformer',
+  '@opentelemetry/resources',
 ];
 
 /** Vite options shared by the page and by the workers it starts. */

@@ -23,6 +23,7 @@ import { DEMO_HOST, createEmailTool, demoFetch, seedFiles, type OutboxEntry } fr
 import { createOutput } from './output.js';
 import { createPolicyPanel } from './policy-panel.js';
 import { createToolsPanel } from './tools-panel.js';
+import { createObservePanel } from './observe-panel.js';
 
 // ---- page-lifetime services ----
 
@@ -50,6 +51,9 @@ let registry: ToolRegistry | undefined;
 let sandbox: Sandbox | undefined;
 let currentPolicy: Policy | undefined;
 let controller: AbortController | undefined;
+/** Observe mode (the Observe tab) and the agent runs act as: the one above until a suggestion is applied. */
+let observing = false;
+let runAgent = agent;
 
 const userInput = byId<HTMLInputElement>('user');
 const currentUser = () => userInput.value.trim() || 'anonymous';
@@ -100,10 +104,11 @@ function applyPolicy(policy: Policy): void {
   let nextRunner: DynamicRunner | undefined;
   try {
     nextRunner = createDynamicRunner(policy, audit);
-    const nextRegistry = createToolRegistry({ policy, tools: [emailTool], fileSystem: vfs, fetchImpl: demoFetch, approvals, dynamicTools: dynamicStore });
+    const nextRegistry = createToolRegistry({ policy, tools: [emailTool], fileSystem: vfs, fetchImpl: demoFetch, approvals, dynamicTools: dynamicStore, observe: observing });
     const nextSandbox = createSandbox({
       policy,
-      tools: nextRegistry.forAgent(agent, { sink: audit }),
+      observe: observing,
+      tools: nextRegistry.forAgent(runAgent, { sink: audit }),
       audit,
       // Each untrusted run takes one `execution` from the user's quota (RATE_LIMITED when used up);
       // users the audit log disabled are refused with USER_DISABLED.
@@ -124,6 +129,22 @@ function applyPolicy(policy: Policy): void {
 }
 
 const policyPanel = createPolicyPanel(byId('panel-policy'), applyPolicy);
+
+createObservePanel(byId('panel-observe'), {
+  audit,
+  onToggle: (observe) => {
+    observing = observe;
+    runAgent = agent;
+    applyPolicy(currentPolicy!);
+  },
+  onApply: (suggestion) => {
+    observing = false;
+    runAgent = definePermissionPolicy(suggestion.permissions);
+    // The playground's short deadline stays; everything else is the suggestion.
+    policyPanel.setInput({ ...suggestion.policy, limits: { timeoutMs: currentPolicy!.limits.timeoutMs } });
+    applyPolicy(currentPolicy!);
+  },
+});
 
 createAgentPanel(byId('agent-view'), byId<HTMLButtonElement>('view-agent'), {
   audit, vfs, approvals, agent, user: currentUser,

@@ -38,6 +38,8 @@ export interface PolicyPanel {
   readonly policy: Policy;
   /** The trusted toggle. */
   readonly trusted: boolean;
+  /** Writes `input` into the JSON editor and applies it (the observe panel's one click). */
+  setInput(input: PolicyInput): void;
 }
 
 /** Checks policy JSON text: the policy, or the message to show and its code. */
@@ -159,6 +161,11 @@ export function createPolicyPanel(root: HTMLElement, onPolicy: (policy: Policy) 
     },
     get trusted() {
       return trusted.checked;
+    },
+    setInput(input) {
+      textarea.value = pretty(input);
+      clearTimeout(timer);
+      show(checkPolicyText(textarea.value));
     },
   };
 }

@@ -32,6 +32,7 @@ export const ENTRIES = {
   'agent/ai-sdk': 'src/agent/ai-sdk.ts',
   'agent/openai': 'src/agent/openai.ts',
   'agent/anthropic': 'src/agent/anthropic.ts',
+  'otel/index': 'src/otel/index.ts',
 };
 export const WORKER_FILE = 'quickcage.worker.js';
 export const WASM_FILE = 'quickcage.wasm';
@@ -178,7 +179,9 @@ async function buildMain() {
     input: Object.fromEntries(Object.entries(ENTRIES).map(([name, file]) => [name, path.join(ROOT, file)])),
     platform: 'browser',
     plugins: [shippedAssetUrls()],
-    resolve: { conditionNames: ['browser', 'import', 'default'] },
+    // `module`: packages such as @opentelemetry/api list their ESM build under it and CommonJS as
+    // `default`; the CommonJS build would bundle as one opaque module and defeat tree-shaking.
+    resolve: { conditionNames: ['browser', 'import', 'module', 'default'] },
     logLevel: 'warn',
     output: {
       dir: DIST,

@@ -51,7 +51,7 @@ export type {
   QuotaPolicy,
   ValidationPolicy,
 } from './policy.js';
-export type { GuestErrorInfo, LogEntry, RunStats, SourceType, Violation, WorkerInfo } from '../worker/protocol.js';
+export type { GuestErrorInfo, HostCallResult, LogEntry, RunStats, SourceType, Violation, WorkerInfo } from '../worker/protocol.js';
 export {
   GuardrailError,
   GUARDRAIL_BLOCKED,
@@ -203,4 +203,10 @@ export type {
   Severity,
 } from './audit/index.js';
 export { createRateLimiter } from './rate-limit.js';
+export { OBSERVABLE_RULES } from './fleet/observe.js';
+export { suggestPolicy } from './fleet/suggest.js';
+export type { PolicyGrant, PolicySuggestion, SuggestPolicyOptions } from './fleet/suggest.js';
+export { replayRun } from './replay/replay.js';
+export type { Divergence, ReplayOptions, ReplayReport } from './replay/replay.js';
+export type { Determinism, RecordedCall, RunRecording } from './replay/recording.js';
 export type { ConsumeResult, RateLimiter, RateLimiterOptions } from './rate-limit.js';

@@ -23,6 +23,8 @@ import { definePolicy, isPolicy, type Policy, type PolicyInput } from './policy.
 import { DEFAULT_IMPORTS, OPTIONAL_IMPORTS } from '../worker/validate/rules.js';
 import { applyGuardrails, type GuardrailContext } from './guardrails/index.js';
 import { sha256Hex } from './sha256.js';
+import { importObservationEvent, observableImports } from './fleet/observe.js';
+import { checkDeterminism, type Determinism, type RunHooks, type RunRecording } from './replay/recording.js';
 import { WorkerDeath, WorkerPool, type DeathReason, type WorkerSlot } from './pool.js';
 import type {
   HostCallRequest,
@@ -98,6 +100,13 @@ export interface SandboxOptions {
   setup?: string;
   /** Enables worker test hooks. Default false. */
   debug?: boolean;
+  /**
+   * Observe mode (development, docs/fleet.md): an import of an optional module the policy does not
+   * list is recorded instead of rejected; needed (and required) with a tool registry created with
+   * `observe: true`. Limits, validation of `eval`/`Function` and isolation are never relaxed. Every
+   * run's audit record says `observing: true`, and `sandbox.observing` is true. Default false.
+   */
+  observe?: boolean;
 }
 
 /** Options of {@link Sandbox.run}. Unknown keys are rejected. */
@@ -121,6 +130,13 @@ export interface RunOptions {
   user?: string;
   /** Measure the QuickJS heap at the end of the run into `stats.heapBytes` (a walk over the heap, ~0.2 ms). Default false. */
   measureHeap?: boolean;
+  /** Deterministic mode (docs/fleet.md): `Math.random` from `seed`, a virtual clock from `clockStart` for `Date` and timers. Not in sessions. */
+  deterministic?: Determinism;
+  /**
+   * Record the run for replay (`replayRun`): `output.recording`, or `error.details.recording` when it
+   * fails. Implies deterministic mode (a random seed and the current time when not given). Default false.
+   */
+  record?: boolean;
 }
 
 /** Measurements of a run as seen from the page. */
@@ -142,19 +158,21 @@ export interface RunOutput<T = unknown> {
   trusted: boolean;
   /** The policy allowed dangerous operations: validation and taming were off. */
   dangerous: boolean;
+  /** The recording, when the run was made with `record: true` (after the guardrails). */
+  recording?: RunRecording;
 }
 
 /**
  * Defaults of the sandbox options that have one. The code reads them from here and the docs test
  * checks docs/api.md's option table against them, so the two cannot drift.
  */
-export const SANDBOX_DEFAULTS = Object.freeze({ workers: 1, standby: true, watchdogGraceMs: 100, debug: false });
+export const SANDBOX_DEFAULTS = Object.freeze({ workers: 1, standby: true, watchdogGraceMs: 100, debug: false, observe: false });
 
 /** Defaults of the run options that have one (see {@link SANDBOX_DEFAULTS}). */
-export const RUN_DEFAULTS = Object.freeze({ trusted: false, sourceType: 'auto' as SourceType, filename: 'guest.js', measureHeap: false });
+export const RUN_DEFAULTS = Object.freeze({ trusted: false, sourceType: 'auto' as SourceType, filename: 'guest.js', measureHeap: false, record: false });
 
-const RUN_OPTION_KEYS = new Set(['signal', 'timeoutMs', 'trusted', 'sourceType', 'filename', 'globals', 'user', 'measureHeap']);
-const SANDBOX_OPTION_KEYS = new Set(['policy', 'workers', 'standby', 'watchdogGraceMs', 'modules', 'tools', 'audit', 'rateLimiter', 'beforeRun', 'setup', 'debug']);
+const RUN_OPTION_KEYS = new Set(['signal', 'timeoutMs', 'trusted', 'sourceType', 'filename', 'globals', 'user', 'measureHeap', 'deterministic', 'record']);
+const SANDBOX_OPTION_KEYS = new Set(['policy', 'workers', 'standby', 'watchdogGraceMs', 'modules', 'tools', 'audit', 'rateLimiter', 'beforeRun', 'setup', 'debug', 'observe']);
 const IDENT = /^[A-Za-z_$][\w$]*$/;
 
 interface Ticket {
@@ -166,6 +184,8 @@ interface Ticket {
   /** Re-arms the watchdog after a pause. */
   rearm(): void;
   controller: AbortController;
+  /** Recording or replay of this run (src/replay/). */
+  hooks?: RunHooks;
 }
 
 function checkKeys(value: object, allowed: Set<string>, what: string): void {
@@ -206,6 +226,8 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
 export class Sandbox implements AsyncDisposable {
   /** The frozen policy in force. */
   readonly policy: Policy;
+  /** True in observe mode: allow-list checks record instead of deny (the visible marker; see docs/fleet.md). */
+  readonly observing: boolean;
   private readonly pool: WorkerPool;
   private readonly grace: number;
   private readonly modules: Record<string, Record<string, HostFunction>>;
@@ -236,6 +258,12 @@ export class Sandbox implements AsyncDisposable {
       throw invalidArgument('options.tools', 'a tool registry with names() and invoke()', options.tools);
     }
     this.tools = options.tools;
+    if (options.observe !== undefined && typeof options.observe !== 'boolean') throw invalidArgument('options.observe', 'a boolean', options.observe);
+    this.observing = options.observe === true;
+    // Observe mode is never silent: a registry that observes needs a sandbox that says so.
+    if ((options.tools as { observing?: unknown } | undefined)?.observing === true && !this.observing) {
+      throw invalidArgument('options.observe', 'true, because `options.tools` comes from a registry in observe mode', options.observe);
+    }
     this.guardrailsOn = Object.values(this.policy.guardrails.detectors).some((s) => s !== 'off');
     if (options.audit !== undefined && typeof options.audit?.record !== 'function') throw invalidArgument('options.audit', 'an EventSink with record()', options.audit);
     this.audit = options.audit;
@@ -374,12 +402,32 @@ export class Sandbox implements AsyncDisposable {
   }
 
   /** @internal */
-  async runOn<T>(code: string, options: RunOptions, session: { id: string; slot: WorkerSlot; trusted: boolean } | undefined): Promise<RunOutput<T>> {
+  async runOn<T>(code: string, options: RunOptions, session: { id: string; slot: WorkerSlot; trusted: boolean } | undefined, replayHooks?: RunHooks): Promise<RunOutput<T>> {
     const calledAt = now();
     if (this.disposed) throw new DisposedError('sandbox is disposed');
     let request: RunRequest;
+    let hooks = replayHooks;
+    let recording: RunRecording | undefined;
     try {
       request = this.buildRequest(code, options, session);
+      // ---- deterministic mode and recording (src/replay/)
+      if (options.record !== undefined && typeof options.record !== 'boolean') throw invalidArgument('options.record', 'a boolean', options.record);
+      if ((options.deterministic !== undefined || options.record === true) && session) throw invalidArgument('options.deterministic', 'left out in a session (sessions keep state between runs)', options.deterministic);
+      if (options.deterministic !== undefined) request.deterministic = checkDeterminism(options.deterministic);
+      else if (options.record === true) request.deterministic = { seed: crypto.getRandomValues(new Uint32Array(1))[0]!, clockStart: Date.now() };
+      if (hooks?.toolNames) this.offerRecordedTools(request, hooks);
+      if (options.record === true) {
+        const rec: RunRecording = {
+          version: 1, code, sourceType: request.sourceType, filename: request.filename,
+          ...(request.globalsJson === undefined ? {} : { globalsJson: request.globalsJson }),
+          ...(options.user === undefined ? {} : { user: options.user }),
+          trusted: request.trusted, deterministic: { ...request.deterministic! },
+          toolNames: [...request.toolNames], hostModules: structuredClone(request.hostModules), calls: [], outcome: { ok: true },
+        };
+        recording = rec;
+        const inner = hooks;
+        hooks = { ...inner, observe: (target, argsJson, result) => { rec.calls.push({ target, argsJson, result }); inner?.observe?.(target, argsJson, result); } };
+      }
     } catch (error) {
       // Oversized source is guest code refused before it ran: it still leaves its audit record.
       if (error instanceof ValidationError) {
@@ -417,7 +465,8 @@ export class Sandbox implements AsyncDisposable {
         });
         // An abort that landed while the worker was starting has no listener yet: honour it here.
         if (options.signal?.aborted) throw new AbortedError('run aborted while its worker was starting', { runId: request.runId });
-        result = await this.execute(slot, request, user, options.signal, session !== undefined);
+        result = await this.execute(slot, request, user, options.signal, session !== undefined, hooks);
+        if (this.observing && !result.ok) result = await this.observeImports(slot, request, result, user, options.signal, session !== undefined, hooks);
       } finally {
         this.pool.release(slot);
       }
@@ -432,7 +481,9 @@ export class Sandbox implements AsyncDisposable {
       }
       const value = this.guard(result.valueJson === undefined ? undefined : JSON.parse(result.valueJson), { where: 'result', ...who }) as T;
       const logs = this.guardLogs(result.logs, who, false);
+      if (recording) recording.outcome = { ok: true, ...(value === undefined ? {} : { valueJson: JSON.stringify(value) }) };
       return {
+        ...(recording ? { recording: this.guardRecording(recording, who) } : {}),
         value,
         logs,
         stats: { ...result.stats, queuedMs, totalMs: now() - calledAt },
@@ -442,6 +493,11 @@ export class Sandbox implements AsyncDisposable {
       };
     } catch (error) {
       const typed = error instanceof SandboxError ? error : new WorkerCrashedError('WORKER_CRASHED', String((error as Error)?.message ?? error), { runId: request.runId, cause: error });
+      if (recording) {
+        recording.outcome = { ok: false, code: typed.code, message: typed.message };
+        const saved = this.guardRecording(recording, { runId: request.runId, ...(user === undefined ? {} : { user }) });
+        Object.defineProperty(typed, 'details', { value: Object.freeze({ ...typed.details, recording: saved }), enumerable: true });
+      }
       outcome = { ok: false, error: typed };
       throw typed;
     } finally {
@@ -504,7 +560,7 @@ export class Sandbox implements AsyncDisposable {
       // Trusted and dangerous runs may import every built-in module; others the defaults plus what the policy adds.
       allowedModules: trusted || this.policy.allowDangerousOperations
         ? [...DEFAULT_IMPORTS, ...OPTIONAL_IMPORTS]
-        : [...DEFAULT_IMPORTS, ...this.policy.allowedOperations.imports.filter((m) => (OPTIONAL_IMPORTS as readonly string[]).includes(m))],
+        : [...DEFAULT_IMPORTS, ...this.policyImports().filter((m) => (OPTIONAL_IMPORTS as readonly string[]).includes(m))],
       allowDangerousOperations: this.policy.allowDangerousOperations,
       measureHeap: options.measureHeap ?? RUN_DEFAULTS.measureHeap,
     };
@@ -512,7 +568,7 @@ export class Sandbox implements AsyncDisposable {
     if (globalsJson !== undefined) request.globalsJson = globalsJson;
     if (!trusted && !this.policy.allowDangerousOperations) {
       request.validation = {
-        allowedImports: [...this.policy.allowedOperations.imports, ...Object.keys(this.modules), ...(this.tools ? ['quickcage:tools'] : [])],
+        allowedImports: [...this.policyImports(), ...Object.keys(this.modules), ...(this.tools ? ['quickcage:tools'] : [])],
         grantedGlobals: [
           ...(request.toolNames.length > 0 ? ['tools'] : []),
           ...(request.toolNames.includes('fetch') ? ['fetch'] : []),
@@ -525,8 +581,27 @@ export class Sandbox implements AsyncDisposable {
     return request;
   }
 
+  /** The policy's extra imports; in observe mode without the optional modules, so each use is observed. */
+  private policyImports(): string[] {
+    const imports = this.policy.allowedOperations.imports;
+    return this.observing ? imports.filter((m) => !(OPTIONAL_IMPORTS as readonly string[]).includes(m)) : [...imports];
+  }
+
+  /**
+   * Observe mode: a run the validator rejected only for optional-module imports did not execute;
+   * record the imports and run it again with them allowed. Any other rejection stands.
+   */
+  private async observeImports(slot: WorkerSlot, request: RunRequest, result: RunResult & { ok: false }, user: string | undefined, signal: AbortSignal | undefined, inSession: boolean, hooks: RunHooks | undefined): Promise<RunResult> {
+    const imports = result.error.code === 'VALIDATION_REJECTED' && request.validation ? observableImports(result.error.violations ?? [], OPTIONAL_IMPORTS) : undefined;
+    if (imports === undefined) return result;
+    for (const specifier of imports) this.emit(importObservationEvent(specifier, { runId: request.runId, ...(user === undefined ? {} : { user }) }));
+    request.validation!.allowedImports.push(...imports);
+    request.allowedModules.push(...imports);
+    return this.execute(slot, request, user, signal, inSession, hooks);
+  }
+
   /** Sends the run to the worker with the watchdog armed; resolves to the wire result. */
-  private execute(slot: WorkerSlot, request: RunRequest, user: string | undefined, signal: AbortSignal | undefined, inSession: boolean): Promise<RunResult> {
+  private execute(slot: WorkerSlot, request: RunRequest, user: string | undefined, signal: AbortSignal | undefined, inSession: boolean, hooks?: RunHooks): Promise<RunResult> {
     request.deadline = now() + request.limits.timeoutMs;
     const controller = new AbortController();
     let watchdog: ReturnType<typeof setTimeout> | undefined;
@@ -538,6 +613,7 @@ export class Sandbox implements AsyncDisposable {
       pausedAt: null,
       slot,
       controller,
+      ...(hooks ? { hooks } : {}),
       rearm: () => {
         clearTimeout(watchdog);
         if (ticket.pausedAt !== null) return;
@@ -615,8 +691,35 @@ export class Sandbox implements AsyncDisposable {
     }
   }
 
-  /** Bridge from the worker: a guest called a tool or a host-module export. Never throws. */
+  /** Bridge from the worker, with the run's recording or replay hooks around the host (src/replay/). */
   private async onHostCall(request: HostCallRequest): Promise<HostCallResult> {
+    const hooks = this.tickets.get(request.runId)?.hooks;
+    if (!hooks) return this.hostCall(request);
+    const result = hooks.answer ? hooks.answer(request.target, request.argsJson) : await this.hostCall(request);
+    hooks.observe?.(request.target, request.argsJson, result);
+    return result;
+  }
+
+  /** A recording leaves through the guardrails (lenient: redact, never block), flagged when they changed it. */
+  private guardRecording(recording: RunRecording, who: Omit<GuardrailContext, 'where'>): RunRecording {
+    const guarded = this.guard(recording, { where: 'result', ...who }, true);
+    return JSON.stringify(guarded) === JSON.stringify(recording) ? recording : { ...guarded, redacted: true };
+  }
+
+  /** A replay without the host offers the recorded tools and modules (answered from the recording). */
+  private offerRecordedTools(request: RunRequest, hooks: RunHooks): void {
+    request.toolNames = [...hooks.toolNames!];
+    request.hostModules = { ...hooks.hostModules };
+    if (request.validation) {
+      const modules = Object.keys(request.hostModules);
+      request.validation.allowedImports.push(...modules, ...(request.toolNames.length > 0 ? ['quickcage:tools'] : []));
+      if (request.toolNames.length > 0 && !request.validation.grantedGlobals.includes('tools')) request.validation.grantedGlobals.push('tools');
+      if (request.toolNames.includes('fetch') && !request.validation.grantedGlobals.includes('fetch')) request.validation.grantedGlobals.push('fetch');
+    }
+  }
+
+  /** A guest called a tool or a host-module export. Never throws. */
+  private async hostCall(request: HostCallRequest): Promise<HostCallResult> {
     const ticket = this.tickets.get(request.runId);
     if (!ticket) return { ok: false, code: 'TOOL_DENIED', message: 'the run has ended' };
     const context: HostCallContext = {
@@ -739,6 +842,7 @@ export class Sandbox implements AsyncDisposable {
       trusted: request.trusted,
       dangerous: request.allowDangerousOperations,
       session: request.sessionId !== undefined,
+      ...(this.observing ? { observing: true } : {}),
     };
     let type: SecurityEventType = 'execution';
     let severity: Severity = 'low';

@@ -220,11 +220,11 @@ describe('stated defaults are the code defaults', () => {
         else expect(row[1], `${name} has no default in the code`).toMatch(/^(none|policy .*|`webApi` preset)$/);
       }
     };
-    const sandboxKeys = ['policy', 'workers', 'standby', 'watchdogGraceMs', 'modules', 'tools', 'audit', 'rateLimiter', 'beforeRun', 'setup', 'debug'];
-    const runKeys = ['signal', 'timeoutMs', 'trusted', 'sourceType', 'filename', 'globals', 'user', 'measureHeap'];
+    const sandboxKeys = ['policy', 'workers', 'standby', 'watchdogGraceMs', 'modules', 'tools', 'audit', 'rateLimiter', 'beforeRun', 'setup', 'debug', 'observe'];
+    const runKeys = ['signal', 'timeoutMs', 'trusted', 'sourceType', 'filename', 'globals', 'user', 'measureHeap', 'deterministic', 'record'];
     check(/^\| option \| default \| meaning \|$/, SANDBOX_DEFAULTS, sandboxKeys);
     check(/^\| run option \| default \| meaning \|$/, RUN_DEFAULTS, runKeys);
     // The code rejects what the tables do not list: unknown keys fail with INVALID_ARGUMENT.
-    expect(() => quickcage.createSandbox({ nope: 1 } as never)).toThrow(/known options: policy, workers, standby, watchdogGraceMs, modules, tools, audit, rateLimiter, beforeRun, setup, debug$/);
+    expect(() => quickcage.createSandbox({ nope: 1 } as never)).toThrow(/known options: policy, workers, standby, watchdogGraceMs, modules, tools, audit, rateLimiter, beforeRun, setup, debug, observe$/);
   });
 });

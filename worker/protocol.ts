@@ -100,6 +100,16 @@ export interface RunRequest {
   measureHeap: boolean;
   /** When true the worker's validator is skipped and no taming prelude is installed (policy escape hatch). */
   allowDangerousOperations: boolean;
+  /** Deterministic mode (worker/deterministic.ts): seeded Math.random and a virtual clock. Absent: the real ones. */
+  deterministic?: WireDeterminism;
+}
+
+/** Settings of a deterministic run. */
+export interface WireDeterminism {
+  /** Integer seed of Math.random (0 to 2^32 - 1). */
+  seed: number;
+  /** Epoch ms the virtual clock starts at. */
+  clockStart: number;
 }
 
 /** What the worker's validator needs from the policy (plain data). */

@@ -19,6 +19,7 @@ import { Permission, isPermissionPolicy, permissionNames, permissionPolicyFromPo
 import { RateCounters, checkRateLimits, type CheckedRateLimit, type ToolRateLimit } from './rate-limits.js';
 import { Revocations, describeRevocable, type Revocable, type RevocationEntry } from './revocations.js';
 import { assertArgs } from './schema.js';
+import { observationEvent, observeAgent, observeCeiling } from '../fleet/observe.js';
 import { createVirtualFileSystem, type VirtualFileSystem } from './vfs.js';
 
 /** What the sandbox passes with each host call. */
@@ -46,6 +47,12 @@ export interface ToolRegistryOptions {
   fileSystem?: VirtualFileSystem;
   /** `fetch` used by the fetch tool. Default: the platform's. */
   fetchImpl?: typeof fetch;
+  /**
+   * Observe mode (development): allow-list checks record what they would deny instead of denying
+   * (see docs/fleet.md). Every tool is visible, built-ins included. The sandbox must be created with
+   * `observe: true` too. Default false.
+   */
+  observe?: boolean;
   /** Redirect hops the fetch tool follows (each re-checked). Default 5. */
   maxRedirects?: number;
   /** Needed when any tool can require approval; without it such calls are denied. */
@@ -91,6 +98,8 @@ export interface ToolDescription {
 export interface BoundToolDispatcher {
   /** This dispatcher's id, the `sandbox` of a revocation scope (present on dispatchers from `forAgent`). */
   readonly id?: string;
+  /** True when the registry runs in observe mode (the sandbox refuses it unless it observes too). */
+  readonly observing?: boolean;
   /** Tools the bound agent may call (dynamic ones filtered by `user`). */
   names(user?: string): string[];
   invoke(name: string, args: unknown, context: { runId: string; user?: string; signal: AbortSignal; pauseDeadline(): () => void }): Promise<unknown>;
@@ -190,7 +199,7 @@ const BUILTIN_NAMES: readonly string[] = [...FILE_TOOL_NAMES, FETCH_TOOL_NAME];
  */
 export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegistry {
   if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
-  const known = ['policy', 'tools', 'fileSystem', 'fetchImpl', 'maxRedirects', 'approvals', 'dynamicTools', 'maxResultBytes', 'rateLimits', 'sink', 'now'];
+  const known = ['policy', 'tools', 'fileSystem', 'fetchImpl', 'maxRedirects', 'approvals', 'dynamicTools', 'maxResultBytes', 'rateLimits', 'sink', 'now', 'observe'];
   for (const key of Object.keys(options)) if (!known.includes(key)) throw invalidArgument(`options.${key}`, `one of ${known.join(', ')} (unknown option)`, key);
   const policy = options.policy ?? PRESETS.webApi;
   if (typeof policy !== 'object' || policy === null || typeof policy.allowedOperations !== 'object') throw invalidArgument('policy', 'a policy from definePolicy()', policy);
@@ -213,14 +222,17 @@ export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegis
   /** Calls waiting for a person: a revocation that now refuses them abandons the wait. */
   const waiting = new Set<{ agent: string; sandbox: string | undefined; refused(): boolean; abandon(): void }>();
 
-  const ceiling = permissionPolicyFromPolicy(policy);
+  // ---- observe mode (src/fleet/observe.ts): built-ins exist and every tool is visible, so uses can be observed.
+  if (options.observe !== undefined && typeof options.observe !== 'boolean') throw invalidArgument('observe', 'a boolean', options.observe);
+  const observe = options.observe === true;
+  const ceiling = observe ? observeCeiling(permissionPolicyFromPolicy(policy)) : permissionPolicyFromPolicy(policy);
   const tools = new Map<string, { tool: Tool; kind: 'builtin' | 'app' }>();
   let fileSystem: VirtualFileSystem | undefined;
-  if (policy.allowedOperations.fileOperations) {
+  if (policy.allowedOperations.fileOperations || observe) {
     fileSystem = options.fileSystem ?? createVirtualFileSystem({ storage: policy.files.storage, maxFileBytes: policy.files.maxFileBytes });
     for (const tool of createFileTools(fileSystem, ceiling)) tools.set(tool.name, { tool, kind: 'builtin' });
   }
-  if (policy.allowedOperations.networkOperations) {
+  if (policy.allowedOperations.networkOperations || observe) {
     const tool = createFetchTool({ ceiling, fetchImpl, timeoutMs: policy.network.timeoutMs, maxResponseBytes: policy.network.maxResponseBytes, maxRedirects });
     tools.set(tool.name, { tool, kind: 'builtin' });
   }
@@ -246,7 +258,7 @@ export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegis
 
   const names = (agent: PermissionPolicy, user?: string): string[] => {
     assertAgent(agent);
-    const granted = [...tools.values()].filter(({ tool }) => (tool.permission & ~agent.permissions) === 0).map(({ tool }) => tool.name);
+    const granted = [...tools.values()].filter(({ tool }) => observe || (tool.permission & ~agent.permissions) === 0).map(({ tool }) => tool.name);
     // Agent-wide revocations apply here too (a dispatcher adds its sandbox-scoped ones).
     const revokedFlags = revocations.flags(agent.agent, undefined);
     return [...granted, ...visibleDynamic(agent, user).map((r) => r.name)]
@@ -282,9 +294,15 @@ export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegis
     const sandboxId = grant?.id;
     // The agent as it stands right now: revocations are read on every check, by the registry and
     // by the built-in tools (which check again for each path, link and redirect hop).
-    const live = restrictPolicy(agent, {
+    const restricted = restrictPolicy(agent, {
       revokedFlags: () => revocations.flags(agent.agent, sandboxId),
       deny: (_action, resource) => revocations.deny(resource, agent.agent, sandboxId),
+    });
+    // Observe mode: every check of this call is recorded (would-be denials included) and allow-lists pass.
+    const live = !observe ? restricted : observeAgent(restricted, (observation) => {
+      try {
+        sink?.record(observationEvent(observation, { agent: agent.agent, tool: String(name).slice(0, 64), runId, ...(user === undefined ? {} : { user }) }));
+      } catch { /* a sink must not throw */ }
     });
     const started = performance.now();
     const record = (outcome: Outcome, tool: string, details: Record<string, unknown> = {}) => {
@@ -482,6 +500,7 @@ export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegis
     dispatchers.set(grant.id, { agent: agent.agent, ...(bound.sink === undefined ? {} : { sink: bound.sink }) });
     return Object.freeze({
       id: grant.id,
+      observing: observe,
       names: (user?: string) => names(agent, user).filter((name) => revocations.tool(name, agent.agent, grant.id) === undefined
         && ((tools.get(name)?.tool.permission ?? Permission.EXECUTE_CODE) & revocations.flags(agent.agent, grant.id)) === 0),
       invoke: (name: string, args: unknown, context: { runId: string; user?: string; signal: AbortSignal; pauseDeadline(): () => void }) =>

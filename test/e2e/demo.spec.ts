@@ -382,3 +382,39 @@ test('layout holds in a 390 px wide window', async ({ page }) => {
   expect(side!.width).toBeGreaterThan(330);
   await page.screenshot({ path: `${SHOTS}/demo-mobile.png`, fullPage: true });
 });
+
+test('observe mode: a few runs, the suggested least privilege with reasons, applied with one click, then enforced', async ({ page }) => {
+  test.setTimeout(90_000);
+  await open(page);
+  await page.click('#tab-observe');
+  await page.check('#observe-toggle');
+  await expect(page.locator('body')).toHaveAttribute('data-observing', 'true');
+  // The webApi preset grants neither files nor network: in observe mode the runs still complete.
+  await setPolicy(page, '{ "preset": "webApi", "limits": { "timeoutMs": 3000 } }');
+  await expect(page.locator('#policy-status')).toContainText('no files');
+  await page.click('#tab-observe');
+  expect(await runExample(page, 'files')).toBe('OK');
+  expect(await runExample(page, 'fetch')).toBe('OK');
+  const grants = page.locator('#observe-grants li');
+  await expect(grants.filter({ hasText: 'path /workspace' })).toHaveCount(1);
+  await expect(grants.filter({ hasText: 'domain api.demo.test' })).toContainText('would have been denied (permission.missing by the sandbox policy)');
+  await expect(grants.filter({ hasText: 'permission SEND_EMAIL' })).toHaveCount(0);
+  await page.screenshot({ path: `${SHOTS}/demo-observe.png` });
+
+  await page.click('#observe-apply');
+  await expect(page.locator('#observe-status')).toContainText('enforcing');
+  await page.click('#tab-policy');
+  await expect(page.locator('#policy-json')).toHaveValue(/"allowedDomains": \[\s*"api\.demo\.test"\s*\]/);
+  await expect(page.locator('#policy-status')).toContainText('files /workspace');
+  // What was observed runs; what was never observed is denied.
+  expect(await runExample(page, 'files')).toBe('OK');
+  // A tool denial reaches the guest as a rejected promise; uncaught, the run ends in GUEST_ERROR naming it.
+  await setCode(page, "await tools.readFile({ path: '/secret/api-keys.txt' })");
+  expect(await run(page)).toBe('GUEST_ERROR');
+  await expect(page.locator('#run-status')).toContainText('TOOL_DENIED');
+  const stream = page.locator('#audit-stream');
+  await expect(stream.locator('[data-type="tool_call"]').filter({ hasText: 'rule=path.outside' }).first()).toBeVisible();
+  await setCode(page, "await tools.fetch({ url: 'https://elsewhere.demo.test/' })");
+  expect(await run(page)).toBe('GUEST_ERROR');
+  await expect(stream.locator('[data-type="tool_call"]').filter({ hasText: 'rule=url.host-not-allowed' }).first()).toBeVisible();
+});

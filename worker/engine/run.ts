@@ -3,6 +3,7 @@
  * timers, wait for the host, serialize the result, and map whatever ended the run to a wire error.
  */
 import type { QuickJSHandle } from 'quickjs-emscripten-core';
+import { installDeterminism } from '../deterministic.js';
 import type { ErrorCode, GuestErrorInfo, RunRequest, WireError } from '../protocol.js';
 import { JOB_BATCH, callInternal, helper, runJobs, type Cell } from './cell.js';
 import type { Host } from './host.js';
@@ -165,6 +166,9 @@ export function installRunGlobals(cell: Cell, request: RunRequest): void {
     using json = context.newString(request.globalsJson);
     callInternal(cell, 'installGlobals', [json], helper(cell, 'tools')).dispose();
   }
+  // Deterministic mode (fleet): one additive call after the run's globals and the per-run reseed,
+  // before guest code; everything else lives in worker/deterministic.ts.
+  if (request.deterministic) installDeterminism(context, cell.internal, request.deterministic);
 }
 
 export function stopError(state: RunState): WireError {
