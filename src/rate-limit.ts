@@ -29,7 +29,9 @@
  *   under-admission, never over-admission. Leases are only taken while plenty remains (at most 1/8
  *   of what is left), so near the limit every call is decided by a transaction.
  */
-import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
+import { checkInt, checkOptions, isPlainObject } from './internal/checks.js';
+import type { DBSchema, IDBPDatabase } from 'idb';
+import { STORAGE_OPTION_KEYS, openDatabase, openOrFallback, resolveStorage, type FallbackReason, type StorageOptions } from './internal/idb.js';
 import type { EventSink } from './audit/types.js';
 import { DisposedError, RateLimitedError, invalidArgument } from './errors.js';
 import type { Policy, Quota } from './policy.js';
@@ -50,7 +52,9 @@ export interface ConsumeResult {
 }
 
 /** Options of {@link createRateLimiter}. */
-export interface RateLimiterOptions {
+export interface RateLimiterOptions extends StorageOptions {
+  /** `indexeddb` (default) or `memory`: the same as `indexedDB: null` (quotas per tab, one loud warning). */
+  storage?: StorageOptions['storage'];
   /** Quotas from a policy: `execution` ← `quotas.executions`, `toolCreation` ← `quotas.toolCreations`. */
   policy?: Pick<Policy, 'quotas'>;
   /** Quotas per action name; adds actions or replaces the policy's. Several quotas per action all apply. */
@@ -98,6 +102,8 @@ export interface RateLimiter {
   settle(): Promise<void>;
   /** Returns leases and closes storage. Later calls reject with `DISPOSED`. */
   dispose(): Promise<void>;
+  /** `dispose()`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** Schema version history: 1 = buckets. */
@@ -220,18 +226,8 @@ function decide(bucket: Bucket, quotas: readonly Quota[], e: number, take: boole
   return { allowed: true, remaining: take ? remaining + extra : remaining, resetAt, extra };
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const checkInt = (field: string, value: unknown, min: number, max: number): number => {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw invalidArgument(field, `an integer from ${min} to ${max}`, value);
-  return value;
-};
-const checkKeys = (field: string, value: unknown, known: readonly string[]): Record<string, unknown> => {
-  if (!isPlainObject(value)) throw invalidArgument(field, 'an object', value);
-  for (const key of Object.keys(value)) if (!known.includes(key)) throw invalidArgument(`${field}.${key}`, `one of the known keys (${known.join(', ')})`, key);
-  return value;
-};
 const checkQuota = (field: string, value: unknown): Quota => {
-  checkKeys(field, value, ['limit', 'windowMs']);
+  checkOptions(field, value, ['limit', 'windowMs']);
   const q = value as Quota;
   return { limit: checkInt(`${field}.limit`, q.limit, 0, 1_000_000_000), windowMs: checkInt(`${field}.windowMs`, q.windowMs, 1, 365 * 86_400_000) };
 };
@@ -245,31 +241,27 @@ const newId = (): string => (typeof crypto.randomUUID === 'function' ? crypto.ra
  * @throws {InvalidArgumentError} `INVALID_ARGUMENT` for an unknown option or a bad quota.
  */
 export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter {
-  const o = checkKeys('options', options, ['policy', 'quotas', 'dbName', 'indexedDB', 'now', 'lease', 'events', 'warn']) as RateLimiterOptions;
+  const o = checkOptions('options', options, ['policy', 'quotas', ...STORAGE_OPTION_KEYS, 'now', 'lease', 'events', 'warn']) as RateLimiterOptions;
   const DAY = 86_400_000;
   const quotas = new Map<string, Quota[]>();
   const policyQuotas = o.policy?.quotas ?? { executions: { limit: 100, windowMs: DAY }, toolCreations: { limit: 5, windowMs: DAY } };
   if (o.policy !== undefined && !isPlainObject(o.policy?.quotas)) throw invalidArgument('options.policy', 'a Policy (from definePolicy)', o.policy);
   quotas.set('execution', [checkQuota('options.policy.quotas.executions', policyQuotas.executions)]);
   quotas.set('toolCreation', [checkQuota('options.policy.quotas.toolCreations', policyQuotas.toolCreations)]);
-  for (const [action, value] of Object.entries(checkKeys('options.quotas', o.quotas ?? {}, Object.keys(o.quotas ?? {})))) {
+  for (const [action, value] of Object.entries(checkOptions('options.quotas', o.quotas ?? {}, Object.keys(o.quotas ?? {})))) {
     // A plain name: it is half of the record key, so it must not contain the separator (\u0000).
     if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(action)) throw invalidArgument('options.quotas', 'action names of 1 to 64 letters, digits or _ . : -', action);
     const list = Array.isArray(value) ? value : [value];
     if (list.length === 0 || list.length > 8) throw invalidArgument(`options.quotas.${action}`, 'a quota or an array of 1 to 8 quotas', value);
     quotas.set(action, list.map((q, i) => checkQuota(Array.isArray(value) ? `options.quotas.${action}[${i}]` : `options.quotas.${action}`, q)));
   }
-  const dbName = o.dbName ?? 'quickcage-quotas';
-  if (typeof dbName !== 'string' || dbName.length === 0 || dbName.length > 200) throw invalidArgument('options.dbName', 'a non-empty string of at most 200 characters', dbName);
+  const { dbName, factory } = resolveStorage('options', o, { storage: 'indexeddb', dbName: 'quickcage-quotas' });
   if (o.now !== undefined && typeof o.now !== 'function') throw invalidArgument('options.now', 'a function returning epoch milliseconds', o.now);
   if (o.warn !== undefined && typeof o.warn !== 'function') throw invalidArgument('options.warn', 'a function', o.warn);
   if (o.events !== undefined && typeof (o.events as { record?: unknown })?.record !== 'function') throw invalidArgument('options.events', 'an EventSink (an object with record(event))', o.events);
-  if (o.indexedDB !== undefined && o.indexedDB !== null && typeof (o.indexedDB as { open?: unknown }).open !== 'function') {
-    throw invalidArgument('options.indexedDB', 'an IDBFactory or null', o.indexedDB);
-  }
   let lease: { maxSlots: number; ttlMs: number } | false = false;
   if (o.lease !== false) {
-    const l = checkKeys('options.lease', o.lease ?? {}, ['maxSlots', 'ttlMs']) as { maxSlots?: number; ttlMs?: number };
+    const l = checkOptions('options.lease', o.lease ?? {}, ['maxSlots', 'ttlMs']) as { maxSlots?: number; ttlMs?: number };
     lease = {
       maxSlots: l.maxSlots === undefined ? DEFAULT_LEASE.maxSlots : checkInt('options.lease.maxSlots', l.maxSlots, 0, 1000),
       ttlMs: l.ttlMs === undefined ? DEFAULT_LEASE.ttlMs : checkInt('options.lease.ttlMs', l.ttlMs, 1, 60_000),
@@ -288,29 +280,24 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   const renewing = new Map<string, Promise<void>>();
   const lastGrant = new Map<string, number>();
 
-  const degrade = (reason: string, error: unknown) => {
+  const degrade = ({ reason, detail }: FallbackReason) => {
     memory = new Map();
-    const detail = error instanceof Error || error instanceof DOMException ? `${error.name}: ${error.message}` : String(error);
     try {
       warnSink(`quickcage rate limiter: IndexedDB is unavailable (${reason}: ${detail}). Quotas are enforced per tab in memory only, not across tabs, and reset when the page reloads.`);
     } catch { /* ignore a broken warn sink */ }
     o.events?.record({ type: 'audit_degraded', severity: 'high', details: { component: 'rate-limit', reason, error: detail } });
   };
 
-  const open = async () => {
-    const factory = o.indexedDB === undefined ? globalThis.indexedDB : o.indexedDB;
-    if (!factory) return degrade('no IndexedDB', 'indexedDB is not available in this context');
-    try {
-      const request = factory.open(dbName, QUOTA_DB_VERSION);
-      request.addEventListener('upgradeneeded', (event) => {
-        if (event.oldVersion < 1) request.result.createObjectStore('buckets', { keyPath: 'key' });
-      });
-      db = (await wrap(request)) as unknown as IDBPDatabase<QuotaDB>;
-      db.addEventListener('versionchange', () => db?.close());
-    } catch (error) {
-      degrade('open failed', error);
-    }
-  };
+  const open = () => openOrFallback(factory, async (f) => {
+    db = await openDatabase<QuotaDB>({
+      factory: f,
+      name: dbName,
+      version: QUOTA_DB_VERSION,
+      upgrade(database, oldVersion) {
+        if (oldVersion < 1) database.createObjectStore('buckets', { keyPath: 'key' });
+      },
+    });
+  }, degrade);
   const ready = open();
 
   const checkCall = (user: unknown, action: unknown, callOptions: unknown): Call => {
@@ -318,7 +305,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     if (typeof user !== 'string' || user.length === 0 || user.length > MAX_USER) throw invalidArgument('user', `a non-empty string of at most ${MAX_USER} characters`, user);
     const list = typeof action === 'string' ? quotas.get(action) : undefined;
     if (!list) throw invalidArgument('action', `one of ${[...quotas.keys()].map((a) => `'${a}'`).join(', ')}`, action);
-    const opts = checkKeys('options', callOptions ?? {}, ['now']) as { now?: unknown };
+    const opts = checkOptions('options', callOptions ?? {}, ['now']) as { now?: unknown };
     if (opts.now !== undefined && (typeof opts.now !== 'number' || !Number.isFinite(opts.now))) throw invalidArgument('options.now', 'a finite number of epoch milliseconds', opts.now);
     // Action names cannot contain \u0000 (checked at creation), so (user, action) pairs never collide.
     return { key: `${action as string}\u0000${user}`, user, action: action as string, quotas: list, now: opts.now as number | undefined };
@@ -534,6 +521,9 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       await Promise.all([...held.keys()].map((key) => settleKey(key).catch(() => undefined)));
       if (typeof removeEventListener === 'function') removeEventListener('pagehide', onPageHide);
       db?.close();
+    },
+    [Symbol.asyncDispose](this: RateLimiter) {
+      return this.dispose();
     },
   };
 }

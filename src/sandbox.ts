@@ -23,6 +23,8 @@ import { definePolicy, isPolicy, type Policy, type PolicyInput } from './policy.
 import { DEFAULT_IMPORTS, OPTIONAL_IMPORTS } from '../worker/validate/rules.js';
 import { applyGuardrails, type GuardrailContext } from './guardrails/index.js';
 import { sha256Hex } from './sha256.js';
+import { checkInt, checkKnownKeys, isPlainObject } from './internal/checks.js';
+import { checkJson } from './internal/json.js';
 import { WorkerDeath, WorkerPool, type DeathReason, type WorkerSlot } from './pool.js';
 import type {
   HostCallRequest,
@@ -153,8 +155,8 @@ export const SANDBOX_DEFAULTS = Object.freeze({ workers: 1, standby: true, watch
 /** Defaults of the run options that have one (see {@link SANDBOX_DEFAULTS}). */
 export const RUN_DEFAULTS = Object.freeze({ trusted: false, sourceType: 'auto' as SourceType, filename: 'guest.js', measureHeap: false });
 
-const RUN_OPTION_KEYS = new Set(['signal', 'timeoutMs', 'trusted', 'sourceType', 'filename', 'globals', 'user', 'measureHeap']);
-const SANDBOX_OPTION_KEYS = new Set(['policy', 'workers', 'standby', 'watchdogGraceMs', 'modules', 'tools', 'audit', 'rateLimiter', 'beforeRun', 'setup', 'debug']);
+const RUN_OPTION_KEYS = (['signal', 'timeoutMs', 'trusted', 'sourceType', 'filename', 'globals', 'user', 'measureHeap']);
+const SANDBOX_OPTION_KEYS = (['policy', 'workers', 'standby', 'watchdogGraceMs', 'modules', 'tools', 'audit', 'rateLimiter', 'beforeRun', 'setup', 'debug']);
 const IDENT = /^[A-Za-z_$][\w$]*$/;
 
 interface Ticket {
@@ -166,29 +168,6 @@ interface Ticket {
   /** Re-arms the watchdog after a pause. */
   rearm(): void;
   controller: AbortController;
-}
-
-function checkKeys(value: object, allowed: Set<string>, what: string): void {
-  for (const key of Object.keys(value)) {
-    if (!allowed.has(key)) {
-      throw new InvalidArgumentError(`${what}.${key}`, `Unknown option \`${what}.${key}\`; known options: ${[...allowed].join(', ')}`);
-    }
-  }
-}
-
-function checkInt(field: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidArgument(field, `an integer from ${min} to ${max}`, value);
-  }
-  return value;
-}
-
-function isPlainObject(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && [Object.prototype, null].includes(Object.getPrototypeOf(value));
-}
-
-function isPlainRecord(value: unknown): value is Record<string, unknown> {
-  return isPlainObject(value);
 }
 
 /**
@@ -224,8 +203,8 @@ export class Sandbox implements AsyncDisposable {
 
   /** @internal Use {@link createSandbox}. */
   constructor(options: SandboxOptions) {
-    if (!isPlainObject(options)) throw invalidArgument('options', 'a plain object', options);
-    checkKeys(options, SANDBOX_OPTION_KEYS, 'options');
+    if (!isPlainObject(options as unknown)) throw invalidArgument('options', 'a plain object', options);
+    checkKnownKeys('options', options, SANDBOX_OPTION_KEYS);
     this.policy = isPolicy(options.policy) ? options.policy : definePolicy(options.policy ?? {});
     const workers = options.workers === undefined ? SANDBOX_DEFAULTS.workers : checkInt('options.workers', options.workers, 1, 16);
     this.grace = options.watchdogGraceMs === undefined ? SANDBOX_DEFAULTS.watchdogGraceMs : checkInt('options.watchdogGraceMs', options.watchdogGraceMs, 0, 60_000);
@@ -312,8 +291,8 @@ export class Sandbox implements AsyncDisposable {
    */
   async session(options: { trusted?: boolean } = {}): Promise<Session> {
     if (this.disposed) throw new DisposedError('sandbox is disposed');
-    if (!isPlainObject(options)) throw invalidArgument('options', 'a plain object', options);
-    checkKeys(options, new Set(['trusted']), 'options');
+    if (!isPlainObject(options as unknown)) throw invalidArgument('options', 'a plain object', options);
+    checkKnownKeys('options', options, ['trusted']);
     if (options.trusted !== undefined && typeof options.trusted !== 'boolean') throw invalidArgument('options.trusted', 'a boolean', options.trusted);
     const slot = this.pool.pickForSession();
     await slot.ready;
@@ -451,8 +430,8 @@ export class Sandbox implements AsyncDisposable {
 
   private buildRequest(code: string, options: RunOptions, session: { id: string; trusted: boolean } | undefined): RunRequest {
     if (typeof code !== 'string') throw invalidArgument('code', 'a string', code);
-    if (!isPlainObject(options)) throw invalidArgument('options', 'a plain object', options);
-    checkKeys(options, RUN_OPTION_KEYS, 'options');
+    if (!isPlainObject(options as unknown)) throw invalidArgument('options', 'a plain object', options);
+    checkKnownKeys('options', options, RUN_OPTION_KEYS);
     const limits = this.policy.limits;
     if (code.length > limits.maxSourceBytes) {
       throw new ValidationError(`source is ${code.length} characters, over the ${limits.maxSourceBytes} limit`, [
@@ -474,7 +453,7 @@ export class Sandbox implements AsyncDisposable {
     if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw invalidArgument('options.signal', 'an AbortSignal', options.signal);
     let globalsJson: string | undefined;
     if (options.globals !== undefined) {
-      if (!isPlainRecord(options.globals)) throw invalidArgument('options.globals', 'a plain object', options.globals);
+      if (!isPlainObject(options.globals)) throw invalidArgument('options.globals', 'a plain object', options.globals);
       for (const key of Object.keys(options.globals)) {
         if (!IDENT.test(key) || key === 'tools' || key === 'console') throw invalidArgument(`options.globals.${key}`, 'an identifier other than tools and console', key);
       }
@@ -830,13 +809,13 @@ function toWireDeath(error: unknown): WireError {
 
 function checkModules(modules: SandboxOptions['modules']): Record<string, Record<string, HostFunction>> {
   if (modules === undefined) return {};
-  if (!isPlainRecord(modules)) throw invalidArgument('options.modules', 'a plain object', modules);
+  if (!isPlainObject(modules)) throw invalidArgument('options.modules', 'a plain object', modules);
   const out: Record<string, Record<string, HostFunction>> = {};
   for (const [name, fns] of Object.entries(modules)) {
     if (!/^[a-z][\w-]*:[\w\-/.]+$/.test(name) || name.startsWith('quickcage:')) {
       throw invalidArgument(`options.modules`, 'keys like `app:db` (scheme:name, not quickcage:)', name);
     }
-    if (!isPlainRecord(fns)) throw invalidArgument(`options.modules.${name}`, 'an object of functions', fns);
+    if (!isPlainObject(fns)) throw invalidArgument(`options.modules.${name}`, 'an object of functions', fns);
     for (const [fn, impl] of Object.entries(fns)) {
       if (!IDENT.test(fn) || fn === 'default') throw invalidArgument(`options.modules.${name}`, 'export names that are identifiers', fn);
       if (typeof impl !== 'function') throw invalidArgument(`options.modules.${name}.${fn}`, 'a function', impl);
@@ -852,36 +831,21 @@ function checkModules(modules: SandboxOptions['modules']): Record<string, Record
  * NaN into null). Caps size and depth.
  */
 export function toJson(value: unknown, field: string, max: number, maxDepth = 256): string {
-  const ancestors: unknown[] = [];
-  const walk = (v: unknown, path: string): void => {
-    switch (typeof v) {
-      case 'string':
-      case 'boolean':
-        return;
-      case 'number':
-        if (!Number.isFinite(v)) throw new UnserializableError(`\`${path}\` is ${v}, which JSON cannot represent`);
-        return;
-      case 'object':
-        break;
-      default:
-        throw new UnserializableError(`\`${path}\` is a ${typeof v}, which cannot cross into the sandbox`);
-    }
-    if (v === null) return;
-    if (ancestors.includes(v)) throw new UnserializableError(`\`${path}\` is a cycle`);
-    if (ancestors.length >= maxDepth) throw new LimitError('STACK_OVERFLOW', `\`${path}\` is nested deeper than ${maxDepth} levels`);
-    ancestors.push(v);
-    if (Array.isArray(v)) {
-      v.forEach((item, i) => walk(item === undefined ? null : item, `${path}[${i}]`));
-    } else {
-      const proto = Object.getPrototypeOf(v);
-      if (proto !== Object.prototype && proto !== null) {
-        throw new UnserializableError(`\`${path}\` is ${Object.prototype.toString.call(v)}, not a plain object or array`);
+  checkJson(value, field, {
+    maxDepth,
+    undefinedItems: 'null',
+    rejectProtoKey: false,
+    order: 'cycle-first',
+    fail: (path, problem) => {
+      switch (problem.kind) {
+        case 'non-finite': return new UnserializableError(`\`${path}\` is ${problem.value}, which JSON cannot represent`);
+        case 'type': return new UnserializableError(`\`${path}\` is a ${problem.type}, which cannot cross into the sandbox`);
+        case 'cycle': return new UnserializableError(`\`${path}\` is a cycle`);
+        case 'depth': return new LimitError('STACK_OVERFLOW', `\`${path}\` is nested deeper than ${maxDepth} levels`);
+        default: return new UnserializableError(`\`${path}\` is ${problem.kind === 'not-plain' ? problem.tag : 'not JSON data'}, not a plain object or array`);
       }
-      for (const [k, item] of Object.entries(v)) if (item !== undefined) walk(item, `${path}.${k}`);
-    }
-    ancestors.pop();
-  };
-  walk(value, field);
+    },
+  });
   const text = JSON.stringify(value);
   if (text.length > max) throw new LimitError('OUTPUT_TOO_LARGE', `\`${field}\` is ${text.length} characters of JSON, over the ${max} limit`);
   return text;

@@ -13,6 +13,8 @@
  * failing, the log falls back to memory and says so (`degraded`, one console warning, an
  * `audit_degraded` event).
  */
+import { STORAGE_OPTION_KEYS, describeStorageError, openOrFallback, resolveStorage, type StorageOptions } from '../internal/idb.js';
+import { checkInt, checkOptions, isPlainObject } from '../internal/checks.js';
 import { FloodAggregator, type AggregateConfig } from './aggregate.js';
 import {
   disabledKey, indexedDbBackend, memoryBackend, openAuditDb, type AuditBackend, type NormalizedQuery,
@@ -30,7 +32,12 @@ import { EVENT_TYPES, SEVERITIES, type EventSink, type SecurityEventInput, type 
 import { DisposedError, invalidArgument } from '../errors.js';
 
 /** Options of {@link createAuditLog}. Every field is optional. */
-export interface AuditLogOptions {
+export interface AuditLogOptions extends StorageOptions {
+  /**
+   * `indexeddb` (default) or `memory`. `memory` is the fallback asked for: the same as
+   * `indexedDB: null`, and as loud (an `audit_degraded` event and one warning).
+   */
+  storage?: StorageOptions['storage'];
   /** IndexedDB database name. Default `quickcage-audit`. Also names the BroadcastChannel. */
   dbName?: string;
   /**
@@ -176,6 +183,8 @@ export interface AuditLog extends EventSink {
   enable(kind: DisableKind, id: string, options?: { by?: string }): Promise<void>;
   /** Flushes, then releases storage, listeners and timers. */
   dispose(): Promise<void>;
+  /** `dispose()`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 const DEFAULT_AGGREGATE: AggregateConfig = { threshold: 20, windowMs: 60_000, maxKeys: 1024 };
@@ -188,23 +197,8 @@ const newId = (): string => {
   return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
 };
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-const checkInt = (field: string, value: unknown, min: number, max: number): number => {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidArgument(field, `an integer from ${min} to ${max}`, value);
-  }
-  return value;
-};
 const checkBool = (field: string, value: unknown): boolean => {
   if (typeof value !== 'boolean') throw invalidArgument(field, 'a boolean', value);
-  return value;
-};
-const checkKeys = (field: string, value: unknown, known: readonly string[]): Record<string, unknown> => {
-  if (!isPlainObject(value)) throw invalidArgument(field, 'an object', value);
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) throw invalidArgument(`${field}.${key}`, `one of the known keys (${known.join(', ')})`, key);
-  }
   return value;
 };
 const checkTime = (field: string, value: unknown): number => {
@@ -222,7 +216,7 @@ const checkKind = (value: unknown): DisableKind => {
 
 /** Checks and normalizes a query; `limit` defaults to `defaultLimit`. */
 function normalizeQuery(filter: unknown, defaultLimit: number, order: 'asc' | 'desc', name = 'filter'): NormalizedQuery {
-  const f = checkKeys(name, filter ?? {}, name === 'filter' ? ['since', 'until', 'user', 'tool', 'runId', 'type', 'severity', 'limit'] : ['since', 'until']) as AuditQuery;
+  const f = checkOptions(name, filter ?? {}, name === 'filter' ? ['since', 'until', 'user', 'tool', 'runId', 'type', 'severity', 'limit'] : ['since', 'until']) as AuditQuery;
   const q: NormalizedQuery = {
     since: f.since === undefined ? -MAX_TIME : checkTime(`${name}.since`, f.since),
     until: f.until === undefined ? MAX_TIME : checkTime(`${name}.until`, f.until),
@@ -321,23 +315,19 @@ export function toJsonLine(event: AuditEvent): string {
  * @throws {InvalidArgumentError} `INVALID_ARGUMENT` when an option has a bad value or an unknown key.
  */
 export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
-  const o = checkKeys('options', options, ['dbName', 'indexedDB', 'now', 'maxEvents', 'batch', 'aggregate', 'autoDisable', 'risk', 'broadcast', 'lifecycle', 'warn']) as AuditLogOptions;
-  const dbName = o.dbName ?? 'quickcage-audit';
-  if (typeof dbName !== 'string' || dbName.length === 0 || dbName.length > 200) throw invalidArgument('options.dbName', 'a non-empty string of at most 200 characters', dbName);
+  const o = checkOptions('options', options, [...STORAGE_OPTION_KEYS, 'now', 'maxEvents', 'batch', 'aggregate', 'autoDisable', 'risk', 'broadcast', 'lifecycle', 'warn']) as AuditLogOptions;
+  const { dbName, factory } = resolveStorage('options', o, { storage: 'indexeddb', dbName: 'quickcage-audit' });
   if (o.now !== undefined && typeof o.now !== 'function') throw invalidArgument('options.now', 'a function returning epoch milliseconds', o.now);
   if (o.warn !== undefined && typeof o.warn !== 'function') throw invalidArgument('options.warn', 'a function', o.warn);
-  if (o.indexedDB !== undefined && o.indexedDB !== null && typeof (o.indexedDB as { open?: unknown }).open !== 'function') {
-    throw invalidArgument('options.indexedDB', 'an IDBFactory or null', o.indexedDB);
-  }
   const now = o.now ?? Date.now;
   const maxEvents = o.maxEvents === undefined ? 20_000 : checkInt('options.maxEvents', o.maxEvents, 10, 10_000_000);
-  const batchOpts = checkKeys('options.batch', o.batch ?? {}, ['maxDelayMs', 'maxSize']) as NonNullable<AuditLogOptions['batch']>;
+  const batchOpts = checkOptions('options.batch', o.batch ?? {}, ['maxDelayMs', 'maxSize']) as NonNullable<AuditLogOptions['batch']>;
   const maxDelayMs = batchOpts.maxDelayMs === undefined ? 20 : checkInt('options.batch.maxDelayMs', batchOpts.maxDelayMs, 0, 60_000);
   const maxSize = batchOpts.maxSize === undefined ? 200 : checkInt('options.batch.maxSize', batchOpts.maxSize, 1, 10_000);
 
   let aggregateConfig: AggregateConfig | false = false;
   if (o.aggregate !== false) {
-    const a = checkKeys('options.aggregate', o.aggregate ?? {}, ['threshold', 'windowMs', 'maxKeys']) as Partial<AggregateConfig>;
+    const a = checkOptions('options.aggregate', o.aggregate ?? {}, ['threshold', 'windowMs', 'maxKeys']) as Partial<AggregateConfig>;
     aggregateConfig = {
       threshold: a.threshold === undefined ? DEFAULT_AGGREGATE.threshold : checkInt('options.aggregate.threshold', a.threshold, 1, 1_000_000),
       windowMs: a.windowMs === undefined ? DEFAULT_AGGREGATE.windowMs : checkInt('options.aggregate.windowMs', a.windowMs, 1, 24 * 3_600_000),
@@ -346,7 +336,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
   }
   let autoDisable: AutoDisableConfig | false = false;
   if (o.autoDisable !== false) {
-    const a = checkKeys('options.autoDisable', o.autoDisable ?? {}, ['threshold', 'windowMs', 'minSeverity', 'users', 'tools']) as Partial<AutoDisableConfig>;
+    const a = checkOptions('options.autoDisable', o.autoDisable ?? {}, ['threshold', 'windowMs', 'minSeverity', 'users', 'tools']) as Partial<AutoDisableConfig>;
     if (a.minSeverity !== undefined && !isSeverity(a.minSeverity)) throw invalidArgument('options.autoDisable.minSeverity', `one of ${SEVERITIES.join(', ')}`, a.minSeverity);
     autoDisable = {
       threshold: a.threshold === undefined ? DEFAULT_AUTO_DISABLE.threshold : checkInt('options.autoDisable.threshold', a.threshold, 1, 1_000_000),
@@ -356,9 +346,9 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
       tools: a.tools === undefined ? true : checkBool('options.autoDisable.tools', a.tools),
     };
   }
-  const r = checkKeys('options.risk', o.risk ?? {}, ['weights', 'halfLifeMs']) as NonNullable<AuditLogOptions['risk']>;
+  const r = checkOptions('options.risk', o.risk ?? {}, ['weights', 'halfLifeMs']) as NonNullable<AuditLogOptions['risk']>;
   const weights = { ...DEFAULT_RISK.weights };
-  for (const [key, value] of Object.entries(checkKeys('options.risk.weights', r.weights ?? {}, SEVERITIES))) {
+  for (const [key, value] of Object.entries(checkOptions('options.risk.weights', r.weights ?? {}, SEVERITIES))) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw invalidArgument(`options.risk.weights.${key}`, 'a finite number >= 0', value);
     weights[key as Severity] = value;
   }
@@ -451,30 +441,21 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
     try { backend?.close(); } catch { /* already closed */ }
     backend = memoryBackend();
     degraded = true;
-    const detail = error instanceof Error || error instanceof DOMException ? `${error.name}: ${error.message}` : String(error);
+    const detail = describeStorageError(error);
     warnOnce(`quickcage audit log: IndexedDB is unavailable (${reason}: ${detail}). Audit events are kept in memory only and will be lost when this page closes.`);
     queue.unshift(prepare({ type: 'audit_degraded', severity: 'high', details: { reason, error: detail, storage: 'memory' } }));
     schedule('high');
   };
 
-  const open = async (): Promise<void> => {
-    const factory = o.indexedDB === undefined ? globalThis.indexedDB : o.indexedDB;
-    if (!factory) {
-      degrade('no IndexedDB', 'indexedDB is not available in this context');
-      return;
-    }
-    try {
-      const db = await openAuditDb(factory, dbName, {
-        onVersionChange: () => { reopenNeeded = true; },
-        onTerminated: () => { reopenNeeded = true; },
-      });
-      backend = indexedDbBackend(db);
-      reopenNeeded = false;
-      for (const entry of await backend.loadDisabled()) disabledCache.set(disabledKey(entry.kind, entry.id), entry);
-    } catch (error) {
-      degrade('open failed', error);
-    }
-  };
+  const open = (): Promise<void> => openOrFallback(factory, async (f) => {
+    const db = await openAuditDb(f, dbName, {
+      onVersionChange: () => { reopenNeeded = true; },
+      onTerminated: () => { reopenNeeded = true; },
+    });
+    backend = indexedDbBackend(db);
+    reopenNeeded = false;
+    for (const entry of await backend.loadDisabled()) disabledCache.set(disabledKey(entry.kind, entry.id), entry);
+  }, ({ reason, detail }) => degrade(reason, detail));
   // Assigned at the end of createAuditLog, once every helper above and below exists.
   let opening: Promise<void> = Promise.resolve();
   let ready: Promise<void> = Promise.resolve();
@@ -806,7 +787,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
     async riskScore(user, options = {}) {
       assertLive('riskScore');
       const id = checkId('user', user);
-      checkKeys('options', options, ['now']);
+      checkOptions('options', options, ['now']);
       const at = options.now === undefined ? now() : checkTime('options.now', options.now);
       await flush();
       const events = await backend!.query({ user: id, since: at - riskLookbackMs(risk), until: at, limit: Number.MAX_SAFE_INTEGER, order: 'desc' });
@@ -848,7 +829,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
       assertLive('disable');
       const k = checkKind(kind);
       const name = checkId('id', id);
-      checkKeys('options', options, ['reason', 'by']);
+      checkOptions('options', options, ['reason', 'by']);
       const reason = options.reason === undefined ? 'disabled by operator' : checkId('options.reason', options.reason);
       const by = options.by === undefined ? undefined : checkId('options.by', options.by);
       const decision: DisabledEntry = { kind: k, id: name, disabled: true, reason, since: now(), ...(by === undefined ? {} : { by }) };
@@ -866,7 +847,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
       assertLive('enable');
       const k = checkKind(kind);
       const name = checkId('id', id);
-      checkKeys('options', options, ['by']);
+      checkOptions('options', options, ['by']);
       const by = options.by === undefined ? undefined : checkId('options.by', options.by);
       const at = now();
       const decision: DisabledEntry = { kind: k, id: name, disabled: false, since: at, enabledAt: at, ...(by === undefined ? {} : { by }) };
@@ -895,6 +876,9 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
       channel?.close();
       listeners.clear();
       backend?.close();
+    },
+    [Symbol.asyncDispose]() {
+      return log.dispose();
     },
   };
   return log;

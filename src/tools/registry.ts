@@ -6,6 +6,7 @@
  * its grant), the handler (its failure is `TOOL_FAILED`), a JSON-data result within the size cap.
  * Every other outcome is one `tool_call` event.
  */
+import { checkKnownKeys } from '../internal/checks.js';
 import type { EventSink, SecurityEventInput, Severity } from '../audit/types.js';
 import { AbortedError, InvalidArgumentError, RateLimitedError, ToolError, describeValue, invalidArgument, isSandboxError, type SandboxError } from '../errors.js';
 import { PRESETS, type Policy } from '../policy.js';
@@ -191,7 +192,7 @@ const BUILTIN_NAMES: readonly string[] = [...FILE_TOOL_NAMES, FETCH_TOOL_NAME];
 export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegistry {
   if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
   const known = ['policy', 'tools', 'fileSystem', 'fetchImpl', 'maxRedirects', 'approvals', 'dynamicTools', 'maxResultBytes', 'rateLimits', 'sink', 'now'];
-  for (const key of Object.keys(options)) if (!known.includes(key)) throw invalidArgument(`options.${key}`, `one of ${known.join(', ')} (unknown option)`, key);
+  checkKnownKeys('options', options, known);
   const policy = options.policy ?? PRESETS.webApi;
   if (typeof policy !== 'object' || policy === null || typeof policy.allowedOperations !== 'object') throw invalidArgument('policy', 'a policy from definePolicy()', policy);
   const { approvals, dynamicTools, maxRedirects = 5, maxResultBytes = policy.limits.maxResultBytes } = options;
@@ -476,7 +477,7 @@ export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegis
   const forAgent = (agent: PermissionPolicy, bound: ForAgentOptions = {}): BoundToolDispatcher & { readonly id: string } => {
     assertAgent(agent);
     if (typeof bound !== 'object' || bound === null) throw invalidArgument('options', 'an object', bound);
-    for (const key of Object.keys(bound)) if (key !== 'sink' && key !== 'rateLimits') throw invalidArgument(`options.${key}`, 'one of sink, rateLimits (unknown option)', key);
+    checkKnownKeys('options', bound, ['sink', 'rateLimits']);
     if (bound.sink !== undefined && typeof bound.sink?.record !== 'function') throw invalidArgument('options.sink', 'an EventSink', bound.sink);
     const grant = { id: `sandbox-${++dispatcherCount}`, rateLimits: limitsByTool(bound.rateLimits, 'options.rateLimits') };
     dispatchers.set(grant.id, { agent: agent.agent, ...(bound.sink === undefined ? {} : { sink: bound.sink }) });
@@ -513,8 +514,8 @@ export function createToolRegistry(options: ToolRegistryOptions = {}): ToolRegis
     if (options === undefined) return {};
     if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
     const o = options as Record<string, unknown>;
+    checkKnownKeys('options', o, keys);
     for (const key of Object.keys(o)) {
-      if (!keys.includes(key)) throw invalidArgument(`options.${key}`, `one of ${keys.join(', ')} (unknown option)`, o[key]);
       if (typeof o[key] !== 'string' || (o[key] as string).length > 500) throw invalidArgument(`options.${key}`, 'a string of at most 500 characters', o[key]);
     }
     return o as { reason?: string; by?: string };
