@@ -23,8 +23,10 @@
  *   `until + windowMs` >= E' + windowMs, so every window that contains the call sees it: the
  *   guarantee holds with leases exactly as without. When a tab's slots run low it reserves the next
  *   lease in a background transaction, so a steady stream of calls rarely waits for IndexedDB.
- *   Unused slots are returned (the lease replaced by the real use times) by the next transaction on
- *   that key, after `ttlMs`, on `settle()`, `pagehide` and `dispose()`. A tab that dies holding a
+ *   Unused slots are returned (the lease entry's count cut to the slots used, still counted at
+ *   `until`) by the next transaction on that key, after `ttlMs`, on `settle()`, `pagehide` and
+ *   `dispose()`. Without an explicit `lease.maxSlots` the size adapts to the stream (8 to 1024,
+ *   see docs/design/quota-leases.md). A tab that dies holding a
  *   lease keeps its unused slots counted until `until + windowMs`: the failure mode is
  *   under-admission, never over-admission. Leases are only taken while plenty remains (at most 1/8
  *   of what is left), so near the limit every call is decided by a transaction.
@@ -136,7 +138,8 @@ interface LocalLease {
   id: string;
   until: number;
   left: number;
-  uses: number[];
+  /** Slots of this lease used so far. */
+  used: number;
   /** Remaining capacity outside the lease when it was granted. */
   outside: number;
   resetAt: number;
@@ -157,14 +160,13 @@ interface Call {
 const emptyBucket = (call: Call): Bucket =>
   ({ key: call.key, user: call.user, action: call.action, lastSeen: Number.NEGATIVE_INFINITY, stamps: [], leases: [] });
 const DEFAULT_LEASE = { maxSlots: 8, ttlMs: 1000 };
-
-const insertSorted = (list: number[], values: readonly number[]) => {
-  for (const value of values) {
-    let at = list.length;
-    while (at > 0 && list[at - 1]! > value) at -= 1;
-    list.splice(at, 0, value);
-  }
-};
+/**
+ * Largest lease a tab grows to when `lease.maxSlots` is not set: a steady stream of calls doubles
+ * its lease (from 8) each time a renewal comes sooner than `ttlMs / 4` after the last grant, so
+ * thousands of runs per second cost one background transaction every few milliseconds instead of
+ * one per 4 calls. Still never more than 1/8 of what is left.
+ */
+const ADAPTIVE_MAX_SLOTS = 1024;
 
 /** Entries counted by `quota` at E: stamps and lease slots younger than the window. */
 function counted(bucket: Bucket, windowMs: number, e: number): { time: number; count: number }[] {
@@ -259,11 +261,12 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   if (o.now !== undefined && typeof o.now !== 'function') throw invalidArgument('options.now', 'a function returning epoch milliseconds', o.now);
   if (o.warn !== undefined && typeof o.warn !== 'function') throw invalidArgument('options.warn', 'a function', o.warn);
   if (o.events !== undefined && typeof (o.events as { record?: unknown })?.record !== 'function') throw invalidArgument('options.events', 'an EventSink (an object with record(event))', o.events);
-  let lease: { maxSlots: number; ttlMs: number } | false = false;
+  let lease: { maxSlots: number; ttlMs: number; adaptive: boolean } | false = false;
   if (o.lease !== false) {
     const l = checkOptions('options.lease', o.lease ?? {}, ['maxSlots', 'ttlMs']) as { maxSlots?: number; ttlMs?: number };
     lease = {
       maxSlots: l.maxSlots === undefined ? DEFAULT_LEASE.maxSlots : checkInt('options.lease.maxSlots', l.maxSlots, 0, 1000),
+      adaptive: l.maxSlots === undefined,
       ttlMs: l.ttlMs === undefined ? DEFAULT_LEASE.ttlMs : checkInt('options.lease.ttlMs', l.ttlMs, 1, 60_000),
     };
   }
@@ -279,6 +282,15 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   /** Background renewals in flight, per key. */
   const renewing = new Map<string, Promise<void>>();
   const lastGrant = new Map<string, number>();
+  /** Current lease size per key (adaptive leases only; absent = `lease.maxSlots`). */
+  const sizes = new Map<string, number>();
+  const sizeOf = (key: string): number => (lease ? sizes.get(key) ?? lease.maxSlots : 0);
+  /** Adaptive leases: a renewal this soon after the last grant means the stream outruns the lease. */
+  const grow = (key: string, sinceGrant: number) => {
+    if (!lease || !lease.adaptive || sinceGrant >= lease.ttlMs / 4) return;
+    sizes.set(key, Math.min(ADAPTIVE_MAX_SLOTS, sizeOf(key) * 2));
+    if (sizes.size > 10_000) sizes.delete(sizes.keys().next().value!);
+  };
 
   const degrade = ({ reason, detail }: FallbackReason) => {
     memory = new Map();
@@ -323,7 +335,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
 
   /**
    * Returns this tab's leases on `bucket` that are used up or past their end (all of them with
-   * `all`): each lease entry is replaced by its real use times, so unused slots go back.
+   * `all`): each lease entry keeps only its used slots (at `until`), so unused slots go back.
    */
   const settleInto = (bucket: Bucket, key: string, e: number, all: boolean) => {
     const list = held.get(key);
@@ -334,8 +346,13 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       if (local.timer !== undefined) clearTimeout(local.timer);
       const before = bucket.leases.length;
       bucket.leases = bucket.leases.filter((l) => l.id !== local.id);
-      // Only if the lease was still there: if a window passed and pruning removed it, its uses are old too.
-      if (bucket.leases.length < before) insertSorted(bucket.stamps, local.uses);
+      // Only if the lease was still there (if a window passed and pruning removed it, its uses are
+      // old too): its used slots stay counted, as one entry at the lease's end. A slot used at
+      // E' <= until counts until until + windowMs >= E' + windowMs, as while the lease was live, and
+      // the record grows by one entry per lease instead of one number per call.
+      if (bucket.leases.length < before && local.used > 0) bucket.leases.push({ id: local.id, until: local.until, count: local.used });
+      // A lease that ended with slots unused was bigger than the stream needed: shrink it.
+      if (lease && lease.adaptive && local.left > 0 && !all) sizes.set(key, Math.max(lease.maxSlots, Math.floor(sizeOf(key) / 2)));
     }
     if (list.length === 0) held.delete(key);
   };
@@ -348,13 +365,14 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     if (lastGrant.size > 10_000) lastGrant.delete(lastGrant.keys().next().value!);
     // Only a tab that is actually calling in a burst reserves, and never more than 1/8 of what is left.
     if (previous === undefined || e - previous > lease.ttlMs) return 0;
-    return Math.min(lease.maxSlots, Math.floor(available / 8));
+    grow(key, e - previous);
+    return Math.min(sizeOf(key), Math.floor(available / 8));
   };
 
   /** Writes a lease entry into `bucket` (inside the transaction); returns the local lease to adopt after commit. */
   const reserve = (bucket: Bucket, e: number, count: number, outside: number, resetAt: number): LocalLease | undefined => {
     if (!lease || count <= 0) return undefined;
-    const local: LocalLease = { id: newId(), until: e + lease.ttlMs, left: count, uses: [], outside, resetAt, timer: undefined };
+    const local: LocalLease = { id: newId(), until: e + lease.ttlMs, left: count, used: 0, outside, resetAt, timer: undefined };
     bucket.leases.push({ id: local.id, until: local.until, count });
     return local;
   };
@@ -383,10 +401,10 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     const local = list?.find((l) => l.left > 0 && e <= l.until);
     if (!local || !list) return undefined;
     local.left -= 1;
-    local.uses.push(e);
+    local.used += 1;
     const left = list.reduce((sum, l) => sum + (e <= l.until ? l.left : 0), 0);
     // Renew in the background before the slots run out, so a steady burst never waits for IndexedDB.
-    if (lease && left <= Math.floor(lease.maxSlots / 2)) renew(call);
+    if (lease && left <= Math.floor(sizeOf(call.key) / 2)) renew(call);
     return { allowed: true, remaining: left + local.outside, resetAt: local.resetAt };
   };
 
@@ -399,7 +417,11 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       const e = effectiveNow(call.key, undefined, bucket.lastSeen);
       settleInto(bucket, call.key, e, false);
       const peeked = decide(bucket, call.quotas, e, false, () => 0);
-      const count = peeked.allowed ? Math.min(lease!.maxSlots, Math.floor(peeked.remaining / 8)) : 0;
+      const previous = lastGrant.get(call.key);
+      if (previous !== undefined) grow(call.key, e - previous);
+      lastGrant.delete(call.key);
+      lastGrant.set(call.key, e);
+      const count = peeked.allowed ? Math.min(sizeOf(call.key), Math.floor(peeked.remaining / 8)) : 0;
       const local = reserve(bucket, e, count, peeked.remaining - count, peeked.resetAt);
       tx.store.put(bucket).catch(() => undefined);
       await tx.done;

@@ -22,7 +22,7 @@ import {
 import { definePolicy, isPolicy, type Policy, type PolicyInput } from './policy.js';
 import { DEFAULT_IMPORTS, OPTIONAL_IMPORTS } from '../worker/validate/rules.js';
 import { applyGuardrails, type GuardrailContext } from './guardrails/index.js';
-import { sha256Hex } from './sha256.js';
+import { CODE_SOURCE, acceptsCodeSource, codeHashOf } from './audit/code-hash.js';
 import { checkInt, checkKnownKeys, isPlainObject } from './internal/checks.js';
 import { checkJson } from './internal/json.js';
 import { WorkerDeath, WorkerPool, type DeathReason, type WorkerSlot } from './pool.js';
@@ -365,14 +365,13 @@ export class Sandbox implements AsyncDisposable {
         this.emit({
           type: 'validation_failure', severity: 'medium',
           ...(typeof options?.user === 'string' ? { user: options.user.slice(0, 200) } : {}),
-          ...(this.audit ? { codeHash: sha256Hex(code) } : {}),
+          ...this.codeFields(code),
           details: { code: error.code, rules: error.violations.map((v) => v.rule) },
         });
       }
       throw error;
     }
     const user = options.user;
-    const hash = this.audit ? sha256Hex(code) : '';
     let outcome: { ok: true } | { ok: false; error: SandboxError } = { ok: true };
     let poisoned = false;
     try {
@@ -424,7 +423,7 @@ export class Sandbox implements AsyncDisposable {
       outcome = { ok: false, error: typed };
       throw typed;
     } finally {
-      this.report(request, user, outcome, poisoned, hash);
+      this.report(request, user, outcome, poisoned);
     }
   }
 
@@ -700,6 +699,16 @@ export class Sandbox implements AsyncDisposable {
   }
 
   /** Records `event`; returns its id when the sink gives one (an AuditLog does). */
+  /**
+   * The code hash of a run's records: the source itself for the audit log, which hashes it when it
+   * writes the batch (no SHA-256 on the run's path); the hash for any other sink (remembered for
+   * repeated sources, code-hash.ts). Empty without a sink.
+   */
+  private codeFields(code: string): { codeHash?: string; [CODE_SOURCE]?: string } {
+    if (!this.audit) return {};
+    return acceptsCodeSource(this.audit) ? { [CODE_SOURCE]: code } : { codeHash: codeHashOf(code) };
+  }
+
   private emit(event: SecurityEventInput): string | undefined {
     try {
       const id: unknown = this.audit?.record(event);
@@ -711,8 +720,9 @@ export class Sandbox implements AsyncDisposable {
   }
 
   /** One audit record per run, whatever happened. */
-  private report(request: RunRequest, user: string | undefined, outcome: { ok: true } | { ok: false; error: SandboxError }, poisoned: boolean, codeHash: string): void {
+  private report(request: RunRequest, user: string | undefined, outcome: { ok: true } | { ok: false; error: SandboxError }, poisoned: boolean): void {
     if (!this.audit) return;
+    const codeHash = this.codeFields(request.code);
     const base = { runId: request.runId, ...(user === undefined ? {} : { user }) };
     const details: Record<string, unknown> = {
       trusted: request.trusted,
@@ -736,8 +746,8 @@ export class Sandbox implements AsyncDisposable {
       }
       if (e instanceof ValidationError) details.rules = [...new Set(e.violations.map((v) => v.rule))];
     }
-    this.emit({ type, severity, ...base, codeHash, details });
-    if (poisoned) this.emit({ type: 'worker_recycled', severity: 'high', ...base, codeHash, details: { reason: 'poisoned module' } });
+    this.emit({ type, severity, ...base, ...codeHash, details });
+    if (poisoned) this.emit({ type: 'worker_recycled', severity: 'high', ...base, ...codeHash, details: { reason: 'poisoned module' } });
   }
 }
 

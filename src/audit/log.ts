@@ -13,6 +13,7 @@
  * failing, the log falls back to memory and says so (`degraded`, one console warning, an
  * `audit_degraded` event).
  */
+import { ACCEPTS_CODE_SOURCE, CODE_SOURCE, materializeCodeHash, type PendingCode } from './code-hash.js';
 import { STORAGE_OPTION_KEYS, describeStorageError, openOrFallback, resolveStorage, type StorageOptions } from '../internal/idb.js';
 import { checkInt, checkOptions, isPlainObject } from '../internal/checks.js';
 import { FloodAggregator, type AggregateConfig } from './aggregate.js';
@@ -402,6 +403,9 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
     if (codeHash !== undefined) event.codeHash = codeHash;
     const details = sanitizeDetails(input.details);
     if (details !== undefined) event.details = details;
+    // The sandbox's source, hashed when the batch is written (code-hash.ts), not on the run's path.
+    const code = (input as SecurityEventInput & PendingCode)[CODE_SOURCE];
+    if (codeHash === undefined && typeof code === 'string') (event as PreparedEvent & PendingCode)[CODE_SOURCE] = code;
     return event;
   };
 
@@ -474,6 +478,8 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
     } = {},
   ): Promise<SealResult & { deferred?: true }> => {
     await opening;
+    materializeCodeHash(input);
+    materializeCodeHash(recovered);
     let batch = [...input];
     // Spilled by an earlier page: accounted only if this write succeeds; they stay in localStorage otherwise.
     const spilled: QuotaDrops = recoveredDrops ?? {};
@@ -691,6 +697,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
   const onPageHide = () => {
     const pending = [...inFlight, ...queue, ...(aggregator ? aggregator.drain(now(), true) : [])];
     if (pending.length === 0 && !pendingDrops.deleted) return;
+    materializeCodeHash(pending);
     const deleted = pendingDrops.deleted;
     if (spillToLocalStorage(deleted ? { events: pending, deleted } : { events: pending })) {
       queue = [];
@@ -881,5 +888,6 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
       return log.dispose();
     },
   };
+  Object.defineProperty(log, ACCEPTS_CODE_SOURCE, { value: true });
   return log;
 }
