@@ -32,11 +32,17 @@
  *   of what is left), so near the limit every call is decided by a transaction.
  */
 import { checkInt, checkOptions, isPlainObject } from './internal/checks.js';
-import type { DBSchema, IDBPDatabase } from 'idb';
+import type { IDBPDatabase } from 'idb';
+import {
+  ADAPTIVE_MAX_SLOTS, DEFAULT_LEASE, MAX_USER, QUOTA_DB_VERSION, decide, emptyBucket,
+  type Bucket, type Call, type LocalLease, type QuotaDB,
+} from './quota-window.js';
 import { STORAGE_OPTION_KEYS, openDatabase, openOrFallback, resolveStorage, type FallbackReason, type StorageOptions } from './internal/idb.js';
 import type { EventSink } from './audit/types.js';
 import { DisposedError, RateLimitedError, invalidArgument } from './errors.js';
 import type { Policy, Quota } from './policy.js';
+
+export { QUOTA_DB_VERSION } from './quota-window.js';
 
 /** Result of {@link RateLimiter.consume}. */
 export interface ConsumeResult {
@@ -106,126 +112,6 @@ export interface RateLimiter {
   dispose(): Promise<void>;
   /** `dispose()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
-}
-
-/** Schema version history: 1 = buckets. */
-export const QUOTA_DB_VERSION = 1;
-
-interface Lease {
-  id: string;
-  /** Counted as `count` admissions at this time. */
-  until: number;
-  count: number;
-}
-
-interface Bucket {
-  key: string;
-  user: string;
-  action: string;
-  /** Highest E any decision on this key has used (monotonic clock guard). */
-  lastSeen: number;
-  /** Admission times, ascending. */
-  stamps: number[];
-  leases: Lease[];
-}
-
-interface QuotaDB extends DBSchema {
-  buckets: { key: string; value: Bucket };
-}
-
-/** A lease held by this tab. */
-interface LocalLease {
-  id: string;
-  until: number;
-  left: number;
-  /** Slots of this lease used so far. */
-  used: number;
-  /** Remaining capacity outside the lease when it was granted. */
-  outside: number;
-  resetAt: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
-
-const MAX_USER = 256;
-
-/** A checked call. */
-interface Call {
-  key: string;
-  user: string;
-  action: string;
-  quotas: Quota[];
-  now: number | undefined;
-}
-
-const emptyBucket = (call: Call): Bucket =>
-  ({ key: call.key, user: call.user, action: call.action, lastSeen: Number.NEGATIVE_INFINITY, stamps: [], leases: [] });
-const DEFAULT_LEASE = { maxSlots: 8, ttlMs: 1000 };
-/**
- * Largest lease a tab grows to when `lease.maxSlots` is not set: a steady stream of calls doubles
- * its lease (from 8) each time a renewal comes sooner than `ttlMs / 4` after the last grant, so
- * thousands of runs per second cost one background transaction every few milliseconds instead of
- * one per 4 calls. Still never more than 1/8 of what is left.
- */
-const ADAPTIVE_MAX_SLOTS = 1024;
-
-/** Entries counted by `quota` at E: stamps and lease slots younger than the window. */
-function counted(bucket: Bucket, windowMs: number, e: number): { time: number; count: number }[] {
-  const entries: { time: number; count: number }[] = [];
-  for (const time of bucket.stamps) if (time > e - windowMs) entries.push({ time, count: 1 });
-  for (const lease of bucket.leases) if (lease.until > e - windowMs) entries.push({ time: lease.until, count: lease.count });
-  return entries.sort((a, b) => a.time - b.time);
-}
-
-const total = (entries: readonly { count: number }[]) => entries.reduce((sum, entry) => sum + entry.count, 0);
-
-/** Earliest time at which `excess` counted entries have left the window. */
-function expiryOf(entries: readonly { time: number; count: number }[], excess: number, windowMs: number, e: number): number {
-  let expired = 0;
-  for (const entry of entries) {
-    expired += entry.count;
-    if (expired >= excess) return entry.time + windowMs;
-  }
-  return e + windowMs; // limit 0: nothing ever frees a slot; say "one window from now"
-}
-
-/**
- * The decision on one bucket at E, shared by the IndexedDB and memory paths. Mutates `bucket` when
- * admitting (`take`), never when denying or peeking (except `lastSeen`).
- */
-function decide(bucket: Bucket, quotas: readonly Quota[], e: number, take: boolean, extraWanted: (available: number) => number): ConsumeResult & { extra: number } {
-  const maxWindow = Math.max(...quotas.map((q) => q.windowMs));
-  bucket.lastSeen = Math.max(bucket.lastSeen, e);
-  bucket.stamps = bucket.stamps.filter((t) => t > e - maxWindow);
-  bucket.leases = bucket.leases.filter((l) => l.until > e - maxWindow);
-  let available = Number.POSITIVE_INFINITY;
-  for (const quota of quotas) available = Math.min(available, quota.limit - total(counted(bucket, quota.windowMs, e)));
-  if (available <= 0) {
-    let resetAt = e;
-    for (const quota of quotas) {
-      const entries = counted(bucket, quota.windowMs, e);
-      const excess = total(entries) - quota.limit + 1;
-      if (excess > 0) resetAt = Math.max(resetAt, expiryOf(entries, excess, quota.windowMs, e));
-    }
-    return { allowed: false, remaining: 0, resetAt, extra: 0 };
-  }
-  let extra = 0;
-  if (take) {
-    bucket.stamps.push(e); // e >= lastSeen >= every direct stamp: stays sorted
-    extra = extraWanted(available - 1);
-  }
-  // Remaining and reset of the tightest quota after this call (lease slots count as this tab's).
-  let remaining = Number.POSITIVE_INFINITY;
-  let resetAt = e;
-  for (const quota of quotas) {
-    const entries = counted(bucket, quota.windowMs, e);
-    const left = quota.limit - total(entries) - extra;
-    if (left < remaining) {
-      remaining = left;
-      resetAt = entries.length > 0 ? entries[0]!.time + quota.windowMs : e + quota.windowMs;
-    }
-  }
-  // Taking: what is left after this call, this tab's reserved slots included. Peeking: what is left now.
-  return { allowed: true, remaining: take ? remaining + extra : remaining, resetAt, extra };
 }
 
 const checkQuota = (field: string, value: unknown): Quota => {

@@ -12,7 +12,7 @@
 import { LimitError, UnserializableError, ValidationError, invalidArgument } from '../errors.js';
 import { checkInt, checkKnownKeys, isPlainObject } from '../internal/checks.js';
 import { checkJson, utf8Length } from '../internal/json.js';
-import type { Policy } from '../policy.js';
+import type { Limits, Policy } from '../policy.js';
 import { DEFAULT_IMPORTS, OPTIONAL_IMPORTS } from '../../worker/validate/rules.js';
 import type { RunRequest, WireLimits } from '../../worker/protocol.js';
 import { RUN_DEFAULTS, type HostFunction, type HostToolDispatcher, type RunOptions } from './types.js';
@@ -27,6 +27,33 @@ export interface RequestEnv {
 const RUN_OPTION_KEYS = ['signal', 'timeoutMs', 'trusted', 'sourceType', 'filename', 'globals', 'user', 'measureHeap'];
 /** A JavaScript identifier (globals, host-module export names). */
 export const IDENT = /^[A-Za-z_$][\w$]*$/;
+
+/**
+ * Each policy limit and the wire field that carries it. Typed both ways, so a limit added to the
+ * policy without a wire field (or the reverse) fails to compile: `WireLimits` is derived from
+ * `Limits`, one name each, and the only renaming is `maxNestingDepth` → `maxDepth` (the worker's name).
+ */
+const WIRE_FIELD = {
+  timeoutMs: 'timeoutMs',
+  memoryLimitBytes: 'memoryLimitBytes',
+  maxStackBytes: 'maxStackBytes',
+  maxResultBytes: 'maxResultBytes',
+  maxLogBytes: 'maxLogBytes',
+  maxSourceBytes: 'maxSourceBytes',
+  maxNestingDepth: 'maxDepth',
+} as const satisfies { [K in keyof Limits]: keyof WireLimits };
+type WireFieldsCovered = (typeof WIRE_FIELD)[keyof typeof WIRE_FIELD];
+// Every wire field comes from some policy limit.
+const allWireFieldsCovered: [keyof WireLimits] extends [WireFieldsCovered] ? true : never = true;
+void allWireFieldsCovered;
+
+/** The wire limits of a run: the policy's, with this run's `timeoutMs`. */
+function toWireLimits(limits: Limits, timeoutMs: number): WireLimits {
+  const wire = {} as Record<keyof WireLimits, number>;
+  for (const key of Object.keys(WIRE_FIELD) as (keyof Limits)[]) wire[WIRE_FIELD[key]] = limits[key];
+  wire.timeoutMs = timeoutMs;
+  return wire;
+}
 
 /**
  * The run's request, checked.
@@ -73,15 +100,7 @@ export function buildRequest(env: RequestEnv, code: string, options: RunOptions,
   // The one trust decision: trusted code, or a policy that allows dangerous operations, runs
   // unchecked (no validation, every built-in module); everything else is validated in the worker.
   const unchecked = trusted || env.policy.allowDangerousOperations;
-  const wireLimits: WireLimits = {
-    timeoutMs,
-    memoryLimitBytes: limits.memoryLimitBytes,
-    maxStackBytes: limits.maxStackBytes,
-    maxResultBytes: limits.maxResultBytes,
-    maxLogBytes: limits.maxLogBytes,
-    maxSourceBytes: limits.maxSourceBytes,
-    maxDepth: limits.maxNestingDepth,
-  };
+  const wireLimits = toWireLimits(limits, timeoutMs);
   const hostModules = Object.fromEntries(Object.entries(env.modules).map(([name, fns]) => [name, Object.keys(fns)]));
   const request: RunRequest = {
     runId: crypto.randomUUID(),
