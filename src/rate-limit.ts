@@ -37,7 +37,7 @@ import {
   ADAPTIVE_MAX_SLOTS, DEFAULT_LEASE, MAX_USER, QUOTA_DB_VERSION, decide, emptyBucket,
   type Bucket, type Call, type LocalLease, type QuotaDB,
 } from './quota-window.js';
-import { STORAGE_OPTION_KEYS, openDatabase, openOrFallback, resolveStorage, type FallbackReason, type StorageOptions } from './internal/idb.js';
+import { STORAGE_OPTION_KEYS, openDatabase, openOrFallback, resolveStorage, type FallbackReason } from './internal/idb.js';
 import type { EventSink } from './audit/types.js';
 import { DisposedError, RateLimitedError, invalidArgument } from './errors.js';
 import type { Policy, Quota } from './policy.js';
@@ -60,9 +60,9 @@ export interface ConsumeResult {
 }
 
 /** Options of {@link createRateLimiter}. */
-export interface RateLimiterOptions extends StorageOptions {
+export interface RateLimiterOptions {
   /** `indexeddb` (default) or `memory`: the same as `indexedDB: null` (quotas per tab, one loud warning). */
-  storage?: StorageOptions['storage'];
+  storage?: 'indexeddb' | 'memory';
   /** Quotas from a policy: `execution` ← `quotas.executions`, `toolCreation` ← `quotas.toolCreations`. */
   policy?: Pick<Policy, 'quotas'>;
   /** Quotas per action name; adds actions or replaces the policy's. Several quotas per action all apply. */

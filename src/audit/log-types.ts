@@ -3,7 +3,6 @@
  * The implementation is log.ts (facade and writer), spill.ts (what a page saves at pagehide) and
  * options.ts (option and query checks).
  */
-import type { StorageOptions } from '../internal/idb.js';
 import type { AggregateConfig } from './aggregate.js';
 import type { AutoDisableConfig, DisableKind, DisabledEntry, VerifyResult } from './chain.js';
 import type { AuditEvent } from './model.js';
@@ -11,12 +10,12 @@ import type { RiskScore } from './risk.js';
 import type { EventSink, SecurityEventInput, SecurityEventType, Severity } from './types.js';
 
 /** Options of {@link createAuditLog}. Every field is optional. */
-export interface AuditLogOptions extends StorageOptions {
+export interface AuditLogOptions {
   /**
    * `indexeddb` (default) or `memory`. `memory` is the fallback asked for: the same as
    * `indexedDB: null`, and as loud (an `audit_degraded` event and one warning).
    */
-  storage?: StorageOptions['storage'];
+  storage?: 'indexeddb' | 'memory';
   /** IndexedDB database name. Default `quickcage-audit`. Also names the BroadcastChannel. */
   dbName?: string;
   /**

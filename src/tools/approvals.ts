@@ -16,7 +16,7 @@
  */
 import { checkKnownKeys } from '../internal/checks.js';
 import type { DBSchema, IDBPDatabase } from 'idb';
-import { STORAGE_OPTION_KEYS, openDatabase, openOrFallback, resolveStorage, type StorageKind } from '../internal/idb.js';
+import { STORAGE_OPTION_KEYS, openDatabase, openOrFallback, resolveStorage } from '../internal/idb.js';
 import type { EventSink, SecurityEventInput } from '../audit/types.js';
 import { AbortedError, ToolError, invalidArgument } from '../errors.js';
 import { canonicalJson, deepFreeze, sha256Hex } from './json.js';
@@ -60,7 +60,7 @@ export interface ApprovalManagerOptions {
   /** How long an approval decided while no call was waiting stays usable by an identical call. Default 15 minutes. */
   reuseWindowMs?: number;
   /** `indexeddb` (default; survives reloads) or `memory`. */
-  storage?: StorageKind;
+  storage?: 'indexeddb' | 'memory';
   /** IndexedDB factory. Default `globalThis.indexedDB`; `null` keeps records in memory (`persistent` false). */
   indexedDB?: IDBFactory | null;
   /** IndexedDB database name. Default `quickcage-approvals`. */

@@ -8,7 +8,7 @@
 import { checkKnownKeys } from '../internal/checks.js';
 import type { Program } from 'acorn';
 import type { DBSchema, IDBPDatabase } from 'idb';
-import { STORAGE_OPTION_KEYS, openDatabase, resolveStorage, type StorageKind } from '../internal/idb.js';
+import { STORAGE_OPTION_KEYS, openDatabase, resolveStorage } from '../internal/idb.js';
 import { parseSource } from '../../worker/source.js';
 import { DEFAULT_IMPORTS, DEFAULT_MAX_NESTING_DEPTH, checkLimits, validate } from '../../worker/validate.js';
 import type { Violation } from '../../worker/protocol.js';
@@ -92,7 +92,7 @@ export interface DynamicToolStoreOptions {
   /** Largest code in UTF-8 bytes. Default 64 KiB. */
   maxCodeBytes?: number;
   /** `indexeddb` (default) or `memory`. */
-  storage?: StorageKind;
+  storage?: 'indexeddb' | 'memory';
   /** IndexedDB factory. Default `globalThis.indexedDB`. */
   indexedDB?: IDBFactory | null;
   /** IndexedDB database name. Default `quickcage-tools`. */

@@ -5,7 +5,7 @@
  */
 import { checkKnownKeys } from '../internal/checks.js';
 import type { DBSchema, IDBPDatabase } from 'idb';
-import { STORAGE_OPTION_KEYS, openDatabase, resolveStorage, type StorageKind, type StorageOptions } from '../internal/idb.js';
+import { STORAGE_OPTION_KEYS, openDatabase, resolveStorage } from '../internal/idb.js';
 import { ToolError, invalidArgument } from '../errors.js';
 import { normalizeVirtualPath } from './guards.js';
 import { utf8Length } from './json.js';
@@ -27,9 +27,11 @@ export interface DirEntry {
 }
 
 /** Options of {@link createVirtualFileSystem}. */
-export interface VirtualFileSystemOptions extends StorageOptions {
+export interface VirtualFileSystemOptions {
   /** `memory` (default): gone with the page. `indexeddb`: kept per origin in database `dbName`. */
-  storage?: StorageKind;
+  storage?: 'memory' | 'indexeddb';
+  /** IndexedDB factory. Default `globalThis.indexedDB`. */
+  indexedDB?: IDBFactory | null;
   /** IndexedDB database name. Default `quickcage-files`. */
   dbName?: string;
   /** Largest file in bytes. Default 1 MiB. */
