@@ -13,7 +13,7 @@ import {
   type VirtualFileSystem,
 } from '../src/index.js';
 import { createCodeTool, createEventTap, type CodeStep, type CodeTool } from '../src/agent/index.js';
-import type { SecurityEventInput } from '../src/audit/types.js';
+import type { SecurityEventInput } from '../src/index.js';
 import { h, pretty, replace } from './dom.js';
 import { DEMO_HOST, demoFetch } from './host.js';
 import { runAgentLoop, type AgentModel } from './agent-loop.js';

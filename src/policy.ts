@@ -7,6 +7,8 @@
  * deeply frozen so nothing can loosen it after the fact, and it survives a JSON round trip:
  * `definePolicy(JSON.parse(JSON.stringify(policy)))` is the same policy.
  */
+import { checkKnownKeys, isPlainObject } from './internal/checks.js';
+import { deepFreeze } from './internal/json.js';
 import { InvalidPolicyError, describeValue } from './errors.js';
 import { normalizeVirtualPath, parseHostRule } from './tools/guards.js';
 import type { HttpAllowance } from './tools/guards.js';
@@ -364,24 +366,6 @@ const SHAPE: Shape = {
   },
 };
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && [Object.prototype, null].includes(Object.getPrototypeOf(v));
-
-/** Edit distance of two short strings, for "did you mean" hints. */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const next = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
-      prev = next;
-    }
-  }
-  return row[b.length]!;
-}
-
 function merge(shape: Shape, base: Record<string, unknown>, input: unknown, path: string): Record<string, unknown> {
   if (!isPlainObject(input)) return fail(path || 'policy', 'a plain object', input);
   const out: Record<string, unknown> = { ...base };
@@ -389,12 +373,8 @@ function merge(shape: Shape, base: Record<string, unknown>, input: unknown, path
     const field = path ? `${path}.${key}` : key;
     const check = Object.hasOwn(shape, key) ? shape[key] : undefined;
     if (check === undefined) {
-      const known = Object.keys(shape);
-      const near = known.find((k) => distance(k, key) <= 2);
-      throw new InvalidPolicyError(
-        field,
-        `Unknown policy key \`${field}\` (INVALID_POLICY)${near ? `; did you mean \`${path ? `${path}.` : ''}${near}\`?` : ''} Known keys here: ${known.join(', ')}`,
-      );
+      checkKnownKeys(path, { [key]: true }, Object.keys(shape), { noun: 'policy key', error: 'policy' });
+      continue;
     }
     const value = input[key];
     if (value === undefined) continue;
@@ -438,12 +418,4 @@ export function definePolicy(input: PolicyInput | Policy = {}, preset?: PresetNa
  */
 export function isPolicy(value: unknown): value is Policy {
   return typeof value === 'object' && value !== null && MADE.has(value);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
-  }
-  return value;
 }

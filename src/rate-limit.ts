@@ -23,16 +23,26 @@
  *   `until + windowMs` >= E' + windowMs, so every window that contains the call sees it: the
  *   guarantee holds with leases exactly as without. When a tab's slots run low it reserves the next
  *   lease in a background transaction, so a steady stream of calls rarely waits for IndexedDB.
- *   Unused slots are returned (the lease replaced by the real use times) by the next transaction on
- *   that key, after `ttlMs`, on `settle()`, `pagehide` and `dispose()`. A tab that dies holding a
+ *   Unused slots are returned (the lease entry's count cut to the slots used, still counted at
+ *   `until`) by the next transaction on that key, after `ttlMs`, on `settle()`, `pagehide` and
+ *   `dispose()`. Without an explicit `lease.maxSlots` the size adapts to the stream (8 to 1024,
+ *   see docs/design/quota-leases.md). A tab that dies holding a
  *   lease keeps its unused slots counted until `until + windowMs`: the failure mode is
  *   under-admission, never over-admission. Leases are only taken while plenty remains (at most 1/8
  *   of what is left), so near the limit every call is decided by a transaction.
  */
-import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
+import { checkInt, checkOptions, isPlainObject } from './internal/checks.js';
+import type { IDBPDatabase } from 'idb';
+import {
+  ADAPTIVE_MAX_SLOTS, DEFAULT_LEASE, MAX_USER, QUOTA_DB_VERSION, decide, emptyBucket,
+  type Bucket, type Call, type LocalLease, type QuotaDB,
+} from './quota-window.js';
+import { STORAGE_OPTION_KEYS, openDatabase, openOrFallback, resolveStorage, type FallbackReason } from './internal/idb.js';
 import type { EventSink } from './audit/types.js';
 import { DisposedError, RateLimitedError, invalidArgument } from './errors.js';
 import type { Policy, Quota } from './policy.js';
+
+export { QUOTA_DB_VERSION } from './quota-window.js';
 
 /** Result of {@link RateLimiter.consume}. */
 export interface ConsumeResult {
@@ -51,6 +61,8 @@ export interface ConsumeResult {
 
 /** Options of {@link createRateLimiter}. */
 export interface RateLimiterOptions {
+  /** `indexeddb` (default) or `memory`: the same as `indexedDB: null` (quotas per tab, one loud warning). */
+  storage?: 'indexeddb' | 'memory';
   /** Quotas from a policy: `execution` ← `quotas.executions`, `toolCreation` ← `quotas.toolCreations`. */
   policy?: Pick<Policy, 'quotas'>;
   /** Quotas per action name; adds actions or replaces the policy's. Several quotas per action all apply. */
@@ -98,140 +110,12 @@ export interface RateLimiter {
   settle(): Promise<void>;
   /** Returns leases and closes storage. Later calls reject with `DISPOSED`. */
   dispose(): Promise<void>;
+  /** `dispose()`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Schema version history: 1 = buckets. */
-export const QUOTA_DB_VERSION = 1;
-
-interface Lease {
-  id: string;
-  /** Counted as `count` admissions at this time. */
-  until: number;
-  count: number;
-}
-
-interface Bucket {
-  key: string;
-  user: string;
-  action: string;
-  /** Highest E any decision on this key has used (monotonic clock guard). */
-  lastSeen: number;
-  /** Admission times, ascending. */
-  stamps: number[];
-  leases: Lease[];
-}
-
-interface QuotaDB extends DBSchema {
-  buckets: { key: string; value: Bucket };
-}
-
-/** A lease held by this tab. */
-interface LocalLease {
-  id: string;
-  until: number;
-  left: number;
-  uses: number[];
-  /** Remaining capacity outside the lease when it was granted. */
-  outside: number;
-  resetAt: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
-
-const MAX_USER = 256;
-
-/** A checked call. */
-interface Call {
-  key: string;
-  user: string;
-  action: string;
-  quotas: Quota[];
-  now: number | undefined;
-}
-
-const emptyBucket = (call: Call): Bucket =>
-  ({ key: call.key, user: call.user, action: call.action, lastSeen: Number.NEGATIVE_INFINITY, stamps: [], leases: [] });
-const DEFAULT_LEASE = { maxSlots: 8, ttlMs: 1000 };
-
-const insertSorted = (list: number[], values: readonly number[]) => {
-  for (const value of values) {
-    let at = list.length;
-    while (at > 0 && list[at - 1]! > value) at -= 1;
-    list.splice(at, 0, value);
-  }
-};
-
-/** Entries counted by `quota` at E: stamps and lease slots younger than the window. */
-function counted(bucket: Bucket, windowMs: number, e: number): { time: number; count: number }[] {
-  const entries: { time: number; count: number }[] = [];
-  for (const time of bucket.stamps) if (time > e - windowMs) entries.push({ time, count: 1 });
-  for (const lease of bucket.leases) if (lease.until > e - windowMs) entries.push({ time: lease.until, count: lease.count });
-  return entries.sort((a, b) => a.time - b.time);
-}
-
-const total = (entries: readonly { count: number }[]) => entries.reduce((sum, entry) => sum + entry.count, 0);
-
-/** Earliest time at which `excess` counted entries have left the window. */
-function expiryOf(entries: readonly { time: number; count: number }[], excess: number, windowMs: number, e: number): number {
-  let expired = 0;
-  for (const entry of entries) {
-    expired += entry.count;
-    if (expired >= excess) return entry.time + windowMs;
-  }
-  return e + windowMs; // limit 0: nothing ever frees a slot; say "one window from now"
-}
-
-/**
- * The decision on one bucket at E, shared by the IndexedDB and memory paths. Mutates `bucket` when
- * admitting (`take`), never when denying or peeking (except `lastSeen`).
- */
-function decide(bucket: Bucket, quotas: readonly Quota[], e: number, take: boolean, extraWanted: (available: number) => number): ConsumeResult & { extra: number } {
-  const maxWindow = Math.max(...quotas.map((q) => q.windowMs));
-  bucket.lastSeen = Math.max(bucket.lastSeen, e);
-  bucket.stamps = bucket.stamps.filter((t) => t > e - maxWindow);
-  bucket.leases = bucket.leases.filter((l) => l.until > e - maxWindow);
-  let available = Number.POSITIVE_INFINITY;
-  for (const quota of quotas) available = Math.min(available, quota.limit - total(counted(bucket, quota.windowMs, e)));
-  if (available <= 0) {
-    let resetAt = e;
-    for (const quota of quotas) {
-      const entries = counted(bucket, quota.windowMs, e);
-      const excess = total(entries) - quota.limit + 1;
-      if (excess > 0) resetAt = Math.max(resetAt, expiryOf(entries, excess, quota.windowMs, e));
-    }
-    return { allowed: false, remaining: 0, resetAt, extra: 0 };
-  }
-  let extra = 0;
-  if (take) {
-    bucket.stamps.push(e); // e >= lastSeen >= every direct stamp: stays sorted
-    extra = extraWanted(available - 1);
-  }
-  // Remaining and reset of the tightest quota after this call (lease slots count as this tab's).
-  let remaining = Number.POSITIVE_INFINITY;
-  let resetAt = e;
-  for (const quota of quotas) {
-    const entries = counted(bucket, quota.windowMs, e);
-    const left = quota.limit - total(entries) - extra;
-    if (left < remaining) {
-      remaining = left;
-      resetAt = entries.length > 0 ? entries[0]!.time + quota.windowMs : e + quota.windowMs;
-    }
-  }
-  // Taking: what is left after this call, this tab's reserved slots included. Peeking: what is left now.
-  return { allowed: true, remaining: take ? remaining + extra : remaining, resetAt, extra };
-}
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const checkInt = (field: string, value: unknown, min: number, max: number): number => {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw invalidArgument(field, `an integer from ${min} to ${max}`, value);
-  return value;
-};
-const checkKeys = (field: string, value: unknown, known: readonly string[]): Record<string, unknown> => {
-  if (!isPlainObject(value)) throw invalidArgument(field, 'an object', value);
-  for (const key of Object.keys(value)) if (!known.includes(key)) throw invalidArgument(`${field}.${key}`, `one of the known keys (${known.join(', ')})`, key);
-  return value;
-};
 const checkQuota = (field: string, value: unknown): Quota => {
-  checkKeys(field, value, ['limit', 'windowMs']);
+  checkOptions(field, value, ['limit', 'windowMs']);
   const q = value as Quota;
   return { limit: checkInt(`${field}.limit`, q.limit, 0, 1_000_000_000), windowMs: checkInt(`${field}.windowMs`, q.windowMs, 1, 365 * 86_400_000) };
 };
@@ -245,33 +129,30 @@ const newId = (): string => (typeof crypto.randomUUID === 'function' ? crypto.ra
  * @throws {InvalidArgumentError} `INVALID_ARGUMENT` for an unknown option or a bad quota.
  */
 export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter {
-  const o = checkKeys('options', options, ['policy', 'quotas', 'dbName', 'indexedDB', 'now', 'lease', 'events', 'warn']) as RateLimiterOptions;
+  const o = checkOptions('options', options, ['policy', 'quotas', ...STORAGE_OPTION_KEYS, 'now', 'lease', 'events', 'warn']) as RateLimiterOptions;
   const DAY = 86_400_000;
   const quotas = new Map<string, Quota[]>();
   const policyQuotas = o.policy?.quotas ?? { executions: { limit: 100, windowMs: DAY }, toolCreations: { limit: 5, windowMs: DAY } };
   if (o.policy !== undefined && !isPlainObject(o.policy?.quotas)) throw invalidArgument('options.policy', 'a Policy (from definePolicy)', o.policy);
   quotas.set('execution', [checkQuota('options.policy.quotas.executions', policyQuotas.executions)]);
   quotas.set('toolCreation', [checkQuota('options.policy.quotas.toolCreations', policyQuotas.toolCreations)]);
-  for (const [action, value] of Object.entries(checkKeys('options.quotas', o.quotas ?? {}, Object.keys(o.quotas ?? {})))) {
+  for (const [action, value] of Object.entries(checkOptions('options.quotas', o.quotas ?? {}, Object.keys(o.quotas ?? {})))) {
     // A plain name: it is half of the record key, so it must not contain the separator (\u0000).
     if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(action)) throw invalidArgument('options.quotas', 'action names of 1 to 64 letters, digits or _ . : -', action);
     const list = Array.isArray(value) ? value : [value];
     if (list.length === 0 || list.length > 8) throw invalidArgument(`options.quotas.${action}`, 'a quota or an array of 1 to 8 quotas', value);
     quotas.set(action, list.map((q, i) => checkQuota(Array.isArray(value) ? `options.quotas.${action}[${i}]` : `options.quotas.${action}`, q)));
   }
-  const dbName = o.dbName ?? 'quickcage-quotas';
-  if (typeof dbName !== 'string' || dbName.length === 0 || dbName.length > 200) throw invalidArgument('options.dbName', 'a non-empty string of at most 200 characters', dbName);
+  const { dbName, factory } = resolveStorage('options', o, { storage: 'indexeddb', dbName: 'quickcage-quotas' });
   if (o.now !== undefined && typeof o.now !== 'function') throw invalidArgument('options.now', 'a function returning epoch milliseconds', o.now);
   if (o.warn !== undefined && typeof o.warn !== 'function') throw invalidArgument('options.warn', 'a function', o.warn);
   if (o.events !== undefined && typeof (o.events as { record?: unknown })?.record !== 'function') throw invalidArgument('options.events', 'an EventSink (an object with record(event))', o.events);
-  if (o.indexedDB !== undefined && o.indexedDB !== null && typeof (o.indexedDB as { open?: unknown }).open !== 'function') {
-    throw invalidArgument('options.indexedDB', 'an IDBFactory or null', o.indexedDB);
-  }
-  let lease: { maxSlots: number; ttlMs: number } | false = false;
+  let lease: { maxSlots: number; ttlMs: number; adaptive: boolean } | false = false;
   if (o.lease !== false) {
-    const l = checkKeys('options.lease', o.lease ?? {}, ['maxSlots', 'ttlMs']) as { maxSlots?: number; ttlMs?: number };
+    const l = checkOptions('options.lease', o.lease ?? {}, ['maxSlots', 'ttlMs']) as { maxSlots?: number; ttlMs?: number };
     lease = {
       maxSlots: l.maxSlots === undefined ? DEFAULT_LEASE.maxSlots : checkInt('options.lease.maxSlots', l.maxSlots, 0, 1000),
+      adaptive: l.maxSlots === undefined,
       ttlMs: l.ttlMs === undefined ? DEFAULT_LEASE.ttlMs : checkInt('options.lease.ttlMs', l.ttlMs, 1, 60_000),
     };
   }
@@ -287,30 +168,34 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   /** Background renewals in flight, per key. */
   const renewing = new Map<string, Promise<void>>();
   const lastGrant = new Map<string, number>();
+  /** Current lease size per key (adaptive leases only; absent = `lease.maxSlots`). */
+  const sizes = new Map<string, number>();
+  const sizeOf = (key: string): number => (lease ? sizes.get(key) ?? lease.maxSlots : 0);
+  /** Adaptive leases: a renewal this soon after the last grant means the stream outruns the lease. */
+  const grow = (key: string, sinceGrant: number) => {
+    if (!lease || !lease.adaptive || sinceGrant >= lease.ttlMs / 4) return;
+    sizes.set(key, Math.min(ADAPTIVE_MAX_SLOTS, sizeOf(key) * 2));
+    if (sizes.size > 10_000) sizes.delete(sizes.keys().next().value!);
+  };
 
-  const degrade = (reason: string, error: unknown) => {
+  const degrade = ({ reason, detail }: FallbackReason) => {
     memory = new Map();
-    const detail = error instanceof Error || error instanceof DOMException ? `${error.name}: ${error.message}` : String(error);
     try {
       warnSink(`quickcage rate limiter: IndexedDB is unavailable (${reason}: ${detail}). Quotas are enforced per tab in memory only, not across tabs, and reset when the page reloads.`);
     } catch { /* ignore a broken warn sink */ }
     o.events?.record({ type: 'audit_degraded', severity: 'high', details: { component: 'rate-limit', reason, error: detail } });
   };
 
-  const open = async () => {
-    const factory = o.indexedDB === undefined ? globalThis.indexedDB : o.indexedDB;
-    if (!factory) return degrade('no IndexedDB', 'indexedDB is not available in this context');
-    try {
-      const request = factory.open(dbName, QUOTA_DB_VERSION);
-      request.addEventListener('upgradeneeded', (event) => {
-        if (event.oldVersion < 1) request.result.createObjectStore('buckets', { keyPath: 'key' });
-      });
-      db = (await wrap(request)) as unknown as IDBPDatabase<QuotaDB>;
-      db.addEventListener('versionchange', () => db?.close());
-    } catch (error) {
-      degrade('open failed', error);
-    }
-  };
+  const open = () => openOrFallback(factory, async (f) => {
+    db = await openDatabase<QuotaDB>({
+      factory: f,
+      name: dbName,
+      version: QUOTA_DB_VERSION,
+      upgrade(database, oldVersion) {
+        if (oldVersion < 1) database.createObjectStore('buckets', { keyPath: 'key' });
+      },
+    });
+  }, degrade);
   const ready = open();
 
   const checkCall = (user: unknown, action: unknown, callOptions: unknown): Call => {
@@ -318,7 +203,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     if (typeof user !== 'string' || user.length === 0 || user.length > MAX_USER) throw invalidArgument('user', `a non-empty string of at most ${MAX_USER} characters`, user);
     const list = typeof action === 'string' ? quotas.get(action) : undefined;
     if (!list) throw invalidArgument('action', `one of ${[...quotas.keys()].map((a) => `'${a}'`).join(', ')}`, action);
-    const opts = checkKeys('options', callOptions ?? {}, ['now']) as { now?: unknown };
+    const opts = checkOptions('options', callOptions ?? {}, ['now']) as { now?: unknown };
     if (opts.now !== undefined && (typeof opts.now !== 'number' || !Number.isFinite(opts.now))) throw invalidArgument('options.now', 'a finite number of epoch milliseconds', opts.now);
     // Action names cannot contain \u0000 (checked at creation), so (user, action) pairs never collide.
     return { key: `${action as string}\u0000${user}`, user, action: action as string, quotas: list, now: opts.now as number | undefined };
@@ -336,7 +221,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
 
   /**
    * Returns this tab's leases on `bucket` that are used up or past their end (all of them with
-   * `all`): each lease entry is replaced by its real use times, so unused slots go back.
+   * `all`): each lease entry keeps only its used slots (at `until`), so unused slots go back.
    */
   const settleInto = (bucket: Bucket, key: string, e: number, all: boolean) => {
     const list = held.get(key);
@@ -347,8 +232,13 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       if (local.timer !== undefined) clearTimeout(local.timer);
       const before = bucket.leases.length;
       bucket.leases = bucket.leases.filter((l) => l.id !== local.id);
-      // Only if the lease was still there: if a window passed and pruning removed it, its uses are old too.
-      if (bucket.leases.length < before) insertSorted(bucket.stamps, local.uses);
+      // Only if the lease was still there (if a window passed and pruning removed it, its uses are
+      // old too): its used slots stay counted, as one entry at the lease's end. A slot used at
+      // E' <= until counts until until + windowMs >= E' + windowMs, as while the lease was live, and
+      // the record grows by one entry per lease instead of one number per call.
+      if (bucket.leases.length < before && local.used > 0) bucket.leases.push({ id: local.id, until: local.until, count: local.used });
+      // A lease that ended with slots unused was bigger than the stream needed: shrink it.
+      if (lease && lease.adaptive && local.left > 0 && !all) sizes.set(key, Math.max(lease.maxSlots, Math.floor(sizeOf(key) / 2)));
     }
     if (list.length === 0) held.delete(key);
   };
@@ -361,13 +251,14 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     if (lastGrant.size > 10_000) lastGrant.delete(lastGrant.keys().next().value!);
     // Only a tab that is actually calling in a burst reserves, and never more than 1/8 of what is left.
     if (previous === undefined || e - previous > lease.ttlMs) return 0;
-    return Math.min(lease.maxSlots, Math.floor(available / 8));
+    grow(key, e - previous);
+    return Math.min(sizeOf(key), Math.floor(available / 8));
   };
 
   /** Writes a lease entry into `bucket` (inside the transaction); returns the local lease to adopt after commit. */
   const reserve = (bucket: Bucket, e: number, count: number, outside: number, resetAt: number): LocalLease | undefined => {
     if (!lease || count <= 0) return undefined;
-    const local: LocalLease = { id: newId(), until: e + lease.ttlMs, left: count, uses: [], outside, resetAt, timer: undefined };
+    const local: LocalLease = { id: newId(), until: e + lease.ttlMs, left: count, used: 0, outside, resetAt, timer: undefined };
     bucket.leases.push({ id: local.id, until: local.until, count });
     return local;
   };
@@ -396,10 +287,10 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     const local = list?.find((l) => l.left > 0 && e <= l.until);
     if (!local || !list) return undefined;
     local.left -= 1;
-    local.uses.push(e);
+    local.used += 1;
     const left = list.reduce((sum, l) => sum + (e <= l.until ? l.left : 0), 0);
     // Renew in the background before the slots run out, so a steady burst never waits for IndexedDB.
-    if (lease && left <= Math.floor(lease.maxSlots / 2)) renew(call);
+    if (lease && left <= Math.floor(sizeOf(call.key) / 2)) renew(call);
     return { allowed: true, remaining: left + local.outside, resetAt: local.resetAt };
   };
 
@@ -412,7 +303,11 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       const e = effectiveNow(call.key, undefined, bucket.lastSeen);
       settleInto(bucket, call.key, e, false);
       const peeked = decide(bucket, call.quotas, e, false, () => 0);
-      const count = peeked.allowed ? Math.min(lease!.maxSlots, Math.floor(peeked.remaining / 8)) : 0;
+      const previous = lastGrant.get(call.key);
+      if (previous !== undefined) grow(call.key, e - previous);
+      lastGrant.delete(call.key);
+      lastGrant.set(call.key, e);
+      const count = peeked.allowed ? Math.min(sizeOf(call.key), Math.floor(peeked.remaining / 8)) : 0;
       const local = reserve(bucket, e, count, peeked.remaining - count, peeked.resetAt);
       tx.store.put(bucket).catch(() => undefined);
       await tx.done;
@@ -534,6 +429,9 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       await Promise.all([...held.keys()].map((key) => settleKey(key).catch(() => undefined)));
       if (typeof removeEventListener === 'function') removeEventListener('pagehide', onPageHide);
       db?.close();
+    },
+    [Symbol.asyncDispose](this: RateLimiter) {
+      return this.dispose();
     },
   };
 }

@@ -1,215 +1,56 @@
 /**
- * The public sandbox: checks input, queues runs on the worker pool, enforces the hard deadline with a
- * watchdog, bridges host calls, turns wire results into values or typed errors, and reports every
- * run to the audit sink (in `finally`, so a guest cannot skip its own record).
+ * The public sandbox: it orchestrates a run, and each step has one owner.
+ *
+ *   run(code, options)
+ *     → run/request.ts    build and check the request (options, size, globals, limits, trust)
+ *     → audit sink        `USER_DISABLED`; rate limiter (`execution`); `beforeRun`
+ *     → pool.ts           a worker slot (queued; sessions keep theirs)
+ *     → watchdog.ts       the deadline armed (tickets, pausing, the one clock)
+ *     → worker            validate + evaluate; host calls come back to run/host-calls.ts
+ *     → run/guard.ts      guardrails on what leaves (result, logs, error)
+ *     → run/outcomes.ts   wire error → typed error → audit event
+ *     (record / replay)   run/hooks.ts: the recording, and hooks around host calls (src/replay/)
+ *     (observe mode)      an import the policy leaves out is observed and the run re-run (src/fleet/)
+ *     → report()          one audit record per run, in `finally`, so a guest cannot skip it
+ *
+ * Sessions (run/session.ts) take the same path on their own worker. The design notes are in
+ * docs/design/host.md.
  */
-import type { EventSink, SecurityEventInput, SecurityEventType, Severity } from './audit/types.js';
-import {
-  AbortedError,
-  CompilationError,
-  DisposedError,
-  GuestError,
-  InvalidArgumentError,
-  LimitError,
-  SandboxError,
-  ToolError,
-  UnserializableError,
-  ValidationError,
-  WorkerCrashedError,
-  invalidArgument,
-  type SandboxErrorOptions,
-} from './errors.js';
-import { definePolicy, isPolicy, type Policy, type PolicyInput } from './policy.js';
-import { DEFAULT_IMPORTS, OPTIONAL_IMPORTS } from '../worker/validate/rules.js';
-import { applyGuardrails, type GuardrailContext } from './guardrails/index.js';
-import { sha256Hex } from './sha256.js';
-import { importObservationEvent, observableImports } from './fleet/observe.js';
-import { checkDeterminism, type Determinism, type RunHooks, type RunRecording } from './replay/recording.js';
+import type { SecurityEventInput, SecurityEventType, Severity } from './audit/types.js';
+import { AbortedError, DisposedError, SandboxError, ValidationError, WorkerCrashedError, invalidArgument } from './errors.js';
+import { definePolicy, isPolicy, type Policy } from './policy.js';
+import { CODE_SOURCE, acceptsCodeSource, codeHashOf } from './audit/code-hash.js';
+import { checkInt, checkKnownKeys, isPlainObject } from './internal/checks.js';
 import { WorkerDeath, WorkerPool, type DeathReason, type WorkerSlot } from './pool.js';
-import type {
-  HostCallRequest,
-  HostCallResult,
-  LogEntry,
-  RunRequest,
-  RunResult,
-  RunStats,
-  SourceType,
-  WireError,
-  WireLimits,
-  WorkerInfo,
-} from '../worker/protocol.js';
+import { Watchdog, now } from './watchdog.js';
+import { RunGuard } from './run/guard.js';
+import { hostCallHandler } from './run/host-calls.js';
+import { guardRecording, offerRecordedTools, startRecording, withRunHooks } from './run/hooks.js';
+import { importObservationEvent, observableImports } from './fleet/observe.js';
+import type { RunHooks, RunRecording } from './replay/recording.js';
+import { OPTIONAL_IMPORTS } from '../worker/validate/rules.js';
+import { deathError, eventFor, toError, toWireDeath } from './run/outcomes.js';
+import { IDENT, buildRequest } from './run/request.js';
+import { Session } from './run/session.js';
+import {
+  SANDBOX_DEFAULTS,
+  type HostFunction,
+  type HostToolDispatcher,
+  type RunOptions,
+  type RunOutput,
+  type SandboxOptions,
+} from './run/types.js';
+import type { RunRequest, RunResult, WorkerInfo } from '../worker/protocol.js';
 
-const now = (): number => performance.timeOrigin + performance.now();
+export { Session } from './run/session.js';
+export { RUN_DEFAULTS, SANDBOX_DEFAULTS } from './run/types.js';
+export type { HostCallContext, HostFunction, HostToolDispatcher, RunOptions, RunOutput, RunOutputStats, SandboxOptions } from './run/types.js';
+export { toJson } from './run/request.js';
+
 /** WASM memory the engine occupies before any guest code runs (see the constructor). */
 const ENGINE_RESERVE_BYTES = 6.25 * 1024 * 1024;
 
-/** A host function exposed to guests as an export of a host module. Receives one JSON-safe argument. */
-export type HostFunction = (arg: unknown, context: HostCallContext) => unknown;
-
-/** What a host function learns about the call. */
-export interface HostCallContext {
-  runId: string;
-  user: string | undefined;
-  /** Aborted when the run ends (deadline, abort, dispose) before the call finished. */
-  signal: AbortSignal;
-  /** Stops the run's deadline clock (for a person deciding); call the returned function to restart it. */
-  pauseDeadline(): () => void;
-}
-
-/** Host tool dispatcher (the tools layer implements it). */
-export interface HostToolDispatcher {
-  /** Names of tools this sandbox's guests may call (for `user`, when given). */
-  names(user?: string): string[];
-  invoke(name: string, args: unknown, context: HostCallContext): Promise<unknown>;
-}
-
-/** Options of {@link createSandbox}. Unknown keys are rejected. */
-export interface SandboxOptions {
-  /** A policy from `definePolicy`, or input for it (merged onto the `webApi` preset). */
-  policy?: Policy | PolicyInput;
-  /** Number of workers that run code in parallel (1 to 16). Default 1. */
-  workers?: number;
-  /** Keep one initialised spare worker that takes over at once when a worker is killed. Default true. */
-  standby?: boolean;
-  /** How long after the deadline the watchdog waits for the worker before terminating it. Default 100 ms. */
-  watchdogGraceMs?: number;
-  /** Host modules guests may import, `specifier -> { exportName: function }`, e.g. `{ 'app:db': { query } }`. */
-  modules?: Record<string, Record<string, HostFunction>>;
-  /** Host tools, exposed to guests as `tools.<name>(args)` and `import { name } from 'quickcage:tools'`. */
-  tools?: HostToolDispatcher;
-  /**
-   * Where security events go (the audit log). When it also answers `isDisabled(kind, id)` (as
-   * `createAuditLog()` does), the sandbox enforces its auto-disable: runs of a disabled user fail with
-   * `USER_DISABLED`, calls to a disabled tool with `TOOL_DENIED`.
-   */
-  audit?: EventSink & { isDisabled?(kind: 'user' | 'tool', id: string): boolean };
-  /**
-   * Quotas (from `createRateLimiter`): every untrusted run takes one `execution` for its user
-   * (`options.user`, or `anonymous`) before it is queued, and fails fast with `RATE_LIMITED` when the
-   * quota is used up. The sandbox's audit record of the refusal is `rate_limit_exceeded`.
-   */
-  rateLimiter?: { enforce(user: string, action: string): Promise<unknown> };
-  /** Checked before each run; throw a `RateLimitedError` to refuse it. */
-  beforeRun?: (context: { runId: string; user: string | undefined; trusted: boolean }) => void | Promise<void>;
-  /**
-   * Trusted framework code (tool wrappers, helper libraries) evaluated first in every fresh context,
-   * before taming and before any guest code: the seeds' "first execution is trusted". Its globals are
-   * visible to guest code. It has its own 1 s budget; if it throws, runs fail with `GUEST_ERROR`
-   * (`details.setup: true`).
-   */
-  setup?: string;
-  /** Enables worker test hooks. Default false. */
-  debug?: boolean;
-  /**
-   * Observe mode (development, docs/fleet.md): an import of an optional module the policy does not
-   * list is recorded instead of rejected; needed (and required) with a tool registry created with
-   * `observe: true`. Limits, validation of `eval`/`Function` and isolation are never relaxed. Every
-   * run's audit record says `observing: true`, and `sandbox.observing` is true. Default false.
-   */
-  observe?: boolean;
-}
-
-/** Options of {@link Sandbox.run}. Unknown keys are rejected. */
-export interface RunOptions {
-  /** Aborts the run (or removes it from the queue). The run rejects with `ABORTED`. */
-  signal?: AbortSignal;
-  /**
-   * Deadline of this run in ms (1 to 600,000), from when a worker takes it. Default: the policy's
-   * `limits.timeoutMs`. Run options come from the app, not the guest, so the app may set it either way.
-   */
-  timeoutMs?: number;
-  /** Trusted code (framework, tool definitions) skips validation and taming. Never pass user code. */
-  trusted?: boolean;
-  /** `auto` (default) evaluates as a module when the code has import/export or top-level await. */
-  sourceType?: SourceType;
-  /** File name in guest stack traces. Default `guest.js`. */
-  filename?: string;
-  /** JSON-safe values installed as read-only globals before the code runs. */
-  globals?: Record<string, unknown>;
-  /** The app's user id, for quotas and the audit log. */
-  user?: string;
-  /** Measure the QuickJS heap at the end of the run into `stats.heapBytes` (a walk over the heap, ~0.2 ms). Default false. */
-  measureHeap?: boolean;
-  /** Deterministic mode (docs/fleet.md): `Math.random` from `seed`, a virtual clock from `clockStart` for `Date` and timers. Not in sessions. */
-  deterministic?: Determinism;
-  /**
-   * Record the run for replay (`replayRun`): `output.recording`, or `error.details.recording` when it
-   * fails. Implies deterministic mode (a random seed and the current time when not given). Default false.
-   */
-  record?: boolean;
-}
-
-/** Measurements of a run as seen from the page. */
-export interface RunOutputStats extends RunStats {
-  /** Time spent waiting for a free worker, in ms. */
-  queuedMs: number;
-  /** From the `run()` call to the result, in ms. */
-  totalMs: number;
-}
-
-/** A successful run. */
-export interface RunOutput<T = unknown> {
-  /** The result: the last expression of a script, or a module's default export. JSON-safe or undefined. */
-  value: T;
-  logs: LogEntry[];
-  stats: RunOutputStats;
-  runId: string;
-  /** The run skipped validation and taming because it was trusted. */
-  trusted: boolean;
-  /** The policy allowed dangerous operations: validation and taming were off. */
-  dangerous: boolean;
-  /** The recording, when the run was made with `record: true` (after the guardrails). */
-  recording?: RunRecording;
-}
-
-/**
- * Defaults of the sandbox options that have one. The code reads them from here and the docs test
- * checks docs/api.md's option table against them, so the two cannot drift.
- */
-export const SANDBOX_DEFAULTS = Object.freeze({ workers: 1, standby: true, watchdogGraceMs: 100, debug: false, observe: false });
-
-/** Defaults of the run options that have one (see {@link SANDBOX_DEFAULTS}). */
-export const RUN_DEFAULTS = Object.freeze({ trusted: false, sourceType: 'auto' as SourceType, filename: 'guest.js', measureHeap: false, record: false });
-
-const RUN_OPTION_KEYS = new Set(['signal', 'timeoutMs', 'trusted', 'sourceType', 'filename', 'globals', 'user', 'measureHeap', 'deterministic', 'record']);
-const SANDBOX_OPTION_KEYS = new Set(['policy', 'workers', 'standby', 'watchdogGraceMs', 'modules', 'tools', 'audit', 'rateLimiter', 'beforeRun', 'setup', 'debug', 'observe']);
-const IDENT = /^[A-Za-z_$][\w$]*$/;
-
-interface Ticket {
-  runId: string;
-  user: string | undefined;
-  deadline: number;
-  pausedAt: number | null;
-  slot: WorkerSlot;
-  /** Re-arms the watchdog after a pause. */
-  rearm(): void;
-  controller: AbortController;
-  /** Recording or replay of this run (src/replay/). */
-  hooks?: RunHooks;
-}
-
-function checkKeys(value: object, allowed: Set<string>, what: string): void {
-  for (const key of Object.keys(value)) {
-    if (!allowed.has(key)) {
-      throw new InvalidArgumentError(`${what}.${key}`, `Unknown option \`${what}.${key}\`; known options: ${[...allowed].join(', ')}`);
-    }
-  }
-}
-
-function checkInt(field: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidArgument(field, `an integer from ${min} to ${max}`, value);
-  }
-  return value;
-}
-
-function isPlainObject(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && [Object.prototype, null].includes(Object.getPrototypeOf(value));
-}
-
-function isPlainRecord(value: unknown): value is Record<string, unknown> {
-  return isPlainObject(value);
-}
+const SANDBOX_OPTION_KEYS = (['policy', 'workers', 'standby', 'watchdogGraceMs', 'modules', 'tools', 'audit', 'rateLimiter', 'beforeRun', 'setup', 'debug', 'observe']);
 
 /**
  * Creates a sandbox: a pool of QuickJS workers under one policy. Workers start in the background;
@@ -235,19 +76,19 @@ export class Sandbox implements AsyncDisposable {
   private readonly audit: SandboxOptions['audit'];
   private readonly beforeRun: SandboxOptions['beforeRun'];
   private readonly rateLimiter: SandboxOptions['rateLimiter'];
-  private readonly tickets = new Map<string, Ticket>();
+  private readonly watchdog: Watchdog;
+  private readonly guard: RunGuard;
   /** The run whose worker is being terminated right now: set just before `pool.replace`, read by `onRecycle`. */
   private killing: { runId: string; user: string | undefined } | undefined;
   /** Id of the `worker_recycled` event of each killed run, for that run's own record to point at. */
   private readonly killEvents = new Map<string, string>();
   private disposed = false;
   private sessionCounter = 0;
-  private readonly guardrailsOn: boolean;
 
   /** @internal Use {@link createSandbox}. */
   constructor(options: SandboxOptions) {
-    if (!isPlainObject(options)) throw invalidArgument('options', 'a plain object', options);
-    checkKeys(options, SANDBOX_OPTION_KEYS, 'options');
+    if (!isPlainObject(options as unknown)) throw invalidArgument('options', 'a plain object', options);
+    checkKnownKeys('options', options, SANDBOX_OPTION_KEYS);
     this.policy = isPolicy(options.policy) ? options.policy : definePolicy(options.policy ?? {});
     const workers = options.workers === undefined ? SANDBOX_DEFAULTS.workers : checkInt('options.workers', options.workers, 1, 16);
     this.grace = options.watchdogGraceMs === undefined ? SANDBOX_DEFAULTS.watchdogGraceMs : checkInt('options.watchdogGraceMs', options.watchdogGraceMs, 0, 60_000);
@@ -264,9 +105,10 @@ export class Sandbox implements AsyncDisposable {
     if ((options.tools as { observing?: unknown } | undefined)?.observing === true && !this.observing) {
       throw invalidArgument('options.observe', 'true, because `options.tools` comes from a registry in observe mode', options.observe);
     }
-    this.guardrailsOn = Object.values(this.policy.guardrails.detectors).some((s) => s !== 'off');
     if (options.audit !== undefined && typeof options.audit?.record !== 'function') throw invalidArgument('options.audit', 'an EventSink with record()', options.audit);
     this.audit = options.audit;
+    this.guard = new RunGuard(this.policy, this.audit);
+    this.watchdog = new Watchdog(this.grace, (ticket) => this.kill(ticket.slot, 'watchdog', ticket.runId, ticket.user));
     if (options.beforeRun !== undefined && typeof options.beforeRun !== 'function') throw invalidArgument('options.beforeRun', 'a function', options.beforeRun);
     this.beforeRun = options.beforeRun;
     if (options.rateLimiter !== undefined && typeof options.rateLimiter?.enforce !== 'function') {
@@ -291,7 +133,14 @@ export class Sandbox implements AsyncDisposable {
       debug: options.debug ?? SANDBOX_DEFAULTS.debug,
       ...(options.setup === undefined ? {} : { setupCode: options.setup }),
       bridge: {
-        hostCall: (request) => this.onHostCall(request),
+        hostCall: withRunHooks(this.watchdog, hostCallHandler({
+          watchdog: this.watchdog,
+          modules: this.modules,
+          tools: this.tools,
+          audit: this.audit,
+          guard: this.guard,
+          maxResultBytes: this.policy.limits.maxResultBytes,
+        })),
         workerEvent: async (event) => {
           this.emit({ type: 'worker_recycled', severity: 'high', details: { reason: 'poisoned module', detail: event.message.slice(0, 300) } });
         },
@@ -340,14 +189,14 @@ export class Sandbox implements AsyncDisposable {
    */
   async session(options: { trusted?: boolean } = {}): Promise<Session> {
     if (this.disposed) throw new DisposedError('sandbox is disposed');
-    if (!isPlainObject(options)) throw invalidArgument('options', 'a plain object', options);
-    checkKeys(options, new Set(['trusted']), 'options');
+    if (!isPlainObject(options as unknown)) throw invalidArgument('options', 'a plain object', options);
+    checkKnownKeys('options', options, ['trusted']);
     if (options.trusted !== undefined && typeof options.trusted !== 'boolean') throw invalidArgument('options.trusted', 'a boolean', options.trusted);
     const slot = this.pool.pickForSession();
     await slot.ready;
     const id = `s${++this.sessionCounter}-${crypto.randomUUID()}`;
     const error = await slot.call((r) => r.openSession(id, options.trusted === true)).catch((e: unknown) => toWireDeath(e));
-    if (error) throw this.toError(error, {});
+    if (error) throw toError(error, {});
     slot.sessions.add(id);
     return new Session(this, id, slot, options.trusted === true);
   }
@@ -386,7 +235,7 @@ export class Sandbox implements AsyncDisposable {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    for (const t of this.tickets.values()) t.controller.abort();
+    for (const t of this.watchdog.all()) t.controller.abort();
     this.pool.close();
   }
 
@@ -409,39 +258,22 @@ export class Sandbox implements AsyncDisposable {
     let hooks = replayHooks;
     let recording: RunRecording | undefined;
     try {
-      request = this.buildRequest(code, options, session);
-      // ---- deterministic mode and recording (src/replay/)
-      if (options.record !== undefined && typeof options.record !== 'boolean') throw invalidArgument('options.record', 'a boolean', options.record);
-      if ((options.deterministic !== undefined || options.record === true) && session) throw invalidArgument('options.deterministic', 'left out in a session (sessions keep state between runs)', options.deterministic);
-      if (options.deterministic !== undefined) request.deterministic = checkDeterminism(options.deterministic);
-      else if (options.record === true) request.deterministic = { seed: crypto.getRandomValues(new Uint32Array(1))[0]!, clockStart: Date.now() };
-      if (hooks?.toolNames) this.offerRecordedTools(request, hooks);
-      if (options.record === true) {
-        const rec: RunRecording = {
-          version: 1, code, sourceType: request.sourceType, filename: request.filename,
-          ...(request.globalsJson === undefined ? {} : { globalsJson: request.globalsJson }),
-          ...(options.user === undefined ? {} : { user: options.user }),
-          trusted: request.trusted, deterministic: { ...request.deterministic! },
-          toolNames: [...request.toolNames], hostModules: structuredClone(request.hostModules), calls: [], outcome: { ok: true },
-        };
-        recording = rec;
-        const inner = hooks;
-        hooks = { ...inner, observe: (target, argsJson, result) => { rec.calls.push({ target, argsJson, result }); inner?.observe?.(target, argsJson, result); } };
-      }
+      request = buildRequest({ policy: this.policy, modules: this.modules, tools: this.tools, observing: this.observing }, code, options, session);
+      if (hooks) offerRecordedTools(request, hooks);
+      if (options.record === true) ({ recording, hooks } = startRecording(request, options, hooks));
     } catch (error) {
       // Oversized source is guest code refused before it ran: it still leaves its audit record.
       if (error instanceof ValidationError) {
         this.emit({
           type: 'validation_failure', severity: 'medium',
           ...(typeof options?.user === 'string' ? { user: options.user.slice(0, 200) } : {}),
-          ...(this.audit ? { codeHash: sha256Hex(code) } : {}),
+          ...this.codeFields(code),
           details: { code: error.code, rules: error.violations.map((v) => v.rule) },
         });
       }
       throw error;
     }
     const user = options.user;
-    const hash = this.audit ? sha256Hex(code) : '';
     let outcome: { ok: true } | { ok: false; error: SandboxError } = { ok: true };
     let poisoned = false;
     try {
@@ -452,7 +284,7 @@ export class Sandbox implements AsyncDisposable {
       if (this.rateLimiter && !request.trusted) await this.rateLimiter.enforce(user ?? 'anonymous', 'execution');
       await this.beforeRun?.({ runId: request.runId, user, trusted: request.trusted });
       const slot = await this.pool.acquire(session?.slot, options.signal).catch((e: unknown) => {
-        if (e instanceof WorkerDeath) throw this.deathError(e, request, session !== undefined);
+        if (e instanceof WorkerDeath) throw deathError(e, request, session !== undefined);
         if (options.signal?.aborted) throw new AbortedError('run aborted while queued', { runId: request.runId });
         throw e;
       });
@@ -460,7 +292,7 @@ export class Sandbox implements AsyncDisposable {
       let result: RunResult;
       try {
         await slot.ready.catch((e: unknown) => {
-          if (e instanceof WorkerDeath) throw this.deathError(e, request, session !== undefined);
+          if (e instanceof WorkerDeath) throw deathError(e, request, session !== undefined);
           throw new WorkerCrashedError('WORKER_CRASHED', `worker failed to start: ${(e as Error)?.message ?? e}`, { runId: request.runId });
         });
         // An abort that landed while the worker was starting has no listener yet: honour it here.
@@ -475,15 +307,15 @@ export class Sandbox implements AsyncDisposable {
         poisoned = result.error.poisoned === true;
         // A failed run keeps its own error: what leaves with it (message, guest stack, logs) is
         // redacted rather than blocked, so a guardrail never masks the real failure.
-        const wire = this.guardrailsOn ? this.guardError(result.error, who) : result.error;
-        const logs = this.guardLogs(result.logs, who, true);
-        throw this.toError(wire, { runId: request.runId, logs, stats: result.stats });
+        const wire = this.guard.on ? this.guard.error(result.error, who) : result.error;
+        const logs = this.guard.logs(result.logs, who, true);
+        throw toError(wire, { runId: request.runId, logs, stats: result.stats });
       }
-      const value = this.guard(result.valueJson === undefined ? undefined : JSON.parse(result.valueJson), { where: 'result', ...who }) as T;
-      const logs = this.guardLogs(result.logs, who, false);
+      const value = this.guard.value(result.valueJson === undefined ? undefined : JSON.parse(result.valueJson), { where: 'result', ...who }) as T;
+      const logs = this.guard.logs(result.logs, who, false);
       if (recording) recording.outcome = { ok: true, ...(value === undefined ? {} : { valueJson: JSON.stringify(value) }) };
       return {
-        ...(recording ? { recording: this.guardRecording(recording, who) } : {}),
+        ...(recording ? { recording: guardRecording(this.guard, recording, who) } : {}),
         value,
         logs,
         stats: { ...result.stats, queuedMs, totalMs: now() - calledAt },
@@ -495,96 +327,14 @@ export class Sandbox implements AsyncDisposable {
       const typed = error instanceof SandboxError ? error : new WorkerCrashedError('WORKER_CRASHED', String((error as Error)?.message ?? error), { runId: request.runId, cause: error });
       if (recording) {
         recording.outcome = { ok: false, code: typed.code, message: typed.message };
-        const saved = this.guardRecording(recording, { runId: request.runId, ...(user === undefined ? {} : { user }) });
+        const saved = guardRecording(this.guard, recording, { runId: request.runId, ...(user === undefined ? {} : { user }) });
         Object.defineProperty(typed, 'details', { value: Object.freeze({ ...typed.details, recording: saved }), enumerable: true });
       }
       outcome = { ok: false, error: typed };
       throw typed;
     } finally {
-      this.report(request, user, outcome, poisoned, hash);
+      this.report(request, user, outcome, poisoned);
     }
-  }
-
-  private buildRequest(code: string, options: RunOptions, session: { id: string; trusted: boolean } | undefined): RunRequest {
-    if (typeof code !== 'string') throw invalidArgument('code', 'a string', code);
-    if (!isPlainObject(options)) throw invalidArgument('options', 'a plain object', options);
-    checkKeys(options, RUN_OPTION_KEYS, 'options');
-    const limits = this.policy.limits;
-    if (code.length > limits.maxSourceBytes) {
-      throw new ValidationError(`source is ${code.length} characters, over the ${limits.maxSourceBytes} limit`, [
-        { rule: 'source-too-large', message: `source exceeds ${limits.maxSourceBytes} characters`, line: 1, column: 1, snippet: '' },
-      ]);
-    }
-    const timeoutMs = options.timeoutMs === undefined ? limits.timeoutMs : checkInt('options.timeoutMs', options.timeoutMs, 1, 10 * 60 * 1000);
-    if (options.trusted !== undefined && typeof options.trusted !== 'boolean') throw invalidArgument('options.trusted', 'a boolean', options.trusted);
-    if (options.measureHeap !== undefined && typeof options.measureHeap !== 'boolean') throw invalidArgument('options.measureHeap', 'a boolean', options.measureHeap);
-    if (options.sourceType !== undefined && !['script', 'module', 'auto'].includes(options.sourceType)) {
-      throw invalidArgument('options.sourceType', "one of 'script', 'module', 'auto'", options.sourceType);
-    }
-    if (options.filename !== undefined && (typeof options.filename !== 'string' || !/^[\w.\-/:]{1,200}$/.test(options.filename))) {
-      throw invalidArgument('options.filename', 'a file name of letters, digits, `._-/:` (1 to 200 characters)', options.filename);
-    }
-    if (options.user !== undefined && (typeof options.user !== 'string' || options.user.length === 0 || options.user.length > 200)) {
-      throw invalidArgument('options.user', 'a non-empty string of at most 200 characters', options.user);
-    }
-    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw invalidArgument('options.signal', 'an AbortSignal', options.signal);
-    let globalsJson: string | undefined;
-    if (options.globals !== undefined) {
-      if (!isPlainRecord(options.globals)) throw invalidArgument('options.globals', 'a plain object', options.globals);
-      for (const key of Object.keys(options.globals)) {
-        if (!IDENT.test(key) || key === 'tools' || key === 'console') throw invalidArgument(`options.globals.${key}`, 'an identifier other than tools and console', key);
-      }
-      globalsJson = toJson(options.globals, 'options.globals', limits.maxResultBytes);
-    }
-    const trusted = session ? session.trusted : options.trusted ?? RUN_DEFAULTS.trusted;
-    const wireLimits: WireLimits = {
-      timeoutMs,
-      memoryLimitBytes: limits.memoryLimitBytes,
-      maxStackBytes: limits.maxStackBytes,
-      maxResultBytes: limits.maxResultBytes,
-      maxLogBytes: limits.maxLogBytes,
-      maxSourceBytes: limits.maxSourceBytes,
-      maxDepth: limits.maxNestingDepth,
-    };
-    const hostModules = Object.fromEntries(Object.entries(this.modules).map(([name, fns]) => [name, Object.keys(fns)]));
-    const request: RunRequest = {
-      runId: crypto.randomUUID(),
-      code,
-      filename: options.filename ?? RUN_DEFAULTS.filename,
-      sourceType: options.sourceType ?? RUN_DEFAULTS.sourceType,
-      limits: wireLimits,
-      deadline: 0,
-      trusted,
-      toolNames: this.tools?.names(options.user) ?? [],
-      hostModules,
-      // Trusted and dangerous runs may import every built-in module; others the defaults plus what the policy adds.
-      allowedModules: trusted || this.policy.allowDangerousOperations
-        ? [...DEFAULT_IMPORTS, ...OPTIONAL_IMPORTS]
-        : [...DEFAULT_IMPORTS, ...this.policyImports().filter((m) => (OPTIONAL_IMPORTS as readonly string[]).includes(m))],
-      allowDangerousOperations: this.policy.allowDangerousOperations,
-      measureHeap: options.measureHeap ?? RUN_DEFAULTS.measureHeap,
-    };
-    if (session) request.sessionId = session.id;
-    if (globalsJson !== undefined) request.globalsJson = globalsJson;
-    if (!trusted && !this.policy.allowDangerousOperations) {
-      request.validation = {
-        allowedImports: [...this.policyImports(), ...Object.keys(this.modules), ...(this.tools ? ['quickcage:tools'] : [])],
-        grantedGlobals: [
-          ...(request.toolNames.length > 0 ? ['tools'] : []),
-          ...(request.toolNames.includes('fetch') ? ['fetch'] : []),
-          ...Object.keys(options.globals ?? {}),
-        ],
-        allowDynamicSensitiveAccess: this.policy.validation.allowDynamicSensitiveAccess,
-        disabledRules: [...this.policy.validation.disabledRules],
-      };
-    }
-    return request;
-  }
-
-  /** The policy's extra imports; in observe mode without the optional modules, so each use is observed. */
-  private policyImports(): string[] {
-    const imports = this.policy.allowedOperations.imports;
-    return this.observing ? imports.filter((m) => !(OPTIONAL_IMPORTS as readonly string[]).includes(m)) : [...imports];
   }
 
   /**
@@ -602,26 +352,8 @@ export class Sandbox implements AsyncDisposable {
 
   /** Sends the run to the worker with the watchdog armed; resolves to the wire result. */
   private execute(slot: WorkerSlot, request: RunRequest, user: string | undefined, signal: AbortSignal | undefined, inSession: boolean, hooks?: RunHooks): Promise<RunResult> {
-    request.deadline = now() + request.limits.timeoutMs;
-    const controller = new AbortController();
-    let watchdog: ReturnType<typeof setTimeout> | undefined;
+    const ticket = this.watchdog.arm(request, slot, user, hooks);
     let abortKill: ReturnType<typeof setTimeout> | undefined;
-    const ticket: Ticket = {
-      runId: request.runId,
-      user,
-      deadline: request.deadline,
-      pausedAt: null,
-      slot,
-      controller,
-      ...(hooks ? { hooks } : {}),
-      rearm: () => {
-        clearTimeout(watchdog);
-        if (ticket.pausedAt !== null) return;
-        watchdog = setTimeout(() => this.kill(slot, 'watchdog', request.runId, user), Math.max(0, ticket.deadline + this.grace - now()));
-      },
-    };
-    this.tickets.set(request.runId, ticket);
-    ticket.rearm();
     const onAbort = () => {
       // Cooperative first (works while the guest awaits the host or reaches an interrupt check);
       // a guest stuck in a native builtin gets its worker terminated.
@@ -631,186 +363,14 @@ export class Sandbox implements AsyncDisposable {
     signal?.addEventListener('abort', onAbort, { once: true });
     return slot.call<RunResult>((r) => r.run(request))
       .catch((error: unknown) => {
-        if (error instanceof WorkerDeath) throw this.deathError(error, request, inSession);
+        if (error instanceof WorkerDeath) throw deathError(error, request, inSession);
         throw error;
       })
       .finally(() => {
-        clearTimeout(watchdog);
         clearTimeout(abortKill);
         signal?.removeEventListener('abort', onAbort);
-        controller.abort();
-        this.tickets.delete(request.runId);
+        this.watchdog.end(ticket);
       });
-  }
-
-  private deathError(death: WorkerDeath, request: RunRequest, inSession: boolean): SandboxError {
-    const options: SandboxErrorOptions = { runId: request.runId, details: { reason: death.reason, workerTerminated: true } };
-    const lost = inSession ? '; the session was lost with its worker' : '';
-    switch (death.reason) {
-      case 'watchdog':
-        return new LimitError('DEADLINE_EXCEEDED', `run exceeded its ${request.limits.timeoutMs} ms deadline and its worker was terminated${lost}`, options);
-      case 'aborted':
-        return new AbortedError(`run aborted; its worker was terminated${lost}`, options);
-      case 'disposed':
-        return new DisposedError('sandbox was disposed during the run', options);
-      default:
-        return new WorkerCrashedError(inSession ? 'SESSION_LOST' : 'WORKER_CRASHED', `${death.message}${lost}`, options);
-    }
-  }
-
-  /** Wire error → typed error. */
-  private toError(error: WireError, options: SandboxErrorOptions): SandboxError {
-    const opts: SandboxErrorOptions = { ...options, details: { ...error.details, ...(error.poisoned ? { poisoned: true } : {}) } };
-    switch (error.code) {
-      case 'GUEST_ERROR':
-        return new GuestError(error.message, error.guest ?? { name: 'Error', message: error.message }, opts);
-      case 'COMPILATION_ERROR':
-        return new CompilationError(error.message, { line: error.details?.line as number, column: error.details?.column as number }, opts);
-      case 'VALIDATION_REJECTED':
-        return new ValidationError(error.message, error.violations ?? [], opts);
-      case 'DEADLINE_EXCEEDED':
-      case 'MEMORY_LIMIT':
-      case 'STACK_OVERFLOW':
-      case 'OUTPUT_TOO_LARGE':
-        return new LimitError(error.code, error.message, opts);
-      case 'UNSERIALIZABLE':
-        return new UnserializableError(error.message, opts);
-      case 'WORKER_CRASHED':
-      case 'SESSION_LOST':
-        return new WorkerCrashedError(error.code, error.message, opts);
-      case 'ABORTED':
-        return new AbortedError(error.message, opts);
-      case 'TOOL_DENIED':
-      case 'TOOL_FAILED':
-      case 'APPROVAL_DENIED':
-        return new ToolError(error.code, error.message, opts);
-      case 'INVALID_ARGUMENT':
-        return new InvalidArgumentError('session', error.message, opts);
-      default:
-        return new SandboxError(error.code, error.message, opts);
-    }
-  }
-
-  /** Bridge from the worker, with the run's recording or replay hooks around the host (src/replay/). */
-  private async onHostCall(request: HostCallRequest): Promise<HostCallResult> {
-    const hooks = this.tickets.get(request.runId)?.hooks;
-    if (!hooks) return this.hostCall(request);
-    const result = hooks.answer ? hooks.answer(request.target, request.argsJson) : await this.hostCall(request);
-    hooks.observe?.(request.target, request.argsJson, result);
-    return result;
-  }
-
-  /** A recording leaves through the guardrails (lenient: redact, never block), flagged when they changed it. */
-  private guardRecording(recording: RunRecording, who: Omit<GuardrailContext, 'where'>): RunRecording {
-    const guarded = this.guard(recording, { where: 'result', ...who }, true);
-    return JSON.stringify(guarded) === JSON.stringify(recording) ? recording : { ...guarded, redacted: true };
-  }
-
-  /** A replay without the host offers the recorded tools and modules (answered from the recording). */
-  private offerRecordedTools(request: RunRequest, hooks: RunHooks): void {
-    request.toolNames = [...hooks.toolNames!];
-    request.hostModules = { ...hooks.hostModules };
-    if (request.validation) {
-      const modules = Object.keys(request.hostModules);
-      request.validation.allowedImports.push(...modules, ...(request.toolNames.length > 0 ? ['quickcage:tools'] : []));
-      if (request.toolNames.length > 0 && !request.validation.grantedGlobals.includes('tools')) request.validation.grantedGlobals.push('tools');
-      if (request.toolNames.includes('fetch') && !request.validation.grantedGlobals.includes('fetch')) request.validation.grantedGlobals.push('fetch');
-    }
-  }
-
-  /** A guest called a tool or a host-module export. Never throws. */
-  private async hostCall(request: HostCallRequest): Promise<HostCallResult> {
-    const ticket = this.tickets.get(request.runId);
-    if (!ticket) return { ok: false, code: 'TOOL_DENIED', message: 'the run has ended' };
-    const context: HostCallContext = {
-      runId: request.runId,
-      user: ticket.user,
-      signal: ticket.controller.signal,
-      pauseDeadline: () => this.pauseDeadline(ticket),
-    };
-    try {
-      let args: unknown;
-      try {
-        args = JSON.parse(request.argsJson);
-      } catch {
-        return { ok: false, code: 'INVALID_ARGUMENT', message: 'tool arguments are not JSON' };
-      }
-      const who = { runId: request.runId, tool: request.target, ...(ticket.user === undefined ? {} : { user: ticket.user }) };
-      args = this.guard(args, { where: 'toolArgs', ...who });
-      let value: unknown;
-      const hash = request.target.lastIndexOf('#');
-      if (hash >= 0) {
-        const fn = this.modules[request.target.slice(0, hash)]?.[request.target.slice(hash + 1)];
-        if (!fn) return { ok: false, code: 'TOOL_DENIED', message: `\`${request.target}\` is not a registered host function` };
-        value = await fn(args, context);
-      } else {
-        if (!this.tools) return { ok: false, code: 'TOOL_DENIED', message: `no tool \`${request.target}\`` };
-        if (this.audit?.isDisabled?.('tool', request.target)) {
-          return { ok: false, code: 'TOOL_DENIED', message: `tool \`${request.target}\` is disabled by the audit log (multiple security violations)` };
-        }
-        value = await this.tools.invoke(request.target, args, context);
-      }
-      value = this.guard(value, { where: 'toolResult', ...who });
-      return { ok: true, valueJson: value === undefined ? undefined : toJson(value, `result of ${request.target}`, this.policy.limits.maxResultBytes) };
-    } catch (error) {
-      const message = error instanceof SandboxError ? error.message : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      // A handler's error message goes into the guest: guard it like a tool result (never blocking).
-      const safe = this.guard(message, { where: 'toolResult', runId: request.runId, tool: request.target }, true);
-      return { ok: false, code: error instanceof SandboxError ? error.code : 'TOOL_FAILED', message: safe };
-    }
-  }
-
-  private pauseDeadline(ticket: Ticket): () => void {
-    if (ticket.pausedAt !== null || !this.tickets.has(ticket.runId)) return () => {};
-    ticket.pausedAt = now();
-    ticket.rearm();
-    void ticket.slot.call((r) => r.setPaused(ticket.runId, true)).catch(() => undefined);
-    let resumed = false;
-    return () => {
-      if (resumed || ticket.pausedAt === null) return;
-      resumed = true;
-      ticket.deadline += now() - ticket.pausedAt;
-      ticket.pausedAt = null;
-      ticket.rearm();
-      void ticket.slot.call((r) => r.setPaused(ticket.runId, false)).catch(() => undefined);
-    };
-  }
-
-  /**
-   * Applies the policy's PII/secret guardrails to a value leaving or entering the sandbox. Off (no
-   * work at all) unless some detector has a strategy. `block` throws `GUARDRAIL_BLOCKED`.
-   */
-  private guard<T>(value: T, context: GuardrailContext, lenient = false): T {
-    if (!this.guardrailsOn || value === undefined) return value;
-    const guardrails = lenient ? this.lenientGuardrails : this.policy.guardrails;
-    return applyGuardrails(value, guardrails, { context, ...(this.audit ? { sink: this.audit } : {}) }).value as T;
-  }
-
-  /** `block` becomes `redact`: for what leaves with a failure, where blocking would hide the real error. */
-  private get lenientGuardrails(): Policy['guardrails'] {
-    const g = this.policy.guardrails;
-    const detectors = Object.fromEntries(Object.entries(g.detectors).map(([k, v]) => [k, v === 'block' ? 'redact' : v]));
-    return { ...g, detectors: detectors as Policy['guardrails']['detectors'] };
-  }
-
-  /** All log lines of a run in one pass: one audit event per detector per run, not per line. */
-  private guardLogs(logs: LogEntry[], who: Omit<GuardrailContext, 'where'>, lenient: boolean): LogEntry[] {
-    if (!this.guardrailsOn || logs.length === 0) return logs;
-    const messages = this.guard(logs.map((l) => l.message), { where: 'logs', ...who }, lenient);
-    return logs.map((log, i) => ({ ...log, message: messages[i]! }));
-  }
-
-  /** The guest's error message and stack leave the sandbox too: `throw new Error(secret)` must not carry it out. */
-  private guardError(error: WireError, who: Omit<GuardrailContext, 'where'>): WireError {
-    const guarded: WireError = { ...error, message: this.guard(error.message, { where: 'result', ...who }, true) };
-    if (error.guest) {
-      guarded.guest = {
-        ...error.guest,
-        message: this.guard(error.guest.message, { where: 'result', ...who }, true),
-        ...(error.guest.stack === undefined ? {} : { stack: this.guard(error.guest.stack, { where: 'result', ...who }, true) }),
-      };
-    }
-    return guarded;
   }
 
   /** Terminates the worker of run `runId` and replaces it; the `worker_recycled` record names the run. */
@@ -821,6 +381,16 @@ export class Sandbox implements AsyncDisposable {
     } finally {
       this.killing = undefined;
     }
+  }
+
+  /**
+   * The code hash of a run's records: the source itself for the audit log, which hashes it when it
+   * writes the batch (no SHA-256 on the run's path); the hash for any other sink (remembered for
+   * repeated sources, code-hash.ts). Empty without a sink.
+   */
+  private codeFields(code: string): { codeHash?: string; [CODE_SOURCE]?: string } {
+    if (!this.audit) return {};
+    return acceptsCodeSource(this.audit) ? { [CODE_SOURCE]: code } : { codeHash: codeHashOf(code) };
   }
 
   /** Records `event`; returns its id when the sink gives one (an AuditLog does). */
@@ -835,8 +405,9 @@ export class Sandbox implements AsyncDisposable {
   }
 
   /** One audit record per run, whatever happened. */
-  private report(request: RunRequest, user: string | undefined, outcome: { ok: true } | { ok: false; error: SandboxError }, poisoned: boolean, codeHash: string): void {
+  private report(request: RunRequest, user: string | undefined, outcome: { ok: true } | { ok: false; error: SandboxError }, poisoned: boolean): void {
     if (!this.audit) return;
+    const codeHash = this.codeFields(request.code);
     const base = { runId: request.runId, ...(user === undefined ? {} : { user }) };
     const details: Record<string, unknown> = {
       trusted: request.trusted,
@@ -861,86 +432,20 @@ export class Sandbox implements AsyncDisposable {
       }
       if (e instanceof ValidationError) details.rules = [...new Set(e.violations.map((v) => v.rule))];
     }
-    this.emit({ type, severity, ...base, codeHash, details });
-    if (poisoned) this.emit({ type: 'worker_recycled', severity: 'high', ...base, codeHash, details: { reason: 'poisoned module' } });
+    this.emit({ type, severity, ...base, ...codeHash, details });
+    if (poisoned) this.emit({ type: 'worker_recycled', severity: 'high', ...base, ...codeHash, details: { reason: 'poisoned module' } });
   }
-}
-
-/** Maps a failure to its audit event type and severity (documented in docs/audit.md). */
-function eventFor(error: SandboxError): [SecurityEventType, Severity] {
-  switch (error.code) {
-    case 'VALIDATION_REJECTED': return ['validation_failure', 'medium'];
-    case 'COMPILATION_ERROR': return ['compilation_error', 'low'];
-    case 'DEADLINE_EXCEEDED': return ['timeout_exceeded', error.details.workerTerminated ? 'high' : 'medium'];
-    case 'MEMORY_LIMIT':
-    case 'STACK_OVERFLOW':
-    case 'OUTPUT_TOO_LARGE': return ['resource_limit_exceeded', 'medium'];
-    case 'WORKER_CRASHED':
-    case 'SESSION_LOST': return ['sandbox_violation', 'high'];
-    case 'RATE_LIMITED': return ['rate_limit_exceeded', 'medium'];
-    case 'TOOL_DENIED': return ['sandbox_violation', 'high'];
-    // The guardrail itself records one suspicious_pattern event per detector; the run record stays a run record.
-    case 'GUARDRAIL_BLOCKED': return ['execution', 'medium'];
-    case 'USER_DISABLED': return ['execution', 'medium'];
-    default: return ['execution', 'low'];
-  }
-}
-
-/** A context whose globals persist across runs. Create it with {@link Sandbox.session}. */
-export class Session implements AsyncDisposable {
-  private disposed = false;
-  private lost: SandboxError | null = null;
-
-  /** @internal */
-  constructor(
-    private readonly sandbox: Sandbox,
-    /** The session id (also in audit events). */
-    readonly id: string,
-    private readonly slot: WorkerSlot,
-    private readonly trusted: boolean,
-  ) {}
-
-  /**
-   * Runs a cell in this session. `trusted` is fixed when the session opens.
-   * @throws the same errors as {@link Sandbox.run}, plus `SESSION_LOST` once its worker was replaced.
-   */
-  async run<T = unknown>(code: string, options: Omit<RunOptions, 'trusted'> = {}): Promise<RunOutput<T>> {
-    if (this.disposed) throw new DisposedError(`session ${this.id} is disposed`);
-    if (this.lost) throw new WorkerCrashedError('SESSION_LOST', this.lost.message);
-    if (isPlainObject(options) && 'trusted' in options) throw new InvalidArgumentError('options.trusted', 'Session runs take `trusted` from the session, not per run');
-    try {
-      return await this.sandbox.runOn<T>(code, options, { id: this.id, slot: this.slot, trusted: this.trusted });
-    } catch (error) {
-      if (this.slot.dead && error instanceof SandboxError) this.lost = error;
-      throw error;
-    }
-  }
-
-  /** Frees the session's context. Idempotent. */
-  async dispose(): Promise<void> {
-    if (this.disposed) return;
-    this.disposed = true;
-    await this.sandbox.closeSession(this.slot, this.id);
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.dispose();
-  }
-}
-
-function toWireDeath(error: unknown): WireError {
-  return { code: 'WORKER_CRASHED', message: error instanceof Error ? error.message : String(error) };
 }
 
 function checkModules(modules: SandboxOptions['modules']): Record<string, Record<string, HostFunction>> {
   if (modules === undefined) return {};
-  if (!isPlainRecord(modules)) throw invalidArgument('options.modules', 'a plain object', modules);
+  if (!isPlainObject(modules)) throw invalidArgument('options.modules', 'a plain object', modules);
   const out: Record<string, Record<string, HostFunction>> = {};
   for (const [name, fns] of Object.entries(modules)) {
     if (!/^[a-z][\w-]*:[\w\-/.]+$/.test(name) || name.startsWith('quickcage:')) {
       throw invalidArgument(`options.modules`, 'keys like `app:db` (scheme:name, not quickcage:)', name);
     }
-    if (!isPlainRecord(fns)) throw invalidArgument(`options.modules.${name}`, 'an object of functions', fns);
+    if (!isPlainObject(fns)) throw invalidArgument(`options.modules.${name}`, 'an object of functions', fns);
     for (const [fn, impl] of Object.entries(fns)) {
       if (!IDENT.test(fn) || fn === 'default') throw invalidArgument(`options.modules.${name}`, 'export names that are identifiers', fn);
       if (typeof impl !== 'function') throw invalidArgument(`options.modules.${name}.${fn}`, 'a function', impl);
@@ -948,47 +453,6 @@ function checkModules(modules: SandboxOptions['modules']): Record<string, Record
     out[name] = { ...fns };
   }
   return out;
-}
-
-/**
- * Host-side twin of the guest serializer: JSON text of a JSON-safe value, or a typed error naming the
- * path of the first thing that cannot cross (JSON.stringify would silently drop functions and turn
- * NaN into null). Caps size and depth.
- */
-export function toJson(value: unknown, field: string, max: number, maxDepth = 256): string {
-  const ancestors: unknown[] = [];
-  const walk = (v: unknown, path: string): void => {
-    switch (typeof v) {
-      case 'string':
-      case 'boolean':
-        return;
-      case 'number':
-        if (!Number.isFinite(v)) throw new UnserializableError(`\`${path}\` is ${v}, which JSON cannot represent`);
-        return;
-      case 'object':
-        break;
-      default:
-        throw new UnserializableError(`\`${path}\` is a ${typeof v}, which cannot cross into the sandbox`);
-    }
-    if (v === null) return;
-    if (ancestors.includes(v)) throw new UnserializableError(`\`${path}\` is a cycle`);
-    if (ancestors.length >= maxDepth) throw new LimitError('STACK_OVERFLOW', `\`${path}\` is nested deeper than ${maxDepth} levels`);
-    ancestors.push(v);
-    if (Array.isArray(v)) {
-      v.forEach((item, i) => walk(item === undefined ? null : item, `${path}[${i}]`));
-    } else {
-      const proto = Object.getPrototypeOf(v);
-      if (proto !== Object.prototype && proto !== null) {
-        throw new UnserializableError(`\`${path}\` is ${Object.prototype.toString.call(v)}, not a plain object or array`);
-      }
-      for (const [k, item] of Object.entries(v)) if (item !== undefined) walk(item, `${path}.${k}`);
-    }
-    ancestors.pop();
-  };
-  walk(value, field);
-  const text = JSON.stringify(value);
-  if (text.length > max) throw new LimitError('OUTPUT_TOO_LARGE', `\`${field}\` is ${text.length} characters of JSON, over the ${max} limit`);
-  return text;
 }
 
 

@@ -174,7 +174,7 @@ export type RunResult =
 /** What the guest's host call asks the main thread to do. */
 export interface HostCallRequest {
   runId: string;
-  /** Tool name, or `module:export` for a host-module function. */
+  /** Tool name, or `module#export` (e.g. `app:db#query`) for a host-module function. */
   target: string;
   /** JSON text of the single argument (already capped by the worker). */
   argsJson: string;

@@ -3,6 +3,7 @@
  * schema `{ code }`, `execute`) that runs a model's program in a quickcage sandbox and answers with a
  * model-shaped, size-capped result. The SDK adapters (ai-sdk.ts, openai.ts, anthropic.ts, mcp.ts) only re-shape it.
  */
+import { checkKnownKeys } from '../internal/checks.js';
 import type { EventSink, SecurityEventInput } from '../audit/types.js';
 import { InvalidArgumentError, invalidArgument } from '../errors.js';
 import type { RunOptions, RunOutputStats, Sandbox } from '../sandbox.js';
@@ -176,9 +177,7 @@ function describeTool(options: { declarations: string; timeoutMs: number; maxRes
  */
 export function createCodeTool(options: CodeToolOptions): CodeTool {
   if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
-  for (const key of Object.keys(options)) {
-    if (!KEYS.includes(key)) throw new InvalidArgumentError(`options.${key}`, `Unknown option \`options.${key}\`; known options: ${KEYS.join(', ')}`);
-  }
+  checkKnownKeys('options', options, KEYS);
   const { sandbox, registry, agent, user, modules = {}, returns = {}, name = 'run_code', instructions, maxResultChars = 4000, events, onStep } = options;
   if (typeof sandbox?.run !== 'function' || typeof sandbox.policy !== 'object') throw invalidArgument('options.sandbox', 'a Sandbox from createSandbox()', sandbox);
   if ((registry === undefined) !== (agent === undefined)) {

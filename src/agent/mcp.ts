@@ -8,6 +8,7 @@
  *   app registers in its tool registry: guest code then calls them like any host tool, under the same
  *   permission flags, schema checks, approvals and audit events.
  */
+import { checkKnownKeys } from '../internal/checks.js';
 import { InvalidArgumentError, ToolError, describeValue, invalidArgument } from '../errors.js';
 import { defineTool, isToolName, type ApprovalRule, type Tool } from '../tools/define.js';
 import { isPermissionSet, type PermissionSet } from '../tools/permissions.js';
@@ -144,7 +145,7 @@ export async function importMcpTools(client: McpClientLike, options: ImportMcpTo
   if (typeof client?.listTools !== 'function' || typeof client?.callTool !== 'function') throw invalidArgument('client', 'an MCP Client (with listTools and callTool)', client);
   if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
   const known = ['permission', 'prefix', 'include', 'requiresApproval', 'signal'];
-  for (const key of Object.keys(options)) if (!known.includes(key)) throw new InvalidArgumentError(`options.${key}`, `Unknown option \`options.${key}\`; known options: ${known.join(', ')}`);
+  checkKnownKeys('options', options, known);
   const { permission, prefix = '', include, requiresApproval = false, signal } = options;
   if (!isPermissionSet(permission) || permission === 0) {
     throw new InvalidArgumentError('options.permission', `Expected \`options.permission\` to be a non-empty Permission flag set (declare what the MCP tools may do), got \`${describeValue(permission)}\``);

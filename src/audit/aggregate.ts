@@ -13,6 +13,7 @@
  * `flush()`, on `pagehide` and on `dispose()`. Severity is part of the key, so a high-severity event
  * is never hidden inside an aggregate of low-severity ones.
  */
+import { CODE_SOURCE, type PendingCode } from './code-hash.js';
 import type { JsonValue, PreparedEvent } from './model.js';
 
 /** Aggregation settings. */
@@ -61,6 +62,12 @@ export interface Admission {
 /** Tracks flood keys and folds excess events into aggregates. */
 export class FloodAggregator {
   private readonly states = new Map<string, KeyState>();
+  /**
+   * A lower bound of the earliest `start` among `states` (exact after a drain). While no window can
+   * have closed, a full table skips the drain: without this, every event recorded while the table
+   * is full (any steady stream of runs) walked all `maxKeys` states.
+   */
+  private minStart = Number.POSITIVE_INFINITY;
   /** (type, rule, user) triples already stored one by one in the current firsts window. */
   private firsts = new Set<string>();
   private firstsStart = Number.NEGATIVE_INFINITY;
@@ -81,7 +88,8 @@ export class FloodAggregator {
     const scope = event.runId !== undefined ? `r:${event.runId}` : `u:${event.user ?? ''}`;
     let key = `${event.type}\u0000${event.severity}\u0000${event.tool ?? ''}\u0000${scope}`;
     if (!this.states.has(key) && this.states.size >= this.config.maxKeys) {
-      out.push(...this.drain(event.time, false));
+      // drain(now, false) only acts on closed windows; none can be closed before minStart's.
+      if (event.time - this.minStart >= this.config.windowMs) out.push(...this.drain(event.time, false));
       // Still full: many distinct keys at once is itself a flood; fold them per type+severity.
       if (this.states.size >= this.config.maxKeys) key = `${event.type}\u0000${event.severity}\u0000*`;
     }
@@ -95,6 +103,7 @@ export class FloodAggregator {
     if (!state) {
       state = { start: event.time, seen: 0 };
       this.states.set(key, state);
+      if (event.time < this.minStart) this.minStart = event.time;
     }
     state.seen += 1;
     if (state.seen <= this.config.threshold || first) {
@@ -122,6 +131,7 @@ export class FloodAggregator {
    */
   drain(now: number, all: boolean): PreparedEvent[] {
     const out: PreparedEvent[] = [];
+    let minStart = Number.POSITIVE_INFINITY;
     for (const [key, state] of this.states) {
       const closed = now - state.start >= this.config.windowMs;
       if (state.aggregate && (all || closed)) {
@@ -129,7 +139,9 @@ export class FloodAggregator {
         state.aggregate = undefined;
       }
       if (closed) this.states.delete(key);
+      else if (state.start < minStart) minStart = state.start;
     }
+    this.minStart = minStart;
     return out;
   }
 
@@ -172,6 +184,9 @@ export class FloodAggregator {
     if (runId !== undefined) event.runId = runId;
     if (agent !== undefined) event.agent = agent;
     if (sample.codeHash !== undefined && runId !== undefined) event.codeHash = sample.codeHash;
+    // A source not hashed yet (code-hash.ts) travels with the aggregate and is hashed when it is written.
+    const code = (sample as PreparedEvent & PendingCode)[CODE_SOURCE];
+    if (code !== undefined && runId !== undefined && event.codeHash === undefined) (event as PreparedEvent & PendingCode)[CODE_SOURCE] = code;
     return event;
   }
 }

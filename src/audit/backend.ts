@@ -2,7 +2,8 @@
  * Storage backends of the audit log: IndexedDB (the normal case) and memory (the loud fallback).
  * Both run the same chain code (chain.ts) and answer the same queries.
  */
-import { wrap, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb';
+import type { DBSchema, IDBPDatabase, IDBPTransaction } from 'idb';
+import { openDatabase } from '../internal/idb.js';
 import { deleteForRoom, seal, type ChainOps, type DisableKind, type DisabledEntry, type DropSummary, type SealContext, type SealExtras, type SealResult } from './chain.js';
 import type { AuditEvent, ChainHead, PreparedEvent } from './model.js';
 import type { SecurityEventType, Severity } from './types.js';
@@ -89,29 +90,30 @@ type RwTx = IDBPTransaction<AuditDB, ('events' | 'pending' | 'meta' | 'disabled'
  * Opens (and creates or upgrades) the audit database through `factory`. The factory is injectable
  * so tests can make opening fail without faking IndexedDB on the happy path.
  */
-export async function openAuditDb(factory: IDBFactory, name: string, hooks: { onVersionChange(): void; onTerminated(): void }): Promise<Db> {
-  const request = factory.open(name, AUDIT_DB_VERSION);
-  request.addEventListener('upgradeneeded', (event) => {
-    const db = wrap(request.result) as unknown as Db;
-    if (event.oldVersion < 1) {
-      const events = db.createObjectStore('events', { keyPath: 'seq' });
-      events.createIndex('id', 'id', { unique: true });
-      events.createIndex('time', 'time');
-      events.createIndex('user_time', ['user', 'time']);
-      events.createIndex('tool_time', ['tool', 'time']);
-      events.createIndex('type_time', ['type', 'time']);
-      events.createIndex('severity_time', ['severity', 'time']);
-      events.createIndex('rank_seq', ['rank', 'seq']);
-      db.createObjectStore('pending', { keyPath: 'id' });
-      db.createObjectStore('meta');
-      db.createObjectStore('disabled', { keyPath: ['kind', 'id'] });
-    }
+export function openAuditDb(factory: IDBFactory, name: string, hooks: { onVersionChange(): void; onTerminated(): void }): Promise<Db> {
+  return openDatabase<AuditDB>({
+    factory,
+    name,
+    version: AUDIT_DB_VERSION,
+    upgrade(db, oldVersion) {
+      if (oldVersion < 1) {
+        const events = db.createObjectStore('events', { keyPath: 'seq' });
+        events.createIndex('id', 'id', { unique: true });
+        events.createIndex('time', 'time');
+        events.createIndex('user_time', ['user', 'time']);
+        events.createIndex('tool_time', ['tool', 'time']);
+        events.createIndex('type_time', ['type', 'time']);
+        events.createIndex('severity_time', ['severity', 'time']);
+        events.createIndex('rank_seq', ['rank', 'seq']);
+        db.createObjectStore('pending', { keyPath: 'id' });
+        db.createObjectStore('meta');
+        db.createObjectStore('disabled', { keyPath: ['kind', 'id'] });
+      }
+    },
+    // A newer version in another tab wants to upgrade: the kit closes the connection; the log reopens or degrades.
+    onVersionChange: hooks.onVersionChange,
+    onClose: hooks.onTerminated,
   });
-  const db = (await wrap(request)) as unknown as Db;
-  // A newer version in another tab wants to upgrade: get out of its way; the log reopens or degrades.
-  db.addEventListener('versionchange', () => { db.close(); hooks.onVersionChange(); });
-  db.addEventListener('close', () => hooks.onTerminated());
-  return db;
 }
 
 function chainOps(tx: RwTx): ChainOps {

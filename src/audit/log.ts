@@ -13,296 +13,24 @@
  * failing, the log falls back to memory and says so (`degraded`, one console warning, an
  * `audit_degraded` event).
  */
-import { FloodAggregator, type AggregateConfig } from './aggregate.js';
+import { ACCEPTS_CODE_SOURCE, CODE_SOURCE, materializeCodeHash, type PendingCode } from './code-hash.js';
+import { describeStorageError, openOrFallback } from '../internal/idb.js';
+import { checkOptions, isPlainObject } from '../internal/checks.js';
+import { FloodAggregator } from './aggregate.js';
+import { disabledKey, indexedDbBackend, memoryBackend, openAuditDb, type AuditBackend } from './backend.js';
+import { summarize, verifyChain, type DisabledEntry, type DropSummary, type QuotaDrops, type SealContext, type SealResult } from './chain.js';
 import {
-  disabledKey, indexedDbBackend, memoryBackend, openAuditDb, type AuditBackend, type NormalizedQuery,
-} from './backend.js';
-import {
-  summarize, verifyChain,
-  type AutoDisableConfig, type DisableKind, type DisabledEntry, type DropSummary, type QuotaDrops, type SealContext, type SealResult, type VerifyResult,
-} from './chain.js';
-import {
-  CAPS, DEFAULT_SEVERITY, canonicalJson, capField, describeInputProblem, isEventType, isSeverity, retentionRank, sanitizeDetails, severityRank,
+  CAPS, DEFAULT_SEVERITY, canonicalJson, capField, describeInputProblem, isEventType, retentionRank, sanitizeDetails, severityRank,
   type AuditEvent, type PreparedEvent,
 } from './model.js';
-import { DEFAULT_RISK, computeRisk, riskLookbackMs, type RiskConfig, type RiskScore } from './risk.js';
-import { EVENT_TYPES, SEVERITIES, type EventSink, type SecurityEventInput, type SecurityEventType, type Severity } from './types.js';
+import { computeRisk, riskLookbackMs } from './risk.js';
+import type { SecurityEventInput, Severity } from './types.js';
 import { DisposedError, invalidArgument } from '../errors.js';
+import type { AuditLog, AuditLogOptions, FlushReport, HourlyBucket } from './log-types.js';
+import { checkId, checkKind, checkTime, newId, normalizeLogOptions, normalizeQuery } from './options.js';
+import { mergeQuotaDrops, parseSpill, type Spill } from './spill.js';
 
-/** Options of {@link createAuditLog}. Every field is optional. */
-export interface AuditLogOptions {
-  /** IndexedDB database name. Default `quickcage-audit`. Also names the BroadcastChannel. */
-  dbName?: string;
-  /**
-   * The IndexedDB factory. Default `globalThis.indexedDB`. `null` forces the memory fallback
-   * (still loud). Tests inject a factory whose `open` fails to exercise the fallback.
-   */
-  indexedDB?: IDBFactory | null;
-  /** Clock in epoch ms. Default `Date.now`. */
-  now?: () => number;
-  /** Stored events (gaps excluded) before retention drops the lowest ranks. Default 20,000. */
-  maxEvents?: number;
-  /** Batching: `maxDelayMs` (default 20) before a routine batch is written; `maxSize` (default 200) per transaction. */
-  batch?: { maxDelayMs?: number; maxSize?: number };
-  /** Flood aggregation (see aggregate.ts) or `false` to store every event. */
-  aggregate?: Partial<AggregateConfig> | false;
-  /** Auto-disable thresholds or `false`. Default 5 violations of severity ≥ high within 1 hour, users and tools. */
-  autoDisable?: Partial<AutoDisableConfig> | false;
-  /** Risk weights and half-life (see risk.ts). */
-  risk?: { weights?: Partial<Record<Severity, number>>; halfLifeMs?: number };
-  /** Share sealed events with other tabs through a BroadcastChannel. Default true. */
-  broadcast?: boolean;
-  /** Flush on `visibilitychange`/`pagehide`. Default true when a `document` exists. */
-  lifecycle?: boolean;
-  /** Where the one loud warning goes. Default `console.warn`. */
-  warn?: (message: string) => void;
-}
-
-/** Filters of {@link AuditLog.query} and {@link AuditLog.exportJsonl}. Times are epoch ms, inclusive. */
-export interface AuditQuery {
-  since?: number;
-  until?: number;
-  user?: string;
-  tool?: string;
-  /** Events of one run (the `runId` a sandbox run or tool call carried). */
-  runId?: string;
-  type?: SecurityEventType | readonly SecurityEventType[];
-  severity?: Severity | readonly Severity[];
-  /** Maximum events returned. Default 100 for `query`, unlimited for `exportJsonl`. */
-  limit?: number;
-}
-
-/** One row of {@link AuditLog.hourlySummary}. */
-export interface HourlyBucket {
-  /** Start of the hour, epoch ms (UTC hour boundaries). */
-  hour: number;
-  type: SecurityEventType;
-  severity: Severity;
-  /** Occurrences, aggregates expanded. */
-  count: number;
-}
-
-/**
- * What {@link AuditLog.flush} did, counted since the previous `flush()` resolved (or since the log
- * was created). Entries, not occurrences: an aggregate counts once.
- */
-export interface FlushReport {
-  /** Entries written to IndexedDB (events, aggregates and `events_dropped` markers). */
-  stored: number;
-  /** Entries kept in memory only because IndexedDB is unavailable: lost when the page closes. */
-  memoryOnly: number;
-  /** Stored entries deleted to make room (storage quota, or `maxEvents` retention). */
-  deleted: number;
-  /** How many of `deleted` were security events (anything but routine traffic). */
-  deletedSecurity: number;
-  /** Accepted events never stored: shed under storage pressure (routine events only). */
-  notStored: number;
-  /** True when nothing was deleted, shed or kept in memory only. */
-  complete: boolean;
-}
-
-/** The audit log. Every method but `record` and `isDisabled` is async. */
-export interface AuditLog extends EventSink {
-  /** Resolves when storage is open (or the fallback is in place). Never rejects. */
-  readonly ready: Promise<void>;
-  /** True when events are kept in memory only. */
-  readonly degraded: boolean;
-  /** `indexeddb`, `memory`, or `opening` before `ready`. */
-  readonly storage: 'indexeddb' | 'memory' | 'opening';
-  /**
-   * Accepts an event. Synchronous, never throws, never waits for storage. Returns the id the event
-   * will be stored under (use it to tie an acknowledgement to the event), or the id of the aggregate
-   * entry a flood folded it into, or `undefined` after `dispose()` (the event is not stored).
-   * A malformed event is stored as an `audit_degraded` event, whose id is returned.
-   */
-  record(event: SecurityEventInput): string | undefined;
-  /**
-   * Resolves when every event accepted before the call (aggregates included) is written, with what
-   * happened since the previous flush: stored, deleted and never stored. Check `complete`.
-   */
-  flush(): Promise<FlushReport>;
-  /**
-   * Events matching `filter`, most recent first (flushes first).
-   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` (rejects) for a bad filter, naming `filter.<field>`.
-   * @throws {DisposedError} `DISPOSED` (rejects) after `dispose()`.
-   */
-  query(filter?: AuditQuery): Promise<AuditEvent[]>;
-  /**
-   * Occurrences per UTC hour, type and severity.
-   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` (rejects) for a bad range, naming `range.<field>`.
-   * @throws {DisposedError} `DISPOSED` (rejects) after `dispose()`.
-   */
-  hourlySummary(range?: { since?: number; until?: number }): Promise<HourlyBucket[]>;
-  /**
-   * The user's decayed risk score (formula in risk.ts and docs/audit.md).
-   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` (rejects) for an empty user or a non-finite `options.now`.
-   * @throws {DisposedError} `DISPOSED` (rejects) after `dispose()`.
-   */
-  riskScore(user: string, options?: { now?: number }): Promise<RiskScore>;
-  /**
-   * Matching events in chain order as JSON Lines (canonical JSON, one event per line).
-   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` (rejects) for a bad filter.
-   * @throws {DisposedError} `DISPOSED` (rejects) after `dispose()`.
-   */
-  exportJsonl(filter?: AuditQuery): Promise<string>;
-  /**
-   * Walks the chain and reports the first broken link (a result, never a rejection, for a broken chain).
-   * @throws {DisposedError} `DISPOSED` (rejects) after `dispose()`.
-   */
-  verify(): Promise<VerifyResult>;
-  /**
-   * Calls `listener` with every stored event, from this tab and others. Returns the unsubscribe.
-   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` when `listener` is not a function.
-   */
-  subscribe(listener: (event: AuditEvent) => void): () => void;
-  /**
-   * True when the user or tool is disabled (from a cache kept current across tabs; await `ready` first).
-   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` for a kind other than 'user'/'tool' or an empty id.
-   */
-  isDisabled(kind: DisableKind, id: string): boolean;
-  /** Every disable decision known, enabled ones included. */
-  disabledEntries(): DisabledEntry[];
-  /**
-   * Disables a user or tool by hand; recorded as `user_disabled`/`tool_disabled`.
-   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` (rejects) for a bad kind, id or option.
-   * @throws {DisposedError} `DISPOSED` (rejects) after `dispose()`.
-   */
-  disable(kind: DisableKind, id: string, options?: { reason?: string; by?: string }): Promise<void>;
-  /**
-   * Re-enables; recorded as an `approval` event. Violations before now stop counting.
-   * @throws {InvalidArgumentError} `INVALID_ARGUMENT` (rejects) for a bad kind, id or option.
-   * @throws {DisposedError} `DISPOSED` (rejects) after `dispose()`.
-   */
-  enable(kind: DisableKind, id: string, options?: { by?: string }): Promise<void>;
-  /** Flushes, then releases storage, listeners and timers. */
-  dispose(): Promise<void>;
-}
-
-const DEFAULT_AGGREGATE: AggregateConfig = { threshold: 20, windowMs: 60_000, maxKeys: 1024 };
-const DEFAULT_AUTO_DISABLE: AutoDisableConfig = { threshold: 5, windowMs: 60 * 60 * 1000, minSeverity: 'high', users: true, tools: true };
-const MAX_TIME = 8.64e15;
-
-const newId = (): string => {
-  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
-};
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-const checkInt = (field: string, value: unknown, min: number, max: number): number => {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidArgument(field, `an integer from ${min} to ${max}`, value);
-  }
-  return value;
-};
-const checkBool = (field: string, value: unknown): boolean => {
-  if (typeof value !== 'boolean') throw invalidArgument(field, 'a boolean', value);
-  return value;
-};
-const checkKeys = (field: string, value: unknown, known: readonly string[]): Record<string, unknown> => {
-  if (!isPlainObject(value)) throw invalidArgument(field, 'an object', value);
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) throw invalidArgument(`${field}.${key}`, `one of the known keys (${known.join(', ')})`, key);
-  }
-  return value;
-};
-const checkTime = (field: string, value: unknown): number => {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidArgument(field, 'a finite number of epoch milliseconds', value);
-  return value;
-};
-const checkId = (field: string, value: unknown): string => {
-  if (typeof value !== 'string' || value.length === 0) throw invalidArgument(field, 'a non-empty string', value);
-  return capField(value, CAPS.name)!;
-};
-const checkKind = (value: unknown): DisableKind => {
-  if (value !== 'user' && value !== 'tool') throw invalidArgument('kind', "'user' or 'tool'", value);
-  return value;
-};
-
-/** Checks and normalizes a query; `limit` defaults to `defaultLimit`. */
-function normalizeQuery(filter: unknown, defaultLimit: number, order: 'asc' | 'desc', name = 'filter'): NormalizedQuery {
-  const f = checkKeys(name, filter ?? {}, name === 'filter' ? ['since', 'until', 'user', 'tool', 'runId', 'type', 'severity', 'limit'] : ['since', 'until']) as AuditQuery;
-  const q: NormalizedQuery = {
-    since: f.since === undefined ? -MAX_TIME : checkTime(`${name}.since`, f.since),
-    until: f.until === undefined ? MAX_TIME : checkTime(`${name}.until`, f.until),
-    limit: f.limit === undefined ? defaultLimit : checkInt('filter.limit', f.limit, 1, 10_000_000),
-    order,
-  };
-  if (q.since > q.until) throw invalidArgument(`${name}.until`, `a time at or after \`${name}.since\` (${q.since})`, q.until);
-  if (f.user !== undefined) q.user = checkId('filter.user', f.user);
-  if (f.tool !== undefined) q.tool = checkId('filter.tool', f.tool);
-  if (f.runId !== undefined) {
-    if (typeof f.runId !== 'string' || f.runId.length === 0) throw invalidArgument('filter.runId', 'a non-empty string', f.runId);
-    q.runId = capField(f.runId, CAPS.id)!;
-  }
-  if (f.type !== undefined) {
-    const types = Array.isArray(f.type) ? f.type : [f.type];
-    for (const [i, t] of types.entries()) if (!isEventType(t)) throw invalidArgument(Array.isArray(f.type) ? `filter.type[${i}]` : 'filter.type', `one of ${EVENT_TYPES.join(', ')}`, t);
-    q.types = new Set(types as SecurityEventType[]);
-  }
-  if (f.severity !== undefined) {
-    const severities = Array.isArray(f.severity) ? f.severity : [f.severity];
-    for (const [i, s] of severities.entries()) if (!isSeverity(s)) throw invalidArgument(Array.isArray(f.severity) ? `filter.severity[${i}]` : 'filter.severity', `one of ${SEVERITIES.join(', ')}`, s);
-    q.severities = new Set(severities as Severity[]);
-  }
-  return q;
-}
-
-function mergeDrops(a: DropSummary | undefined, b: DropSummary | undefined): DropSummary | undefined {
-  if (!a || !b) return a ?? b;
-  const add = (x: Record<string, number>, y: Record<string, number>) => {
-    const out = { ...x };
-    for (const [key, value] of Object.entries(y)) out[key] = (out[key] ?? 0) + value;
-    return out;
-  };
-  return {
-    entries: a.entries + b.entries, securityEntries: a.securityEntries + b.securityEntries,
-    bySeverity: add(a.bySeverity, b.bySeverity), byType: add(a.byType, b.byType),
-    oldest: Math.min(a.oldest, b.oldest), newest: Math.max(a.newest, b.newest),
-  };
-}
-
-function mergeQuotaDrops(a: QuotaDrops, b: QuotaDrops): QuotaDrops {
-  const out: QuotaDrops = {};
-  const deleted = mergeDrops(a.deleted, b.deleted), shed = mergeDrops(a.shed, b.shed);
-  if (deleted) out.deleted = deleted;
-  if (shed) out.shed = shed;
-  return out;
-}
-
-/** What a page saves on `pagehide` (or when it falls back to memory) for a later page to store. */
-interface Spill {
-  events: PreparedEvent[];
-  /** Events a quota recovery deleted whose events_dropped marker was not written yet. */
-  deleted?: DropSummary;
-}
-
-/**
- * Reads a localStorage spill back, keeping only well-formed events (same origin, but a spill is
- * still input: a corrupt entry must not break the log).
- */
-function parseSpill(text: string | null): Spill {
-  let value: unknown;
-  try {
-    value = JSON.parse(text ?? '{}');
-  } catch {
-    return { events: [] };
-  }
-  if (!isPlainObject(value) || !Array.isArray(value.events)) return { events: [] };
-  const optionalString = (v: unknown) => v === undefined || typeof v === 'string';
-  const count = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
-  const events = value.events.filter((e): e is PreparedEvent => isPlainObject(e)
-    && typeof e.id === 'string' && typeof e.time === 'number' && Number.isFinite(e.time)
-    && isEventType(e.type) && isSeverity(e.severity) && typeof e.count === 'number' && Number.isInteger(e.count) && e.count >= 1
-    && optionalString(e.user) && optionalString(e.agent) && optionalString(e.tool) && optionalString(e.runId) && optionalString(e.codeHash)
-    && (e.details === undefined || isPlainObject(e.details)));
-  const d = value.deleted;
-  const deleted = isPlainObject(d) && count(d.entries) && (d.entries as number) > 0 && count(d.securityEntries)
-    && isPlainObject(d.bySeverity) && isPlainObject(d.byType) && typeof d.oldest === 'number' && typeof d.newest === 'number'
-    ? d as unknown as DropSummary : undefined;
-  return deleted ? { events, deleted } : { events };
-}
+export type { AuditLog, AuditLogOptions, AuditQuery, FlushReport, HourlyBucket } from './log-types.js';
 
 /**
  * One JSONL line: canonical JSON (sorted keys, so a reader can recompute `hash` from the line),
@@ -321,51 +49,9 @@ export function toJsonLine(event: AuditEvent): string {
  * @throws {InvalidArgumentError} `INVALID_ARGUMENT` when an option has a bad value or an unknown key.
  */
 export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
-  const o = checkKeys('options', options, ['dbName', 'indexedDB', 'now', 'maxEvents', 'batch', 'aggregate', 'autoDisable', 'risk', 'broadcast', 'lifecycle', 'warn']) as AuditLogOptions;
-  const dbName = o.dbName ?? 'quickcage-audit';
-  if (typeof dbName !== 'string' || dbName.length === 0 || dbName.length > 200) throw invalidArgument('options.dbName', 'a non-empty string of at most 200 characters', dbName);
-  if (o.now !== undefined && typeof o.now !== 'function') throw invalidArgument('options.now', 'a function returning epoch milliseconds', o.now);
-  if (o.warn !== undefined && typeof o.warn !== 'function') throw invalidArgument('options.warn', 'a function', o.warn);
-  if (o.indexedDB !== undefined && o.indexedDB !== null && typeof (o.indexedDB as { open?: unknown }).open !== 'function') {
-    throw invalidArgument('options.indexedDB', 'an IDBFactory or null', o.indexedDB);
-  }
-  const now = o.now ?? Date.now;
-  const maxEvents = o.maxEvents === undefined ? 20_000 : checkInt('options.maxEvents', o.maxEvents, 10, 10_000_000);
-  const batchOpts = checkKeys('options.batch', o.batch ?? {}, ['maxDelayMs', 'maxSize']) as NonNullable<AuditLogOptions['batch']>;
-  const maxDelayMs = batchOpts.maxDelayMs === undefined ? 20 : checkInt('options.batch.maxDelayMs', batchOpts.maxDelayMs, 0, 60_000);
-  const maxSize = batchOpts.maxSize === undefined ? 200 : checkInt('options.batch.maxSize', batchOpts.maxSize, 1, 10_000);
-
-  let aggregateConfig: AggregateConfig | false = false;
-  if (o.aggregate !== false) {
-    const a = checkKeys('options.aggregate', o.aggregate ?? {}, ['threshold', 'windowMs', 'maxKeys']) as Partial<AggregateConfig>;
-    aggregateConfig = {
-      threshold: a.threshold === undefined ? DEFAULT_AGGREGATE.threshold : checkInt('options.aggregate.threshold', a.threshold, 1, 1_000_000),
-      windowMs: a.windowMs === undefined ? DEFAULT_AGGREGATE.windowMs : checkInt('options.aggregate.windowMs', a.windowMs, 1, 24 * 3_600_000),
-      maxKeys: a.maxKeys === undefined ? DEFAULT_AGGREGATE.maxKeys : checkInt('options.aggregate.maxKeys', a.maxKeys, 1, 1_000_000),
-    };
-  }
-  let autoDisable: AutoDisableConfig | false = false;
-  if (o.autoDisable !== false) {
-    const a = checkKeys('options.autoDisable', o.autoDisable ?? {}, ['threshold', 'windowMs', 'minSeverity', 'users', 'tools']) as Partial<AutoDisableConfig>;
-    if (a.minSeverity !== undefined && !isSeverity(a.minSeverity)) throw invalidArgument('options.autoDisable.minSeverity', `one of ${SEVERITIES.join(', ')}`, a.minSeverity);
-    autoDisable = {
-      threshold: a.threshold === undefined ? DEFAULT_AUTO_DISABLE.threshold : checkInt('options.autoDisable.threshold', a.threshold, 1, 1_000_000),
-      windowMs: a.windowMs === undefined ? DEFAULT_AUTO_DISABLE.windowMs : checkInt('options.autoDisable.windowMs', a.windowMs, 1, 365 * 86_400_000),
-      minSeverity: a.minSeverity ?? DEFAULT_AUTO_DISABLE.minSeverity,
-      users: a.users === undefined ? true : checkBool('options.autoDisable.users', a.users),
-      tools: a.tools === undefined ? true : checkBool('options.autoDisable.tools', a.tools),
-    };
-  }
-  const r = checkKeys('options.risk', o.risk ?? {}, ['weights', 'halfLifeMs']) as NonNullable<AuditLogOptions['risk']>;
-  const weights = { ...DEFAULT_RISK.weights };
-  for (const [key, value] of Object.entries(checkKeys('options.risk.weights', r.weights ?? {}, SEVERITIES))) {
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw invalidArgument(`options.risk.weights.${key}`, 'a finite number >= 0', value);
-    weights[key as Severity] = value;
-  }
-  const risk: RiskConfig = { weights, halfLifeMs: r.halfLifeMs === undefined ? DEFAULT_RISK.halfLifeMs : checkInt('options.risk.halfLifeMs', r.halfLifeMs, 1, 365 * 86_400_000) };
-  const broadcast = o.broadcast === undefined ? typeof BroadcastChannel === 'function' : checkBool('options.broadcast', o.broadcast);
-  const lifecycle = o.lifecycle === undefined ? typeof document !== 'undefined' : checkBool('options.lifecycle', o.lifecycle);
-  const warnSink = o.warn ?? ((message: string) => console.warn(message));
+  const {
+    dbName, factory, now, maxEvents, maxDelayMs, maxSize, aggregateConfig, autoDisable, risk, broadcast, lifecycle, warnSink,
+  } = normalizeLogOptions(options);
 
   // ---- state
   let backend: AuditBackend | undefined;
@@ -412,6 +98,9 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
     if (codeHash !== undefined) event.codeHash = codeHash;
     const details = sanitizeDetails(input.details);
     if (details !== undefined) event.details = details;
+    // The sandbox's source, hashed when the batch is written (code-hash.ts), not on the run's path.
+    const code = (input as SecurityEventInput & PendingCode)[CODE_SOURCE];
+    if (codeHash === undefined && typeof code === 'string') (event as PreparedEvent & PendingCode)[CODE_SOURCE] = code;
     return event;
   };
 
@@ -451,30 +140,21 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
     try { backend?.close(); } catch { /* already closed */ }
     backend = memoryBackend();
     degraded = true;
-    const detail = error instanceof Error || error instanceof DOMException ? `${error.name}: ${error.message}` : String(error);
+    const detail = describeStorageError(error);
     warnOnce(`quickcage audit log: IndexedDB is unavailable (${reason}: ${detail}). Audit events are kept in memory only and will be lost when this page closes.`);
     queue.unshift(prepare({ type: 'audit_degraded', severity: 'high', details: { reason, error: detail, storage: 'memory' } }));
     schedule('high');
   };
 
-  const open = async (): Promise<void> => {
-    const factory = o.indexedDB === undefined ? globalThis.indexedDB : o.indexedDB;
-    if (!factory) {
-      degrade('no IndexedDB', 'indexedDB is not available in this context');
-      return;
-    }
-    try {
-      const db = await openAuditDb(factory, dbName, {
-        onVersionChange: () => { reopenNeeded = true; },
-        onTerminated: () => { reopenNeeded = true; },
-      });
-      backend = indexedDbBackend(db);
-      reopenNeeded = false;
-      for (const entry of await backend.loadDisabled()) disabledCache.set(disabledKey(entry.kind, entry.id), entry);
-    } catch (error) {
-      degrade('open failed', error);
-    }
-  };
+  const open = (): Promise<void> => openOrFallback(factory, async (f) => {
+    const db = await openAuditDb(f, dbName, {
+      onVersionChange: () => { reopenNeeded = true; },
+      onTerminated: () => { reopenNeeded = true; },
+    });
+    backend = indexedDbBackend(db);
+    reopenNeeded = false;
+    for (const entry of await backend.loadDisabled()) disabledCache.set(disabledKey(entry.kind, entry.id), entry);
+  }, ({ reason, detail }) => degrade(reason, detail));
   // Assigned at the end of createAuditLog, once every helper above and below exists.
   let opening: Promise<void> = Promise.resolve();
   let ready: Promise<void> = Promise.resolve();
@@ -493,6 +173,8 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
     } = {},
   ): Promise<SealResult & { deferred?: true }> => {
     await opening;
+    materializeCodeHash(input);
+    materializeCodeHash(recovered);
     let batch = [...input];
     // Spilled by an earlier page: accounted only if this write succeeds; they stay in localStorage otherwise.
     const spilled: QuotaDrops = recoveredDrops ?? {};
@@ -710,6 +392,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
   const onPageHide = () => {
     const pending = [...inFlight, ...queue, ...(aggregator ? aggregator.drain(now(), true) : [])];
     if (pending.length === 0 && !pendingDrops.deleted) return;
+    materializeCodeHash(pending);
     const deleted = pendingDrops.deleted;
     if (spillToLocalStorage(deleted ? { events: pending, deleted } : { events: pending })) {
       queue = [];
@@ -806,7 +489,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
     async riskScore(user, options = {}) {
       assertLive('riskScore');
       const id = checkId('user', user);
-      checkKeys('options', options, ['now']);
+      checkOptions('options', options, ['now']);
       const at = options.now === undefined ? now() : checkTime('options.now', options.now);
       await flush();
       const events = await backend!.query({ user: id, since: at - riskLookbackMs(risk), until: at, limit: Number.MAX_SAFE_INTEGER, order: 'desc' });
@@ -848,7 +531,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
       assertLive('disable');
       const k = checkKind(kind);
       const name = checkId('id', id);
-      checkKeys('options', options, ['reason', 'by']);
+      checkOptions('options', options, ['reason', 'by']);
       const reason = options.reason === undefined ? 'disabled by operator' : checkId('options.reason', options.reason);
       const by = options.by === undefined ? undefined : checkId('options.by', options.by);
       const decision: DisabledEntry = { kind: k, id: name, disabled: true, reason, since: now(), ...(by === undefined ? {} : { by }) };
@@ -866,7 +549,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
       assertLive('enable');
       const k = checkKind(kind);
       const name = checkId('id', id);
-      checkKeys('options', options, ['by']);
+      checkOptions('options', options, ['by']);
       const by = options.by === undefined ? undefined : checkId('options.by', options.by);
       const at = now();
       const decision: DisabledEntry = { kind: k, id: name, disabled: false, since: at, enabledAt: at, ...(by === undefined ? {} : { by }) };
@@ -896,6 +579,10 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
       listeners.clear();
       backend?.close();
     },
+    [Symbol.asyncDispose]() {
+      return log.dispose();
+    },
   };
+  Object.defineProperty(log, ACCEPTS_CODE_SOURCE, { value: true });
   return log;
 }

@@ -2,6 +2,7 @@
  * The stored shape of audit events, the documented severity mapping, the event classes used by
  * retention, risk and auto-disable, and the sanitizer that caps guest-originated fields.
  */
+import { canonicalJson } from '../internal/json.js';
 import { EVENT_TYPES, SEVERITIES, type SecurityEventInput, type SecurityEventType, type Severity } from './types.js';
 
 /** A JSON value as stored in `details` (plain data only, no `undefined`, no non-finite numbers). */
@@ -218,22 +219,8 @@ export function capField(value: unknown, max: number): string | undefined {
   return capString(text, max);
 }
 
-/**
- * Canonical JSON: object keys sorted by code unit, no whitespace, `undefined` members omitted. Two
- * structurally equal events always give the same text, so the same hash.
- */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    const text = JSON.stringify(value);
-    return text === undefined ? 'null' : text;
-  }
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(',')}]`;
-  const entries = Object.keys(value)
-    .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-    .sort()
-    .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-  return `{${entries.join(',')}}`;
-}
+/** Canonical JSON of the kit (src/internal/json.ts): an event's hash covers this text. */
+export { canonicalJson };
 
 /** The text an event's hash covers: every field except `hash`. */
 export function hashInput(event: AuditEvent): string {

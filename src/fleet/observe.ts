@@ -43,11 +43,15 @@ const FILE = Permission.READ_FILE | Permission.WRITE_FILE;
  */
 let pendingCeiling: { action: PermissionSet; resource: Resource | undefined; decision: PermissionDecision } | undefined;
 
+/** A resource as `{ path }` or `{ url }`: a plain string is a path for file actions, else a URL. */
+function resourceRef(action: PermissionSet, resource: Resource): Exclude<Resource, string> {
+  return typeof resource === 'string' ? ((action & FILE) !== 0 ? { path: resource } : { url: resource }) : resource;
+}
+
 /** The canonical form of a resource an allow-list refused (its shape checks passed). */
 function canonical(action: PermissionSet, resource: Resource | undefined): Observation['resource'] {
   if (resource === undefined) return undefined;
-  const wantsFile = (action & FILE) !== 0;
-  const ref = typeof resource === 'string' ? (wantsFile ? { path: resource } : { url: resource }) : resource;
+  const ref = resourceRef(action, resource);
   if ('path' in ref) {
     const path = normalizeVirtualPath(ref.path);
     if (!path.ok) return undefined;
@@ -67,8 +71,7 @@ function canonical(action: PermissionSet, resource: Resource | undefined): Obser
  */
 function shapeDenial(action: PermissionSet, resource: Resource | undefined): PermissionDecision | undefined {
   if (resource === undefined) return undefined;
-  const wantsFile = (action & FILE) !== 0;
-  const ref = typeof resource === 'string' ? (wantsFile ? { path: resource } : { url: resource }) : resource;
+  const ref = resourceRef(action, resource);
   if (typeof ref !== 'object' || ref === null) return { allowed: false, rule: 'resource.kind', reason: 'resource must be a path or a URL' };
   if ('path' in ref) {
     const path = normalizeVirtualPath(ref.path);
@@ -90,14 +93,13 @@ const allowed = (reason: string, decision: PermissionDecision, action: Permissio
   return { allowed: true, reason, ...(href === undefined ? {} : { resource: href }) };
 };
 
-const brand = (view: object): PermissionPolicy => {
-  Object.defineProperty(view, BRAND, { value: true });
-  return Object.freeze(view) as PermissionPolicy;
-};
-
-/** The sandbox policy's ceiling in observe mode: allow-list denials pass, and are handed to the agent's observer. */
-export function observeCeiling(base: PermissionPolicy): PermissionPolicy {
-  return brand({
+/**
+ * An observing view of `base` (branded and frozen like a real policy): every flag and path, the
+ * base's domains and limits, and a `check` that gets the base's verdict with the shape guards run
+ * on their own when an allow-list denied first (see {@link shapeDenial}).
+ */
+function observingView(base: PermissionPolicy, check: (decision: PermissionDecision, action: PermissionSet, resource: Resource | undefined) => PermissionDecision): PermissionPolicy {
+  const view = {
     agent: base.agent,
     permissions: Permission.FULL,
     allowedPaths: ['/'],
@@ -107,10 +109,19 @@ export function observeCeiling(base: PermissionPolicy): PermissionPolicy {
     check: (action: PermissionSet, resource?: Resource): PermissionDecision => {
       const checked = base.check(action, resource);
       const decision = !checked.allowed && OBSERVABLE_RULES.has(checked.rule) ? shapeDenial(action, resource) ?? checked : checked;
-      pendingCeiling = { action, resource, decision };
-      if (decision.allowed || !OBSERVABLE_RULES.has(decision.rule)) return decision;
-      return allowed(`observe mode: the sandbox policy would deny (${decision.rule})`, decision, action, resource);
+      return check(decision, action, resource);
     },
+  };
+  Object.defineProperty(view, BRAND, { value: true });
+  return Object.freeze(view) as PermissionPolicy;
+}
+
+/** The sandbox policy's ceiling in observe mode: allow-list denials pass, and are handed to the agent's observer. */
+export function observeCeiling(base: PermissionPolicy): PermissionPolicy {
+  return observingView(base, (decision, action, resource) => {
+    pendingCeiling = { action, resource, decision };
+    if (decision.allowed || !OBSERVABLE_RULES.has(decision.rule)) return decision;
+    return allowed(`observe mode: the sandbox policy would deny (${decision.rule})`, decision, action, resource);
   });
 }
 
@@ -119,27 +130,17 @@ export function observeCeiling(base: PermissionPolicy): PermissionPolicy {
  * what the runs did), allow-list denials pass, shape and revocation denials still deny.
  */
 export function observeAgent(base: PermissionPolicy, note: (observation: Observation) => void): PermissionPolicy {
-  return brand({
-    agent: base.agent,
-    get permissions() { return Permission.FULL; },
-    allowedPaths: ['/'],
-    allowedDomains: base.allowedDomains,
-    maxFileSize: base.maxFileSize,
-    allowHttp: base.allowHttp,
-    check: (action: PermissionSet, resource?: Resource): PermissionDecision => {
-      const checked = base.check(action, resource);
-      const decision = !checked.allowed && OBSERVABLE_RULES.has(checked.rule) ? shapeDenial(action, resource) ?? checked : checked;
-      const ceiling = pendingCeiling !== undefined && pendingCeiling.action === action && pendingCeiling.resource === resource ? pendingCeiling.decision : undefined;
-      pendingCeiling = undefined;
-      if (!decision.allowed && !OBSERVABLE_RULES.has(decision.rule)) return decision;
-      if (ceiling !== undefined && !ceiling.allowed && !OBSERVABLE_RULES.has(ceiling.rule)) return ceiling;
-      const wouldDeny: Observation['wouldDeny'] = [];
-      if (ceiling !== undefined && !ceiling.allowed) wouldDeny.push({ rule: ceiling.rule, by: 'policy', reason: ceiling.reason });
-      if (!decision.allowed) wouldDeny.push({ rule: decision.rule, by: 'agent', reason: decision.reason });
-      const observed = canonical(action, resource);
-      note({ action, ...(observed === undefined ? {} : { resource: observed }), wouldDeny });
-      return allowed(`observe mode: ${wouldDeny.map((d) => `the ${d.by === 'policy' ? 'sandbox policy' : 'agent'} would deny (${d.rule})`).join(', ')}`, decision, action, resource);
-    },
+  return observingView(base, (decision, action, resource) => {
+    const ceiling = pendingCeiling !== undefined && pendingCeiling.action === action && pendingCeiling.resource === resource ? pendingCeiling.decision : undefined;
+    pendingCeiling = undefined;
+    if (!decision.allowed && !OBSERVABLE_RULES.has(decision.rule)) return decision;
+    if (ceiling !== undefined && !ceiling.allowed && !OBSERVABLE_RULES.has(ceiling.rule)) return ceiling;
+    const wouldDeny: Observation['wouldDeny'] = [];
+    if (ceiling !== undefined && !ceiling.allowed) wouldDeny.push({ rule: ceiling.rule, by: 'policy', reason: ceiling.reason });
+    if (!decision.allowed) wouldDeny.push({ rule: decision.rule, by: 'agent', reason: decision.reason });
+    const observed = canonical(action, resource);
+    note({ action, ...(observed === undefined ? {} : { resource: observed }), wouldDeny });
+    return allowed(`observe mode: ${wouldDeny.map((d) => `the ${d.by === 'policy' ? 'sandbox policy' : 'agent'} would deny (${d.rule})`).join(', ')}`, decision, action, resource);
   });
 }
 

@@ -10,6 +10,7 @@
  * directory or a wildcard: anything the runs did not do stays denied.
  */
 import { invalidArgument } from '../errors.js';
+import { checkOptions, isPlainObject } from '../internal/checks.js';
 import type { PolicyInput } from '../policy.js';
 import { PERMISSION_NAMES, Permission, type PermissionPolicyInput, type PermissionSet } from '../tools/permissions.js';
 import { isPathWithin } from '../tools/guards.js';
@@ -59,7 +60,6 @@ interface Use {
 }
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Suggests the least privilege that would have allowed what observed runs did.
@@ -71,17 +71,16 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  */
 export function suggestPolicy(events: readonly unknown[], options: SuggestPolicyOptions = {}): PolicySuggestion {
   if (!Array.isArray(events)) throw invalidArgument('events', 'an array of audit events', events);
-  if (!isRecord(options)) throw invalidArgument('options', 'a plain object', options);
-  for (const key of Object.keys(options)) if (key !== 'agent') throw invalidArgument(`options.${key}`, 'a known option (agent)', key);
+  checkOptions('options', options, ['agent']);
   if (options.agent !== undefined && (typeof options.agent !== 'string' || options.agent.length === 0)) throw invalidArgument('options.agent', 'a non-empty agent name', options.agent);
 
   let folded = 0;
   const observed = events.flatMap((e, i) => {
-    if (!isRecord(e)) throw invalidArgument(`events[${i}]`, 'an audit event object', e);
-    if (!isRecord(e.details)) return [];
+    if (!isPlainObject(e)) throw invalidArgument(`events[${i}]`, 'an audit event object', e);
+    if (!isPlainObject(e.details)) return [];
     if (e.details.observed === true) return [e];
     // A flood aggregate of observed checks: its sample is all that is known of them.
-    if (e.details.aggregated === true && isRecord(e.details.sample) && e.details.sample.observed === true) {
+    if (e.details.aggregated === true && isPlainObject(e.details.sample) && e.details.sample.observed === true) {
       folded += 1;
       return [{ ...e, details: e.details.sample }];
     }
@@ -110,7 +109,7 @@ export function suggestPolicy(events: readonly unknown[], options: SuggestPolicy
     if (!u) map.set(key, u = { count: 0, tools: new Set(), wouldDeny: new Set(), evidence: [] });
     u.count += 1;
     if (typeof event.tool === 'string') u.tools.add(event.tool);
-    if (Array.isArray(wouldDeny)) for (const d of wouldDeny) if (isRecord(d) && typeof d.rule === 'string') u.wouldDeny.add(`${d.rule} by the ${d.by === 'policy' ? 'sandbox policy' : 'agent'}`);
+    if (Array.isArray(wouldDeny)) for (const d of wouldDeny) if (isPlainObject(d) && typeof d.rule === 'string') u.wouldDeny.add(`${d.rule} by the ${d.by === 'policy' ? 'sandbox policy' : 'agent'}`);
     if (typeof event.id === 'string' && u.evidence.length < 5 && !u.evidence.includes(event.id)) u.evidence.push(event.id);
     return u;
   };

@@ -3,6 +3,7 @@
  * result, its logs, tool arguments or tool results) and reports each detector's hits to the audit
  * sink without the matched text.
  */
+import { checkKnownKeys } from '../internal/checks.js';
 import type { EventSink, SecurityEventInput, Severity } from '../audit/types.js';
 import { InvalidArgumentError, invalidArgument } from '../errors.js';
 import { DETECTORS, type DetectorId, type GuardrailPolicy, type GuardrailStrategy } from '../policy.js';
@@ -296,9 +297,7 @@ function dedupeKeys(entries: [string, unknown][]): [string, unknown][] {
 function checkGuardrails(input: unknown): { detectors: Partial<Record<DetectorId, GuardrailStrategy>>; applyTo: Partial<GuardrailPolicy['applyTo']>; hashSalt: string } {
   const obj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!obj(input)) throw invalidArgument('guardrails', 'an object like policy.guardrails', input);
-  for (const key of Object.keys(input)) {
-    if (!['detectors', 'applyTo', 'hashSalt'].includes(key)) throw invalidArgument(`guardrails.${key}`, 'absent (known keys: detectors, applyTo, hashSalt)', input[key]);
-  }
+  checkKnownKeys('guardrails', input, ['detectors', 'applyTo', 'hashSalt']);
   const { detectors, applyTo = {}, hashSalt } = input;
   if (!obj(detectors)) throw invalidArgument('guardrails.detectors', 'an object of detector strategies', detectors);
   for (const [key, strategy] of Object.entries(detectors)) {

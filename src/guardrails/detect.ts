@@ -1,6 +1,7 @@
 /**
  * `detect()`: runs the chosen detectors over a string and returns non-overlapping spans.
  */
+import { checkKnownKeys } from '../internal/checks.js';
 import { invalidArgument } from '../errors.js';
 import { DETECTORS, type DetectorId } from '../policy.js';
 import { findCards } from './detectors/card.js';
@@ -57,9 +58,7 @@ export interface DetectOptions {
 export function detect(text: string, options: DetectOptions = {}): DetectedSpan[] {
   if (typeof text !== 'string') throw invalidArgument('text', 'a string', text);
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidArgument('options', 'an object', options);
-  for (const key of Object.keys(options)) {
-    if (key !== 'detectors') throw invalidArgument(`options.${key}`, 'absent (known options: detectors)', (options as Record<string, unknown>)[key]);
-  }
+  checkKnownKeys('options', options, ['detectors']);
   const ids = checkDetectorIds(options.detectors);
   return detectUnchecked(text, ids);
 }

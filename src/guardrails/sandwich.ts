@@ -3,6 +3,7 @@
  * data and restated after it. It makes prompt injection harder; it does not make it impossible (a
  * model may still follow text inside the data).
  */
+import { checkKnownKeys } from '../internal/checks.js';
 import { SandboxError, invalidArgument } from '../errors.js';
 
 /** Input of {@link sandwich}. */
@@ -50,9 +51,7 @@ export function sandwich(input: SandwichInput): SandwichResult {
 /** {@link sandwich} with an injectable random source, for tests of the id-collision path. @internal */
 export function sandwichWith(input: SandwichInput, fillRandom: (bytes: Uint8Array<ArrayBuffer>) => void): SandwichResult {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalidArgument('input', 'an object with instruction and data', input);
-  for (const key of Object.keys(input)) {
-    if (key !== 'instruction' && key !== 'data' && key !== 'label') throw invalidArgument(key, 'absent (known keys: instruction, data, label)', (input as unknown as Record<string, unknown>)[key]);
-  }
+  checkKnownKeys('', input, ['instruction', 'data', 'label']);
   const { instruction, data, label = 'DATA' } = input;
   if (typeof instruction !== 'string' || instruction.trim() === '' || instruction.length > MAX_INSTRUCTION) {
     throw invalidArgument('instruction', `a non-blank string of at most ${MAX_INSTRUCTION} characters`, instruction);

@@ -3,9 +3,11 @@
  * survive a reload, a crash or a collector that is down for hours. Keyed by the audit event id, so
  * putting the same event twice (two tabs, a spill recovered after the write committed after all)
  * keeps one copy. Capped: past `max` records the oldest go, counted in the same transaction.
- * Falls back to memory (said so by `kind`) when IndexedDB cannot be opened.
+ * Falls back to memory (said so by `kind`, and why by `fallback`) when IndexedDB cannot be opened,
+ * through the storage kit (src/internal/idb.ts).
  */
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { DBSchema, IDBPDatabase } from 'idb';
+import { openDatabase, openOrFallback, type FallbackReason } from '../internal/idb.js';
 import type { OtlpRecord } from './mapping.js';
 
 interface OutboxSchema extends DBSchema {
@@ -24,6 +26,8 @@ export interface PutResult {
 /** Storage of pending records, oldest first. */
 export interface Outbox {
   readonly kind: 'indexeddb' | 'memory';
+  /** Why the outbox is in memory (absent for IndexedDB). */
+  readonly fallback?: FallbackReason;
   put(records: readonly OtlpRecord[]): Promise<PutResult>;
   /** The oldest `limit` records. */
   peek(limit: number): Promise<OtlpRecord[]>;
@@ -33,23 +37,24 @@ export interface Outbox {
 }
 
 const DROPPED = 'dropped';
+const OUTBOX_DB_VERSION = 1;
 
-/** Opens the outbox in `dbName`; memory when `factory` is null or opening fails. */
-export async function openOutbox(dbName: string, max: number, factory: IDBFactory | null): Promise<Outbox> {
-  if (factory === null) return memoryOutbox(max);
-  let db: IDBPDatabase<OutboxSchema>;
-  try {
-    // idb's openDB uses the global indexedDB; an injected factory is only honoured for `null`.
-    db = await openDB<OutboxSchema>(dbName, 1, {
-      upgrade(database) {
+/** Opens the outbox in `dbName` through `factory`; memory when `factory` is null or opening fails. */
+export function openOutbox(dbName: string, max: number, factory: IDBFactory | null): Promise<Outbox> {
+  return openOrFallback(factory, async (f) => indexedDbOutbox(await openDatabase<OutboxSchema>({
+    factory: f,
+    name: dbName,
+    version: OUTBOX_DB_VERSION,
+    upgrade(database, oldVersion) {
+      if (oldVersion < 1) {
         database.createObjectStore('records', { keyPath: 'id' }).createIndex('time', 'time');
         database.createObjectStore('meta');
-      },
-      blocking() { db.close(); },
-    });
-  } catch {
-    return memoryOutbox(max);
-  }
+      }
+    },
+  }), max), (why) => memoryOutbox(max, why));
+}
+
+function indexedDbOutbox(db: IDBPDatabase<OutboxSchema>, max: number): Outbox {
   return {
     kind: 'indexeddb',
     async put(records) {
@@ -92,12 +97,13 @@ export async function openOutbox(dbName: string, max: number, factory: IDBFactor
   };
 }
 
-function memoryOutbox(max: number): Outbox {
+function memoryOutbox(max: number, fallback: FallbackReason): Outbox {
   const records = new Map<string, OtlpRecord>();
   let droppedTotal = 0;
   const ordered = () => [...records.values()].sort((a, b) => a.time - b.time);
   return {
     kind: 'memory',
+    fallback,
     async put(batch) {
       for (const record of batch) records.set(record.id, record);
       const dropped = Math.max(0, records.size - max);

@@ -4,7 +4,7 @@
  * per-run hooks the sandbox calls to record or answer host calls.
  */
 import type { HostCallResult } from '../../worker/protocol.js';
-import { invalidArgument } from '../errors.js';
+import { checkInt, checkOptions } from '../internal/checks.js';
 
 /** Deterministic mode of a run: `Math.random` from `seed`, a virtual clock from `clockStart`. */
 export interface Determinism {
@@ -60,13 +60,10 @@ export interface RunHooks {
 
 /** Checks `options.deterministic`; returns the wire form. */
 export function checkDeterminism(value: unknown, field = 'options.deterministic'): { seed: number; clockStart: number } {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidArgument(field, 'an object `{ seed, clockStart? }`', value);
-  const { seed, clockStart, ...rest } = value as Record<string, unknown>;
-  const unknown = Object.keys(rest)[0];
-  if (unknown !== undefined) throw invalidArgument(`${field}.${unknown}`, 'a known key (seed, clockStart)', unknown);
-  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw invalidArgument(`${field}.seed`, 'an integer from 0 to 4294967295', seed);
-  if (clockStart !== undefined && (typeof clockStart !== 'number' || !Number.isInteger(clockStart) || Math.abs(clockStart) > 8.64e15)) {
-    throw invalidArgument(`${field}.clockStart`, 'an integer number of epoch milliseconds', clockStart);
-  }
-  return { seed, clockStart: clockStart ?? 0 };
+  const { seed, clockStart } = checkOptions(field, value, ['seed', 'clockStart']);
+  return {
+    seed: checkInt(`${field}.seed`, seed, 0, 0xffffffff),
+    // Epoch ms within the range of a `Date`.
+    clockStart: clockStart === undefined ? 0 : checkInt(`${field}.clockStart`, clockStart, -8.64e15, 8.64e15),
+  };
 }

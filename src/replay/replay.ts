@@ -11,6 +11,7 @@
  */
 import type { HostCallResult } from '../../worker/protocol.js';
 import { SandboxError, invalidArgument } from '../errors.js';
+import { checkOptions, isPlainObject } from '../internal/checks.js';
 import type { Sandbox } from '../sandbox.js';
 import { checkDeterminism, type RecordedCall, type RunHooks, type RunRecording } from './recording.js';
 
@@ -57,8 +58,8 @@ function safeParse(text: string): unknown {
 
 function checkRecording(value: unknown): RunRecording {
   const r = value as RunRecording;
-  if (typeof r !== 'object' || r === null || r.version !== 1) throw invalidArgument('recording', 'a recording from `run(code, { record: true })` (version 1)', value);
-  if (typeof r.code !== 'string' || !Array.isArray(r.calls) || !Array.isArray(r.toolNames) || typeof r.hostModules !== 'object' || r.hostModules === null) {
+  if (!isPlainObject(value) || r.version !== 1) throw invalidArgument('recording', 'a recording from `run(code, { record: true })` (version 1)', value);
+  if (typeof r.code !== 'string' || !Array.isArray(r.calls) || !Array.isArray(r.toolNames) || !isPlainObject(r.hostModules)) {
     throw invalidArgument('recording', 'a complete recording (code, calls, toolNames, hostModules)', value);
   }
   r.calls.forEach((c: RecordedCall, i) => {
@@ -77,8 +78,7 @@ function checkRecording(value: unknown): RunRecording {
  */
 export async function replayRun(sandbox: Sandbox, recording: RunRecording, options: ReplayOptions = {}): Promise<ReplayReport> {
   const rec = checkRecording(recording);
-  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'a plain object', options);
-  for (const key of Object.keys(options)) if (key !== 'tools' && key !== 'signal') throw invalidArgument(`options.${key}`, 'a known option (tools, signal)', key);
+  checkOptions('options', options, ['tools', 'signal']);
   const mode = options.tools ?? 'recorded';
   if (mode !== 'recorded' && mode !== 'live') throw invalidArgument('options.tools', "'recorded' or 'live'", options.tools);
 

@@ -14,7 +14,9 @@
  * an aborted run left the record pending) the next call with the same tool, agent, user and argument
  * digest within `reuseWindowMs` of the decision.
  */
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { checkKnownKeys } from '../internal/checks.js';
+import type { DBSchema, IDBPDatabase } from 'idb';
+import { STORAGE_OPTION_KEYS, openDatabase, openOrFallback, resolveStorage } from '../internal/idb.js';
 import type { EventSink, SecurityEventInput } from '../audit/types.js';
 import { AbortedError, ToolError, invalidArgument } from '../errors.js';
 import { canonicalJson, deepFreeze, sha256Hex } from './json.js';
@@ -59,6 +61,8 @@ export interface ApprovalManagerOptions {
   reuseWindowMs?: number;
   /** `indexeddb` (default; survives reloads) or `memory`. */
   storage?: 'indexeddb' | 'memory';
+  /** IndexedDB factory. Default `globalThis.indexedDB`; `null` keeps records in memory (`persistent` false). */
+  indexedDB?: IDBFactory | null;
   /** IndexedDB database name. Default `quickcage-approvals`. */
   dbName?: string;
   /** Records decisions made while no call in this tab was waiting (after a reload). */
@@ -110,8 +114,11 @@ export interface ApprovalManager {
   list(filter?: { status?: ApprovalStatus }): Promise<ApprovalRecord[]>;
   /** Shorthand for `list({ status: 'pending' })`. */
   pending(): Promise<ApprovalRecord[]>;
-  /** Closes the database connection and the cross-tab channel. */
+  /** Closes the database connection and the cross-tab channel. The synchronous form of `dispose()`. */
   close(): void;
+  /** Closes the database connection and the cross-tab channel. Idempotent. */
+  dispose(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 interface Stored extends ApprovalRecord {
@@ -172,12 +179,17 @@ function memoryStore(): Store {
   };
 }
 
-async function indexedDbStore(dbName: string): Promise<Store> {
-  const db: IDBPDatabase<ApprovalsDB> = await openDB<ApprovalsDB>(dbName, 1, {
-    upgrade(database) {
-      const store = database.createObjectStore('requests', { keyPath: 'id' });
-      store.createIndex('match', 'match');
-      store.createIndex('createdAt', 'createdAt');
+async function indexedDbStore(factory: IDBFactory, dbName: string): Promise<Store> {
+  const db: IDBPDatabase<ApprovalsDB> = await openDatabase<ApprovalsDB>({
+    factory,
+    name: dbName,
+    version: 1,
+    upgrade(database, oldVersion) {
+      if (oldVersion < 1) {
+        const store = database.createObjectStore('requests', { keyPath: 'id' });
+        store.createIndex('match', 'match');
+        store.createIndex('createdAt', 'createdAt');
+      }
     },
   });
   return {
@@ -249,15 +261,14 @@ const requestOf = (r: Stored): ApprovalRequest => {
  */
 export function createApprovalManager(options: ApprovalManagerOptions = {}): ApprovalManager {
   if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
-  const known = ['onApproval', 'timeoutMs', 'reuseWindowMs', 'storage', 'dbName', 'sink', 'now'];
-  for (const key of Object.keys(options)) if (!known.includes(key)) throw invalidArgument(`options.${key}`, `one of ${known.join(', ')} (unknown option)`, key);
-  const { onApproval, timeoutMs = 5 * MINUTE, reuseWindowMs = 15 * MINUTE, storage = 'indexeddb', dbName = 'quickcage-approvals', sink, now = Date.now } = options;
+  const known = ['onApproval', 'timeoutMs', 'reuseWindowMs', ...STORAGE_OPTION_KEYS, 'sink', 'now'];
+  checkKnownKeys('options', options, known);
+  const { onApproval, timeoutMs = 5 * MINUTE, reuseWindowMs = 15 * MINUTE, sink, now = Date.now } = options;
+  const { storage, dbName, factory } = resolveStorage('', options, { storage: 'indexeddb', dbName: 'quickcage-approvals' });
   if (onApproval !== undefined && typeof onApproval !== 'function') throw invalidArgument('onApproval', 'a function', onApproval);
   for (const [field, value] of [['timeoutMs', timeoutMs], ['reuseWindowMs', reuseWindowMs]] as const) {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 7 * 24 * 60 * MINUTE) throw invalidArgument(field, 'an integer number of ms from 1 to 604800000', value);
   }
-  if (storage !== 'indexeddb' && storage !== 'memory') throw invalidArgument('storage', "'indexeddb' or 'memory'", storage);
-  if (typeof dbName !== 'string' || dbName.length === 0 || dbName.length > 200) throw invalidArgument('dbName', 'a non-empty string of at most 200 characters', dbName);
   if (sink !== undefined && typeof sink?.record !== 'function') throw invalidArgument('sink', 'an EventSink', sink);
   if (typeof now !== 'function') throw invalidArgument('now', 'a function returning epoch ms', now);
 
@@ -266,7 +277,7 @@ export function createApprovalManager(options: ApprovalManagerOptions = {}): App
   const store = (): Promise<Store> =>
     (storePromise ??= storage === 'memory'
       ? Promise.resolve(memoryStore())
-      : indexedDbStore(dbName).catch(() => {
+      : openOrFallback(factory, (f) => indexedDbStore(f, dbName), () => {
           // Private modes and exhausted quotas refuse IndexedDB. Keep working, in memory, and say so:
           // `persistent` turns false and every approval event carries `degraded: true`.
           degraded = true;
@@ -440,6 +451,13 @@ export function createApprovalManager(options: ApprovalManagerOptions = {}): App
     return out.sort((a, b) => b.createdAt - a.createdAt);
   };
 
+  const close = () => {
+    channel?.close();
+    channel = undefined;
+    void storePromise?.then((s) => s.close());
+    storePromise = undefined;
+  };
+
   return Object.freeze({
     get persistent() {
       return !degraded && storage === 'indexeddb';
@@ -448,11 +466,12 @@ export function createApprovalManager(options: ApprovalManagerOptions = {}): App
     decide,
     list,
     pending: () => list({ status: 'pending' }),
-    close() {
-      channel?.close();
-      channel = undefined;
-      void storePromise?.then((s) => s.close());
-      storePromise = undefined;
+    close,
+    async dispose() {
+      close();
+    },
+    async [Symbol.asyncDispose]() {
+      close();
     },
   });
 }

@@ -5,7 +5,7 @@
  */
 import { AbortedError, InvalidArgumentError, ToolError, describeValue, invalidArgument } from '../errors.js';
 import { isPathWithin, normalizeVirtualPath } from './guards.js';
-import * as validators from './builtin-validators.js';
+import * as validators from './generated/builtin-validators.js';
 import { defineTool, type Tool, type ToolHandlerContext } from './define.js';
 import { utf8Length } from './json.js';
 import { Permission, type PermissionDecision, type PermissionPolicy, type PermissionSet, type Resource } from './permissions.js';

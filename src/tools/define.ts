@@ -2,6 +2,7 @@
  * `defineTool`: an app's host function, its declared permission and its argument schema, checked once
  * at definition time so nothing about a tool is guessed at call time.
  */
+import { checkKnownKeys } from '../internal/checks.js';
 import { InvalidArgumentError, describeValue, invalidArgument } from '../errors.js';
 import { deepFreeze } from './json.js';
 import { isPermissionSet, type PermissionPolicy, type PermissionSet } from './permissions.js';
@@ -104,9 +105,7 @@ const KEYS = ['name', 'description', 'permission', 'params', 'validate', 'requir
  */
 export function defineTool<A = Record<string, unknown>>(input: ToolInput<A>): Tool<A> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalidArgument('tool', 'a plain object', input);
-  for (const key of Object.keys(input)) {
-    if (!KEYS.includes(key)) throw new InvalidArgumentError(key, `Unknown tool key \`${key}\`; known keys: ${KEYS.join(', ')}`);
-  }
+  checkKnownKeys('', input, KEYS, { noun: 'tool key' });
   const { name, description, permission, params, validate, requiresApproval = false, handler, rateLimit } = input;
   assertToolName(name);
   if (typeof description !== 'string' || description.length === 0 || description.length > 1000) {

@@ -5,8 +5,10 @@
  * the main thread. A dynamic tool sees its arguments and `ctx.deps` only; it gets no host tools, so it
  * cannot read, call or change other tools.
  */
+import { checkKnownKeys } from '../internal/checks.js';
 import type { Program } from 'acorn';
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { DBSchema, IDBPDatabase } from 'idb';
+import { STORAGE_OPTION_KEYS, openDatabase, resolveStorage } from '../internal/idb.js';
 import { parseSource } from '../../worker/source.js';
 import { DEFAULT_IMPORTS, DEFAULT_MAX_NESTING_DEPTH, checkLimits, validate } from '../../worker/validate.js';
 import type { Violation } from '../../worker/protocol.js';
@@ -91,6 +93,8 @@ export interface DynamicToolStoreOptions {
   maxCodeBytes?: number;
   /** `indexeddb` (default) or `memory`. */
   storage?: 'indexeddb' | 'memory';
+  /** IndexedDB factory. Default `globalThis.indexedDB`. */
+  indexedDB?: IDBFactory | null;
   /** IndexedDB database name. Default `quickcage-tools`. */
   dbName?: string;
   /** Receives `tool_created`, `tool_disabled` and `validation_failure` events. */
@@ -141,7 +145,11 @@ export interface DynamicToolStore {
    * @throws {InvalidArgumentError} `INVALID_ARGUMENT` naming the failing field.
    */
   checkArgs(record: DynamicToolRecord, args: unknown): void;
+  /** Closes the database connection and the cross-tab channel. The synchronous form of `dispose()`. */
   close(): void;
+  /** Closes the database connection and the cross-tab channel. Idempotent. */
+  dispose(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 interface ToolsDB extends DBSchema {
@@ -180,14 +188,19 @@ function memoryBackend(): Backend {
   };
 }
 
-function indexedDbBackend(dbName: string): Backend {
+function indexedDbBackend(factory: IDBFactory | null, dbName: string): Backend {
   let dbPromise: Promise<IDBPDatabase<ToolsDB>> | undefined;
   const db = () =>
-    (dbPromise ??= openDB<ToolsDB>(dbName, 1, {
-      upgrade(database) {
-        database.createObjectStore('tools', { keyPath: 'name' }).createIndex('owner', 'owner');
-      },
-    }));
+    (dbPromise ??= factory === null
+      ? Promise.reject(new DOMException('indexedDB is not available in this context', 'InvalidStateError'))
+      : openDatabase<ToolsDB>({
+          factory,
+          name: dbName,
+          version: 1,
+          upgrade(database, oldVersion) {
+            if (oldVersion < 1) database.createObjectStore('tools', { keyPath: 'name' }).createIndex('owner', 'owner');
+          },
+        }));
   return {
     get: async (name) => (await db()).get('tools', name),
     all: async () => (await db()).getAll('tools'),
@@ -222,7 +235,7 @@ function indexedDbBackend(dbName: string): Backend {
 
 // eslint-disable-next-line no-control-regex -- rejects control characters in owner ids
 const OWNER = /^[^\u0000-\u001f\u007f]{1,256}$/;
-const KNOWN = ['runner', 'consume', 'deps', 'validateCode', 'requiresApproval', 'maxCodeBytes', 'storage', 'dbName', 'sink'];
+const KNOWN = ['runner', 'consume', 'deps', 'validateCode', 'requiresApproval', 'maxCodeBytes', ...STORAGE_OPTION_KEYS, 'sink'];
 
 /**
  * The shape rules of dynamic code, on the parsed module: exactly one `export default` of a function,
@@ -293,19 +306,18 @@ export function prepareDynamicToolModule(code: string): string {
  */
 export function createDynamicToolStore(options: DynamicToolStoreOptions): DynamicToolStore {
   if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
-  for (const key of Object.keys(options)) if (!KNOWN.includes(key)) throw invalidArgument(`options.${key}`, `one of ${KNOWN.join(', ')} (unknown option)`, key);
-  const { runner, consume, deps = {}, validateCode, requiresApproval = false, maxCodeBytes = 64 * 1024, storage = 'indexeddb', dbName = 'quickcage-tools', sink } = options;
+  checkKnownKeys('options', options, KNOWN);
+  const { runner, consume, deps = {}, validateCode, requiresApproval = false, maxCodeBytes = 64 * 1024, sink } = options;
+  const { storage, dbName, factory } = resolveStorage('', options, { storage: 'indexeddb', dbName: 'quickcage-tools' });
   if (typeof runner !== 'function') throw invalidArgument('runner', 'a function (code, args, ctx) => Promise<result>', runner);
   if (typeof consume !== 'function') throw invalidArgument('consume', "a function (user, 'toolCreations')", consume);
   if (typeof deps !== 'function' && (typeof deps !== 'object' || deps === null)) throw invalidArgument('deps', 'an object or a function of the user', deps);
   if (validateCode !== undefined && typeof validateCode !== 'function') throw invalidArgument('validateCode', 'a function (code) => Violation[]', validateCode);
   if (typeof requiresApproval !== 'boolean' && typeof requiresApproval !== 'function') throw invalidArgument('requiresApproval', 'a boolean or a function', requiresApproval);
   if (typeof maxCodeBytes !== 'number' || !Number.isInteger(maxCodeBytes) || maxCodeBytes < 1 || maxCodeBytes > 16 * 1024 * 1024) throw invalidArgument('maxCodeBytes', 'an integer from 1 to 16777216', maxCodeBytes);
-  if (storage !== 'indexeddb' && storage !== 'memory') throw invalidArgument('storage', "'indexeddb' or 'memory'", storage);
-  if (typeof dbName !== 'string' || dbName.length === 0 || dbName.length > 200) throw invalidArgument('dbName', 'a non-empty string of at most 200 characters', dbName);
   if (sink !== undefined && typeof sink?.record !== 'function') throw invalidArgument('sink', 'an EventSink', sink);
 
-  const backend = storage === 'memory' ? memoryBackend() : indexedDbBackend(dbName);
+  const backend = storage === 'memory' ? memoryBackend() : indexedDbBackend(factory, dbName);
   let cache: readonly DynamicToolRecord[] = [];
   const reserved: ((name: string) => boolean)[] = [];
   const validators = new Map<string, ParamsValidator>();
@@ -351,12 +363,18 @@ export function createDynamicToolStore(options: DynamicToolStoreOptions): Dynami
     return deepFreeze(structuredClone(next));
   };
 
+  const close = () => {
+    channel?.close();
+    channel = undefined;
+    backend.close();
+  };
+
   return Object.freeze({
     ready,
     async create(input: DynamicToolInput) {
       if (typeof input !== 'object' || input === null) throw invalidArgument('input', 'an object', input);
       const allowed = ['owner', 'name', 'code', 'description', 'params', 'shared'];
-      for (const key of Object.keys(input)) if (!allowed.includes(key)) throw invalidArgument(key, `one of ${allowed.join(', ')} (unknown key)`, key);
+      checkKnownKeys('', input, allowed);
       const { owner, name, code, description = '', params, shared = false } = input;
       if (typeof owner !== 'string' || !OWNER.test(owner)) throw invalidArgument('owner', 'a user id of 1 to 256 characters without control characters', owner);
       assertToolName(name);
@@ -482,10 +500,12 @@ export function createDynamicToolStore(options: DynamicToolStoreOptions): Dynami
       }
       assertArgs(validate, args, record.name);
     },
-    close() {
-      channel?.close();
-      channel = undefined;
-      backend.close();
+    close,
+    async dispose() {
+      close();
+    },
+    async [Symbol.asyncDispose]() {
+      close();
     },
   });
 }

@@ -1,15 +1,33 @@
 /**
- * JSON helpers of the tool layer: canonical text (for approval digests), SHA-256, and deep freezing.
- * Tool arguments and results are plain JSON data; anything else is refused here.
+ * JSON rules of the tool layer, over the kit in src/internal/json.ts: tool arguments and results
+ * are plain JSON data (checked strictly: no holes, no `__proto__` key, at most
+ * {@link MAX_JSON_DEPTH} deep), written canonically for approval digests.
  */
+import { canonicalJson as canonicalText, checkJson, type JsonProblem } from '../internal/json.js';
+
+export { deepFreeze, utf8Length } from '../internal/json.js';
+/** SHA-256 of the UTF-8 text, as 64 lower-case hex digits (synchronous; works where `crypto.subtle` is missing). */
+export { sha256Hex } from '../sha256.js';
 
 /** Deepest nesting accepted in tool arguments and results. */
 export const MAX_JSON_DEPTH = 64;
 
-const isPlainObject = (value: object): boolean => {
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
+const problemText = (where: string, p: JsonProblem): string => {
+  switch (p.kind) {
+    case 'non-finite': return `${where} is not a finite number`;
+    case 'type': return `${where} is a ${p.type}, not JSON data`;
+    case 'depth': return `${where} is nested deeper than ${p.maxDepth} levels`;
+    case 'cycle': return `${where} is a cycle`;
+    case 'missing-item': return `${where} is missing or undefined`;
+    case 'not-plain': return `${where} is a ${p.tag}, not a plain object`;
+    case 'proto-key': return `${where} has a \`__proto__\` key`;
+  }
 };
+
+/** Throws a TypeError for anything that is not plain JSON data (see {@link canonicalJson}). */
+function checkToolJson(value: unknown): void {
+  checkJson(value, 'value', { maxDepth: MAX_JSON_DEPTH, fail: (where, problem) => new TypeError(problemText(where, problem)) });
+}
 
 /**
  * Canonical JSON in the style of RFC 8785 (JCS): object keys sorted by UTF-16 code units, no
@@ -22,7 +40,8 @@ const isPlainObject = (value: object): boolean => {
  *   than {@link MAX_JSON_DEPTH}, a `__proto__` key.
  */
 export function canonicalJson(value: unknown): string {
-  return jsonText(value, true);
+  checkToolJson(value);
+  return canonicalText(value);
 }
 
 /**
@@ -31,68 +50,6 @@ export function canonicalJson(value: unknown): string {
  * @throws {TypeError} as {@link canonicalJson}.
  */
 export function plainJson(value: unknown): string {
-  return jsonText(value, false);
-}
-
-function jsonText(value: unknown, sortKeys: boolean): string {
-  const seen = new Set<object>();
-  const walk = (v: unknown, depth: number, where: string): string => {
-    if (v === null || typeof v === 'boolean' || typeof v === 'string') return JSON.stringify(v);
-    if (typeof v === 'number') {
-      if (!Number.isFinite(v)) throw new TypeError(`${where} is not a finite number`);
-      return JSON.stringify(v);
-    }
-    if (typeof v !== 'object') throw new TypeError(`${where} is a ${typeof v}, not JSON data`);
-    if (depth >= MAX_JSON_DEPTH) throw new TypeError(`${where} is nested deeper than ${MAX_JSON_DEPTH} levels`);
-    if (seen.has(v)) throw new TypeError(`${where} is a cycle`);
-    seen.add(v);
-    let text: string;
-    if (Array.isArray(v)) {
-      const items: string[] = [];
-      for (let i = 0; i < v.length; i++) {
-        if (!Object.hasOwn(v, i) || v[i] === undefined) throw new TypeError(`${where}[${i}] is missing or undefined`);
-        items.push(walk(v[i], depth + 1, `${where}[${i}]`));
-      }
-      text = `[${items.join(',')}]`;
-    } else {
-      if (!isPlainObject(v)) throw new TypeError(`${where} is a ${Object.prototype.toString.call(v)}, not a plain object`);
-      const record = v as Record<string, unknown>;
-      const keys = Object.keys(record).filter((k) => record[k] !== undefined);
-      // An own `__proto__` key (JSON.parse makes one) turns into a prototype swap in any handler that
-      // copies arguments with Object.assign or a for-in loop: refuse it at the boundary.
-      if (keys.includes('__proto__')) throw new TypeError(`${where} has a \`__proto__\` key`);
-      if (sortKeys) keys.sort();
-      text = `{${keys.map((k) => `${JSON.stringify(k)}:${walk(record[k], depth + 1, `${where}.${k}`)}`).join(',')}}`;
-    }
-    seen.delete(v);
-    return text;
-  };
-  return walk(value, 0, 'value');
-}
-
-/** SHA-256 of the UTF-8 text, as 64 lower-case hex digits (synchronous; works where `crypto.subtle` is missing). */
-export { sha256Hex } from '../sha256.js';
-
-/** Freezes `value` and everything reachable from it; returns it. */
-export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
-  }
-  return value;
-}
-
-/** Length of `text` in UTF-8 bytes, without allocating the encoded copy. */
-export function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
+  checkToolJson(value);
+  return JSON.stringify(value);
 }

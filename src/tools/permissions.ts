@@ -2,6 +2,7 @@
  * The permission model: a flag set of capabilities, and a per-agent {@link PermissionPolicy} that
  * decides every tool call with `check(action, resource)`.
  */
+import { checkKnownKeys } from '../internal/checks.js';
 import { InvalidArgumentError, InvalidPolicyError, describeValue } from '../errors.js';
 import type { Policy } from '../policy.js';
 import { checkUrl, confinePath, normalizeVirtualPath, parseHostRule, type HostRule, type HttpAllowance } from './guards.js';
@@ -127,9 +128,7 @@ function fail(field: string, expected: string, value: unknown): never {
  */
 export function definePermissionPolicy(input: PermissionPolicyInput): PermissionPolicy {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) fail('policy', 'a plain object', input);
-  for (const key of Object.keys(input)) {
-    if (!KEYS.includes(key)) throw new InvalidPolicyError(key, `Unknown permission policy key \`${key}\` (INVALID_POLICY); known keys: ${KEYS.join(', ')}`);
-  }
+  checkKnownKeys('', input, KEYS, { noun: 'permission policy key', error: 'policy' });
   const { agent, permissions, allowedPaths = [], allowedDomains = [], maxFileSize = MiB, allowHttp = 'always' } = input;
   if (allowHttp !== 'never' && allowHttp !== 'loopback' && allowHttp !== 'always') fail('allowHttp', "one of 'never', 'loopback', 'always'", allowHttp);
   if (typeof agent !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(agent)) fail('agent', 'a name of 1 to 64 letters, digits, `_`, `.` or `-`', agent);

@@ -8,6 +8,7 @@
  * O(limit) per budget), kept in this registry on the main thread: it is per page, not shared across
  * tabs (use `createRateLimiter` in a handler for a cross-tab quota).
  */
+import { checkKnownKeys } from '../internal/checks.js';
 import { invalidArgument } from '../errors.js';
 
 /** One rate limit of a tool. */
@@ -39,7 +40,7 @@ export function checkRateLimits(value: unknown, field: string): CheckedRateLimit
   return list.map((item: unknown, i) => {
     const at = Array.isArray(value) ? `${field}[${i}]` : field;
     if (typeof item !== 'object' || item === null || Array.isArray(item)) throw invalidArgument(at, 'a rate limit { limit, windowMs, per? }', item);
-    for (const key of Object.keys(item)) if (!['limit', 'windowMs', 'per'].includes(key)) throw invalidArgument(`${at}.${key}`, 'absent (known keys: limit, windowMs, per)', (item as Record<string, unknown>)[key]);
+    checkKnownKeys(at, item, ['limit', 'windowMs', 'per']);
     const { limit, windowMs, per = 'user' } = item as ToolRateLimit;
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw invalidArgument(`${at}.limit`, 'an integer from 1 to 10000', limit);
     if (!Number.isInteger(windowMs) || windowMs < 1 || windowMs > 86_400_000) throw invalidArgument(`${at}.windowMs`, 'an integer from 1 to 86400000', windowMs);

@@ -3,7 +3,7 @@
  *
  * CSP: ajv turns a schema into JavaScript and compiles it with `new Function`, which a page without
  * `'unsafe-eval'` in `script-src` refuses. The built-in tools therefore ship validators precompiled by
- * ajv's standalone mode (builtin-validators.js) and work under a strict CSP. App tools either accept
+ * ajv's standalone mode (generated/builtin-validators.js) and work under a strict CSP. App tools either accept
  * `'unsafe-eval'` on the host page or pass the validator that `ajv/dist/standalone` generated for their
  * schema at build time as `validate` (see {@link ParamsValidator}).
  */

@@ -3,7 +3,9 @@
  * directories are implicit (a directory exists while a file lives below it). In memory by default, or
  * persisted per origin in IndexedDB. Nothing here touches the real file system of the machine.
  */
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { checkKnownKeys } from '../internal/checks.js';
+import type { DBSchema, IDBPDatabase } from 'idb';
+import { STORAGE_OPTION_KEYS, openDatabase, resolveStorage } from '../internal/idb.js';
 import { ToolError, invalidArgument } from '../errors.js';
 import { normalizeVirtualPath } from './guards.js';
 import { utf8Length } from './json.js';
@@ -28,6 +30,8 @@ export interface DirEntry {
 export interface VirtualFileSystemOptions {
   /** `memory` (default): gone with the page. `indexeddb`: kept per origin in database `dbName`. */
   storage?: 'memory' | 'indexeddb';
+  /** IndexedDB factory. Default `globalThis.indexedDB`. */
+  indexedDB?: IDBFactory | null;
   /** IndexedDB database name. Default `quickcage-files`. */
   dbName?: string;
   /** Largest file in bytes. Default 1 MiB. */
@@ -90,8 +94,14 @@ export interface VirtualFileSystem {
    * @throws {InvalidArgumentError} `INVALID_ARGUMENT` for a non-canonical path.
    */
   stat(path: string): Promise<FileStat | null>;
-  /** Closes the IndexedDB connection (no-op in memory). */
+  /** Closes the IndexedDB connection (no-op in memory). The synchronous form of `dispose()`. */
   close(): void;
+  /**
+   * Closes the IndexedDB connection (no-op in memory). Idempotent. Always present on file systems
+   * from {@link createVirtualFileSystem}; optional for hand-written ones (links, tests).
+   */
+  dispose?(): Promise<void>;
+  [Symbol.asyncDispose]?(): Promise<void>;
 }
 
 interface FileRecord {
@@ -146,11 +156,9 @@ function children(dir: string, records: Iterable<FileRecord>): DirEntry[] {
  */
 export function createVirtualFileSystem(options: VirtualFileSystemOptions = {}): VirtualFileSystem {
   if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
-  const known = ['storage', 'dbName', 'maxFileBytes', 'maxTotalBytes', 'maxFiles'];
-  for (const key of Object.keys(options)) if (!known.includes(key)) throw invalidArgument(`options.${key}`, `one of ${known.join(', ')} (unknown option)`, key);
-  const { storage = 'memory', dbName = 'quickcage-files', maxFileBytes = MiB, maxTotalBytes = 50 * MiB, maxFiles = 10_000 } = options;
-  if (storage !== 'memory' && storage !== 'indexeddb') throw invalidArgument('storage', "'memory' or 'indexeddb'", storage);
-  if (typeof dbName !== 'string' || dbName.length === 0 || dbName.length > 200) throw invalidArgument('dbName', 'a non-empty string of at most 200 characters', dbName);
+  checkKnownKeys('options', options, [...STORAGE_OPTION_KEYS, 'maxFileBytes', 'maxTotalBytes', 'maxFiles']);
+  const { storage, dbName, factory } = resolveStorage('', options, { storage: 'memory', dbName: 'quickcage-files' });
+  const { maxFileBytes = MiB, maxTotalBytes = 50 * MiB, maxFiles = 10_000 } = options;
   const int = (field: string, v: unknown) => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw invalidArgument(field, 'a non-negative integer', v);
   };
@@ -219,17 +227,30 @@ export function createVirtualFileSystem(options: VirtualFileSystemOptions = {}):
         return isDir(p) ? { path: p, type: 'directory' as const, size: 0, mtime: 0 } : null;
       },
       close() {},
+      dispose: () => Promise.resolve(),
+      [Symbol.asyncDispose]: () => Promise.resolve(),
     });
   }
 
   let dbPromise: Promise<IDBPDatabase<FilesDB>> | undefined;
   const db = () =>
-    (dbPromise ??= openDB<FilesDB>(dbName, 1, {
-      upgrade(database) {
-        database.createObjectStore('files', { keyPath: 'path' });
-        database.createObjectStore('meta', { keyPath: 'key' });
-      },
-    }));
+    (dbPromise ??= factory === null
+      ? Promise.reject(new DOMException('indexedDB is not available in this context', 'InvalidStateError'))
+      : openDatabase<FilesDB>({
+          factory,
+          name: dbName,
+          version: 1,
+          upgrade(database, oldVersion) {
+            if (oldVersion < 1) {
+              database.createObjectStore('files', { keyPath: 'path' });
+              database.createObjectStore('meta', { keyPath: 'key' });
+            }
+          },
+        }));
+  const close = () => {
+    void dbPromise?.then((d) => d.close()).catch(() => {});
+    dbPromise = undefined;
+  };
   const below = (path: string) => IDBKeyRange.bound(childPrefix(path), `${childPrefix(path)}\uffff`);
 
   return Object.freeze({
@@ -304,9 +325,12 @@ export function createVirtualFileSystem(options: VirtualFileSystemOptions = {}):
       const dir = p === '/' || (await tx.store.count(below(p))) > 0;
       return dir ? { path: p, type: 'directory' as const, size: 0, mtime: 0 } : null;
     },
-    close() {
-      void dbPromise?.then((d) => d.close()).catch(() => {});
-      dbPromise = undefined;
+    close,
+    async dispose() {
+      close();
+    },
+    async [Symbol.asyncDispose]() {
+      close();
     },
   });
 }

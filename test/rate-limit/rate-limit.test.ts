@@ -369,3 +369,58 @@ describe('fallback', () => {
     expect(warn).not.toHaveBeenCalled();
   });
 });
+
+describe('adaptive leases (lease.maxSlots not set)', () => {
+  test('a steady stream grows its lease: 600 calls cost a handful of transactions, and every call is counted', async () => {
+    const clock = fakeClock(0);
+    const limiter = await makeLimiter({ now: clock.now, quotas: { execution: { limit: 1_000_000, windowMs: DAY } } });
+    const spy = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    try {
+      for (let i = 0; i < 600; i++) {
+        expect((await limiter.consume('u', 'execution')).allowed).toBe(true);
+        // A few event-loop turns now and then, as runs give: background renewals can commit.
+        if (i % 4 === 3) await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      // Fixed leases of 8 would need one transaction per 4 calls (150+); doubling from 8 needs about 7.
+      expect(spy.mock.calls.length).toBeLessThan(40);
+    } finally {
+      spy.mockRestore();
+    }
+    await limiter.settle();
+    expect((await limiter.peek('u', 'execution')).remaining).toBe(1_000_000 - 600);
+  });
+
+  test('an explicit maxSlots stays the cap: the same stream with maxSlots 8 keeps leases of 8', async () => {
+    const clock = fakeClock(0);
+    const limiter = await makeLimiter({ now: clock.now, quotas: { execution: { limit: 1_000_000, windowMs: DAY } }, lease: { maxSlots: 8, ttlMs: 1000 } });
+    const spy = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    try {
+      for (let i = 0; i < 200; i++) {
+        await limiter.consume('u', 'execution');
+        if (i % 4 === 3) await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      expect(spy.mock.calls.length).toBeGreaterThanOrEqual(200 / 8 - 1);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  test('grown leases keep the guarantee: four tabs streaming against a limit of 1000 never admit more', async () => {
+    const clock = fakeClock(0);
+    const dbName = freshDbName();
+    const quotas = { execution: { limit: 1000, windowMs: DAY } };
+    const tabs = await Promise.all(Array.from({ length: 4 }, () => makeLimiter({ dbName, now: clock.now, quotas })));
+    let admitted = 0;
+    await Promise.all(tabs.map(async (tab) => {
+      for (let i = 0; i < 400; i++) {
+        if ((await tab.consume('u', 'execution')).allowed) admitted++;
+        if (i % 4 === 3) await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    }));
+    expect(admitted).toBeLessThanOrEqual(1000);
+    // Leases still held are returned; then the rest of the quota is admitted, and not one more.
+    await Promise.all(tabs.map((tab) => tab.settle()));
+    for (let i = 0; i < 1100 && admitted < 1001; i++) if ((await tabs[i % 4]!.consume('u', 'execution')).allowed) admitted++;
+    expect(admitted).toBe(1000);
+  });
+});

@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { defineTool, isToolName } from '../../src/tools/define.js';
 import { Permission } from '../../src/tools/permissions.js';
-import * as builtins from '../../src/tools/builtin-validators.js';
-import builtinSource from '../../src/tools/builtin-validators.js?raw';
+import * as builtins from '../../src/tools/generated/builtin-validators.js';
+import builtinSource from '../../src/tools/generated/builtin-validators.js?raw';
 import { generateBuiltinValidators } from '../../src/tools/codegen/builtin-schemas.mjs';
 
 const params = { type: 'object', properties: { id: { type: 'string', maxLength: 6 } }, required: ['id'], additionalProperties: false };

@@ -17,7 +17,7 @@ import type { N } from './ast.js';
 import type { Context } from './context.js';
 import { checkDebugger, checkDynamicImport, checkImportSource, checkMetaProperty, checkWith } from './rules/syntax.js';
 import { checkIdentifier } from './rules/evaluation.js';
-import { HOST_GLOBAL_NAMES } from './rules/globals.js';
+import { HOST_GLOBAL_NAMES, type Reference } from './rules/globals.js';
 import { snippetOf } from './position.js';
 import { Scope, type BindingKind } from './scope.js';
 
@@ -51,13 +51,6 @@ export interface PropertySite {
   readonly scope: Scope;
 }
 
-/** A reference to a name that may be a host global, checked after the walk. */
-export interface Reference {
-  readonly node: N;
-  readonly scope: Scope;
-  /** `typeof name`: feature detection, never a use. */
-  readonly typeofOperand: boolean;
-}
 
 /** A call whose callee may be a reflective accessor (`Reflect.get`, `Object.defineProperty`, ...). */
 export interface CallSite {

@@ -7,7 +7,18 @@
  */
 import type { N } from '../ast.js';
 import type { Context } from '../context.js';
-import type { Reference } from '../walk.js';
+import type { Scope } from '../scope.js';
+
+/**
+ * A reference to a name that may be a host global, collected by the walk (walk.ts) and checked
+ * here after it. Defined by the rule that consumes it, so the walk depends on the rule and not both ways.
+ */
+export interface Reference {
+  readonly node: N;
+  readonly scope: Scope;
+  /** `typeof name`: feature detection, never a use. */
+  readonly typeofOperand: boolean;
+}
 
 const WINDOW = 'there is no window: the sandbox runs in QuickJS, whose only global object is `globalThis`';
 const DOM = 'there is no DOM or browser UI in the sandbox; return data to the host instead';

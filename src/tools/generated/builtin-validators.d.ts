@@ -1,5 +1,5 @@
 // Types of the generated builtin-validators.js (ajv standalone output).
-import type { ParamsValidator } from './schema.js';
+import type { ParamsValidator } from '../schema.js';
 
 export declare const readFile: ParamsValidator;
 export declare const writeFile: ParamsValidator;
