@@ -43,6 +43,20 @@ describe('results', () => {
     expect(stats.totalMs).toBeGreaterThanOrEqual(stats.queuedMs);
   });
 
+  it('measures the heap run after run: the measurement leaves nothing behind that a restore breaks', async () => {
+    // Regression: runtime.computeMemoryUsage() cached a service context made during a run; the
+    // snapshot restore freed it, and the next measuring run crashed (memory access out of bounds).
+    const sizes: number[] = [];
+    for (const code of ['({ a: [1, 2, 3] })', "['x'].join('_')", 'var big = new Array(20000).fill(7); big.length']) {
+      const out = await sandbox.run(code, { measureHeap: true });
+      sizes.push(out.stats.heapBytes);
+    }
+    expect(sizes.every((n) => n > 10_000)).toBe(true);
+    // The run that keeps a big array shows it: the number is each run's own heap, measured each time.
+    expect(sizes[2]).toBeGreaterThan(sizes[0]!);
+    expect((await sandbox.run('1 + 1')).value).toBe(2);
+  });
+
   it('gives every one-shot run a fresh context', async () => {
     // Trusted, so the validator does not stop the prototype write: the fresh context is what holds.
     await sandbox.run('globalThis.leak = 1; Array.prototype.poisoned = true; 0', { trusted: true });

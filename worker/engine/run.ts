@@ -139,11 +139,15 @@ function serializeResult(cell: Cell, state: RunState, value: QuickJSHandle): str
   }
 }
 
-/** QuickJS heap in use by the cell's runtime. */
+/**
+ * QuickJS heap in use by the cell's runtime (`memory used` of QuickJS's usage dump). Not
+ * `runtime.computeMemoryUsage()`: it creates and caches a service context on first use, and one
+ * created during a run is freed by the restore while the JS side keeps pointing at it (the next
+ * measuring run then faults: `memory access out of bounds`). The dump allocates nothing it keeps.
+ */
 export function heapBytes(cell: Cell): number {
-  using usage = cell.runtime.computeMemoryUsage();
-  using used = cell.context.getProp(usage, 'memory_used_size');
-  return cell.context.getNumber(used);
+  const used = /^memory used\s+\d+\s+(\d+)/m.exec(cell.runtime.dumpMemoryUsage())?.[1];
+  return used === undefined ? 0 : Number(used);
 }
 
 /** `tools`, host-module shims and read-only globals of this run. */
