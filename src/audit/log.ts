@@ -13,34 +13,24 @@
  * failing, the log falls back to memory and says so (`degraded`, one console warning, an
  * `audit_degraded` event).
  */
-import { ACCEPTS_CODE_SOURCE, CODE_SOURCE, materializeCodeHash, type PendingCode } from './code-hash.js';
+import { ACCEPTS_CODE_SOURCE, materializeCodeHash } from './code-hash.js';
 import { describeStorageError, openOrFallback } from '../internal/idb.js';
 import { checkOptions, isPlainObject } from '../internal/checks.js';
 import { FloodAggregator } from './aggregate.js';
 import { disabledKey, indexedDbBackend, memoryBackend, openAuditDb, type AuditBackend } from './backend.js';
 import { summarize, verifyChain, type DisabledEntry, type DropSummary, type QuotaDrops, type SealContext, type SealResult } from './chain.js';
-import {
-  CAPS, DEFAULT_SEVERITY, canonicalJson, capField, describeInputProblem, isEventType, retentionRank, sanitizeDetails, severityRank,
-  type AuditEvent, type PreparedEvent,
-} from './model.js';
+import { describeInputProblem, isEventType, retentionRank, severityRank, type AuditEvent, type PreparedEvent } from './model.js';
 import { computeRisk, riskLookbackMs } from './risk.js';
 import type { SecurityEventInput, Severity } from './types.js';
 import { DisposedError, invalidArgument } from '../errors.js';
-import type { AuditLog, AuditLogOptions, FlushReport, HourlyBucket } from './log-types.js';
+import type { AuditLog, AuditLogOptions, FlushReport } from './log-types.js';
 import { checkId, checkKind, checkTime, newId, normalizeLogOptions, normalizeQuery } from './options.js';
-import { mergeQuotaDrops, parseSpill, type Spill } from './spill.js';
+import { SpillStore, mergeQuotaDrops } from './spill.js';
+import { hourlyBuckets, prepareEvent, toJsonLine } from './events.js';
 
 export type { AuditLog, AuditLogOptions, AuditQuery, FlushReport, HourlyBucket } from './log-types.js';
+export { toJsonLine } from './events.js';
 
-/**
- * One JSONL line: canonical JSON (sorted keys, so a reader can recompute `hash` from the line),
- * with the line and paragraph separators JSON leaves raw (U+2028, U+2029, NEL and the other C1
- * controls) escaped too. Threat: a guest string that some line splitter (Python's `splitlines`)
- * treats as a line break, forging a second entry.
- */
-export function toJsonLine(event: AuditEvent): string {
-  return canonicalJson(event).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
 
 /**
  * Creates an audit log. Opening IndexedDB starts at once; events recorded before it is open are
@@ -72,6 +62,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
   const disabledCache = new Map<string, DisabledEntry>();
   const aggregator = aggregateConfig ? new FloodAggregator(aggregateConfig, newId) : undefined;
   const channel = broadcast ? new BroadcastChannel(`quickcage-audit:${dbName}`) : undefined;
+  const spills = new SpillStore(dbName, newId);
 
   const warnOnce = (message: string) => {
     if (warned) return;
@@ -80,29 +71,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
   };
   const ctx = (): SealContext => ({ now: now(), maxEvents, autoDisable, newId });
 
-  const prepare = (input: SecurityEventInput): PreparedEvent => {
-    const event: PreparedEvent = {
-      id: newId(),
-      time: now(),
-      type: input.type,
-      severity: input.severity ?? DEFAULT_SEVERITY[input.type],
-      count: 1,
-    };
-    // Only whitelisted fields are copied: a guest-controlled value can never set id, time, seq or hashes.
-    const user = capField(input.user, CAPS.name), agent = capField(input.agent, CAPS.name), tool = capField(input.tool, CAPS.name);
-    const runId = capField(input.runId, CAPS.id), codeHash = capField(input.codeHash, CAPS.id);
-    if (user !== undefined) event.user = user;
-    if (agent !== undefined) event.agent = agent;
-    if (tool !== undefined) event.tool = tool;
-    if (runId !== undefined) event.runId = runId;
-    if (codeHash !== undefined) event.codeHash = codeHash;
-    const details = sanitizeDetails(input.details);
-    if (details !== undefined) event.details = details;
-    // The sandbox's source, hashed when the batch is written (code-hash.ts), not on the run's path.
-    const code = (input as SecurityEventInput & PendingCode)[CODE_SOURCE];
-    if (codeHash === undefined && typeof code === 'string') (event as PreparedEvent & PendingCode)[CODE_SOURCE] = code;
-    return event;
-  };
+  const prepare = (input: SecurityEventInput): PreparedEvent => prepareEvent(input, now(), newId());
 
   const deliver = (result: SealResult, fromOtherTab: boolean) => {
     if (!fromOtherTab) {
@@ -246,7 +215,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
       }
     }
     // Deleted from IndexedDB but not yet accounted there: leave the counts for a later page.
-    if (pendingDrops.deleted) spillToLocalStorage({ events: [], deleted: pendingDrops.deleted });
+    if (pendingDrops.deleted) spills.save({ events: [], deleted: pendingDrops.deleted });
     const shed = pendingDrops.shed;
     pendingDrops = {};
     degrade('write failed', lastError);
@@ -335,16 +304,6 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
   };
 
   // ---- spills of earlier pages
-  const spillPrefix = `quickcage-audit:${dbName}:spill:`;
-  const spillToLocalStorage = (spill: Spill): boolean => {
-    try {
-      localStorage.setItem(`${spillPrefix}${newId()}`, JSON.stringify(spill));
-      return true;
-    } catch {
-      // Full or forbidden (sandboxed frame): the caller falls back to an IndexedDB spill.
-      return false;
-    }
-  };
   /**
    * Seals what earlier pages spilled (localStorage and the pending store), then forgets the spills.
    * Under a Web Lock so two tabs do not both account for the same spilled drop counts (spilled
@@ -352,30 +311,13 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
    */
   const recoverSpills = async (): Promise<void> => {
     if (backend?.kind !== 'indexeddb') return; // keep spills for a page that can store them
-    const run = async () => {
-      const keys: string[] = [];
-      const recovered: PreparedEvent[] = [];
-      let drops: QuotaDrops = {};
-      try {
-        for (let i = 0; i < localStorage.length; i++) {
-          const key = localStorage.key(i);
-          if (key?.startsWith(spillPrefix)) keys.push(key);
-        }
-        for (const key of keys) {
-          const spill = parseSpill(localStorage.getItem(key));
-          recovered.push(...spill.events);
-          if (spill.deleted) drops = mergeQuotaDrops(drops, { deleted: spill.deleted });
-        }
-      } catch { /* no localStorage here */ }
+    await spills.underLock(async () => {
+      const { keys, events: recovered, drops } = spills.readAll();
       const result = await write([], { recovered, drops });
       deliver(result, false);
       if (result.deferred) return; // not stored (quota): keep the spills for a later attempt
-      try {
-        for (const key of keys) localStorage.removeItem(key);
-      } catch { /* nothing to clean */ }
-    };
-    if (typeof navigator !== 'undefined' && navigator.locks) await navigator.locks.request(`quickcage-audit-recover:${dbName}`, run);
-    else await run();
+      spills.remove(keys);
+    });
   };
 
   // ---- page lifecycle
@@ -394,7 +336,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
     if (pending.length === 0 && !pendingDrops.deleted) return;
     materializeCodeHash(pending);
     const deleted = pendingDrops.deleted;
-    if (spillToLocalStorage(deleted ? { events: pending, deleted } : { events: pending })) {
+    if (spills.save(deleted ? { events: pending, deleted } : { events: pending })) {
       queue = [];
       pendingDrops = { ...(pendingDrops.shed ? { shed: pendingDrops.shed } : {}) };
     } else if (backend?.spill(pending)) queue = [];
@@ -406,7 +348,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
   const onStorage = (event: StorageEvent) => {
     // Another tab of the origin went away and saved events: a tab that is still open stores them
     // now rather than when a log is next opened.
-    if (event.key?.startsWith(spillPrefix) && event.newValue !== null && !disposed) ready.then(recoverSpills).catch(() => undefined);
+    if (event.key !== null && spills.owns(event.key) && event.newValue !== null && !disposed) ready.then(recoverSpills).catch(() => undefined);
   };
   if (lifecycle) {
     document.addEventListener('visibilitychange', onVisibility);
@@ -476,14 +418,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
       assertLive('hourlySummary');
       const q = normalizeQuery(range, Number.MAX_SAFE_INTEGER, 'asc', 'range');
       await flush();
-      const rows = new Map<string, HourlyBucket>();
-      for (const event of await backend!.query(q)) {
-        const hour = Math.floor(event.time / 3_600_000) * 3_600_000;
-        const key = `${hour}\u0000${event.type}\u0000${event.severity}`;
-        const row = rows.get(key);
-        if (row) row.count += event.count; else rows.set(key, { hour, type: event.type, severity: event.severity, count: event.count });
-      }
-      return [...rows.values()].sort((a, b) => a.hour - b.hour || a.type.localeCompare(b.type) || severityRank(b.severity) - severityRank(a.severity));
+      return hourlyBuckets(await backend!.query(q));
     },
 
     async riskScore(user, options = {}) {

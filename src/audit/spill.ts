@@ -63,3 +63,62 @@ export function parseSpill(text: string | null): Spill {
     ? d as unknown as DropSummary : undefined;
   return deleted ? { events, deleted } : { events };
 }
+
+/** The localStorage side of spills for one audit database (key prefix `quickcage-audit:<db>:spill:`). */
+export class SpillStore {
+  private readonly prefix: string;
+
+  constructor(private readonly dbName: string, private readonly newId: () => string) {
+    this.prefix = `quickcage-audit:${dbName}:spill:`;
+  }
+
+  /** True when `key` is one of this database's spills (another tab's `storage` event). */
+  owns(key: string): boolean {
+    return key.startsWith(this.prefix);
+  }
+
+  /** Saves a spill. False when localStorage is full or forbidden (a sandboxed frame): the caller falls back to an IndexedDB spill. */
+  save(spill: Spill): boolean {
+    try {
+      localStorage.setItem(`${this.prefix}${this.newId()}`, JSON.stringify(spill));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Every spill of this database, read back and checked, with the keys to remove once they are sealed. */
+  readAll(): { keys: string[]; events: PreparedEvent[]; drops: QuotaDrops } {
+    const keys: string[] = [];
+    const events: PreparedEvent[] = [];
+    let drops: QuotaDrops = {};
+    try {
+      for (let i = 0; i < localStorage.length; i++) {
+        const key = localStorage.key(i);
+        if (key !== null && this.owns(key)) keys.push(key);
+      }
+      for (const key of keys) {
+        const spill = parseSpill(localStorage.getItem(key));
+        events.push(...spill.events);
+        if (spill.deleted) drops = mergeQuotaDrops(drops, { deleted: spill.deleted });
+      }
+    } catch { /* no localStorage here */ }
+    return { keys, events, drops };
+  }
+
+  /** Forgets sealed spills. */
+  remove(keys: readonly string[]): void {
+    try {
+      for (const key of keys) localStorage.removeItem(key);
+    } catch { /* nothing to clean */ }
+  }
+
+  /**
+   * Runs `recover` under a Web Lock, so two tabs do not both account for the same spilled drop
+   * counts (spilled events are also deduplicated by id when sealed).
+   */
+  async underLock(recover: () => Promise<void>): Promise<void> {
+    if (typeof navigator !== 'undefined' && navigator.locks) await navigator.locks.request(`quickcage-audit-recover:${this.dbName}`, recover);
+    else await recover();
+  }
+}

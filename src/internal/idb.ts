@@ -89,6 +89,31 @@ export async function openDatabase<S extends DBSchema>(options: OpenDatabaseOpti
   return db;
 }
 
+/** A database opened on first use (see {@link lazyDatabase}). */
+export interface LazyDatabase<S extends DBSchema> {
+  /** The open database; the first call opens it. Rejects when there is no factory or the open fails. */
+  get(): Promise<IDBPDatabase<S>>;
+  /** Closes the connection if one was opened; the next `get()` opens again. */
+  close(): void;
+}
+
+/**
+ * A database opened on first use, for components without a memory fallback (the file system, dynamic
+ * tools): with no factory every `get()` rejects (`InvalidStateError`), so each operation fails clearly.
+ */
+export function lazyDatabase<S extends DBSchema>(factory: IDBFactory | null, options: Omit<OpenDatabaseOptions<S>, 'factory'>): LazyDatabase<S> {
+  let opening: Promise<IDBPDatabase<S>> | undefined;
+  return {
+    get: () => (opening ??= factory === null
+      ? Promise.reject(new DOMException('indexedDB is not available in this context', 'InvalidStateError'))
+      : openDatabase<S>({ ...options, factory })),
+    close: () => {
+      void opening?.then((db) => db.close()).catch(() => {});
+      opening = undefined;
+    },
+  };
+}
+
 /** A storage error as one line: `name: message` for errors and DOMExceptions, else the text. */
 export function describeStorageError(error: unknown): string {
   return error instanceof Error || error instanceof DOMException ? `${error.name}: ${error.message}` : String(error);

@@ -7,8 +7,8 @@
  */
 import { checkKnownKeys } from '../internal/checks.js';
 import type { Program } from 'acorn';
-import type { DBSchema, IDBPDatabase } from 'idb';
-import { STORAGE_OPTION_KEYS, openDatabase, resolveStorage } from '../internal/idb.js';
+import type { DBSchema } from 'idb';
+import { STORAGE_OPTION_KEYS, lazyDatabase, resolveStorage } from '../internal/idb.js';
 import { parseSource } from '../../worker/source.js';
 import { DEFAULT_IMPORTS, DEFAULT_MAX_NESTING_DEPTH, checkLimits, validate } from '../../worker/validate.js';
 import type { Violation } from '../../worker/protocol.js';
@@ -189,18 +189,14 @@ function memoryBackend(): Backend {
 }
 
 function indexedDbBackend(factory: IDBFactory | null, dbName: string): Backend {
-  let dbPromise: Promise<IDBPDatabase<ToolsDB>> | undefined;
-  const db = () =>
-    (dbPromise ??= factory === null
-      ? Promise.reject(new DOMException('indexedDB is not available in this context', 'InvalidStateError'))
-      : openDatabase<ToolsDB>({
-          factory,
-          name: dbName,
-          version: 1,
-          upgrade(database, oldVersion) {
-            if (oldVersion < 1) database.createObjectStore('tools', { keyPath: 'name' }).createIndex('owner', 'owner');
-          },
-        }));
+  const database = lazyDatabase<ToolsDB>(factory, {
+    name: dbName,
+    version: 1,
+    upgrade(db, oldVersion) {
+      if (oldVersion < 1) db.createObjectStore('tools', { keyPath: 'name' }).createIndex('owner', 'owner');
+    },
+  });
+  const db = database.get;
   return {
     get: async (name) => (await db()).get('tools', name),
     all: async () => (await db()).getAll('tools'),
@@ -226,10 +222,7 @@ function indexedDbBackend(factory: IDBFactory | null, dbName: string): Backend {
       await tx.done;
       return present;
     },
-    close() {
-      void dbPromise?.then((d) => d.close()).catch(() => {});
-      dbPromise = undefined;
-    },
+    close: database.close,
   };
 }
 

@@ -4,8 +4,8 @@
  * persisted per origin in IndexedDB. Nothing here touches the real file system of the machine.
  */
 import { checkKnownKeys } from '../internal/checks.js';
-import type { DBSchema, IDBPDatabase } from 'idb';
-import { STORAGE_OPTION_KEYS, openDatabase, resolveStorage } from '../internal/idb.js';
+import type { DBSchema } from 'idb';
+import { STORAGE_OPTION_KEYS, lazyDatabase, resolveStorage } from '../internal/idb.js';
 import { ToolError, invalidArgument } from '../errors.js';
 import { normalizeVirtualPath } from './guards.js';
 import { utf8Length } from './json.js';
@@ -232,25 +232,18 @@ export function createVirtualFileSystem(options: VirtualFileSystemOptions = {}):
     });
   }
 
-  let dbPromise: Promise<IDBPDatabase<FilesDB>> | undefined;
-  const db = () =>
-    (dbPromise ??= factory === null
-      ? Promise.reject(new DOMException('indexedDB is not available in this context', 'InvalidStateError'))
-      : openDatabase<FilesDB>({
-          factory,
-          name: dbName,
-          version: 1,
-          upgrade(database, oldVersion) {
-            if (oldVersion < 1) {
-              database.createObjectStore('files', { keyPath: 'path' });
-              database.createObjectStore('meta', { keyPath: 'key' });
-            }
-          },
-        }));
-  const close = () => {
-    void dbPromise?.then((d) => d.close()).catch(() => {});
-    dbPromise = undefined;
-  };
+  const database = lazyDatabase<FilesDB>(factory, {
+    name: dbName,
+    version: 1,
+    upgrade(db, oldVersion) {
+      if (oldVersion < 1) {
+        db.createObjectStore('files', { keyPath: 'path' });
+        db.createObjectStore('meta', { keyPath: 'key' });
+      }
+    },
+  });
+  const db = database.get;
+  const close = database.close;
   const below = (path: string) => IDBKeyRange.bound(childPrefix(path), `${childPrefix(path)}\uffff`);
 
   return Object.freeze({
