@@ -4,7 +4,7 @@
  * call here races the slot's own death promise and is rejected when the worker goes.
  */
 import * as Comlink from 'comlink';
-import type { HostBridge, WorkerApi, WorkerInfo } from '../worker/protocol.js';
+import type { HostBridge, RunReply, RunRequest, RunResult, WorkerApi, WorkerInfo } from '../worker/protocol.js';
 import { quickjsModule } from './wasm.js';
 
 /** Why a worker was terminated. */
@@ -27,11 +27,36 @@ export class WorkerSlot {
   busy = false;
   readonly sessions = new Set<string>();
 
+  /** Runs sent on the run port and not answered yet, by run id. */
+  private readonly runs = new Map<string, { resolve(result: RunResult): void; reject(error: WorkerDeath): void }>();
+  private readonly runPort: MessagePort;
+
   constructor(private readonly worker: Worker, init: { wasmMemoryMaxBytes: number; debug: boolean; setupCode?: string }, bridge: HostBridge) {
     this.remote = Comlink.wrap(worker);
     worker.addEventListener('error', (event) => this.terminate('crashed', `worker error: ${event.message || 'unknown'}`));
-    this.ready = this.call(async (remote) => remote.init({ wasmModule: await quickjsModule(), ...init }, Comlink.proxy(bridge)));
+    const channel = new MessageChannel();
+    this.runPort = channel.port1;
+    this.runPort.onmessage = (event: MessageEvent<RunReply>) => {
+      const pending = this.runs.get(event.data.runId);
+      if (!pending) return;
+      this.runs.delete(event.data.runId);
+      pending.resolve(event.data.result);
+    };
+    const runPort = channel.port2;
+    this.ready = this.call(async (remote) => remote.init(Comlink.transfer({ wasmModule: await quickjsModule(), ...init, runPort }, [runPort]), Comlink.proxy(bridge)));
     this.ready.catch(() => {});
+  }
+
+  /**
+   * Sends a run on the run port (one structured-clone message each way, no comlink wrapping);
+   * rejects with {@link WorkerDeath} if the worker dies first.
+   */
+  run(request: RunRequest): Promise<RunResult> {
+    if (this.dead) return Promise.reject(this.dead);
+    return new Promise<RunResult>((resolve, reject) => {
+      this.runs.set(request.runId, { resolve, reject });
+      this.runPort.postMessage(request);
+    });
   }
 
   /**
@@ -57,8 +82,11 @@ export class WorkerSlot {
     this.dead = new WorkerDeath(reason, detail);
     this.worker.terminate();
     this.remote[Comlink.releaseProxy]();
+    this.runPort.close();
     for (const reject of this.pending) reject(this.dead);
     this.pending.clear();
+    for (const run of this.runs.values()) run.reject(this.dead);
+    this.runs.clear();
   }
 }
 

@@ -361,7 +361,7 @@ export class Sandbox implements AsyncDisposable {
       abortKill = setTimeout(() => this.kill(slot, 'aborted', request.runId, user), 50);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    return slot.call<RunResult>((r) => r.run(request))
+    return slot.run(request)
       .catch((error: unknown) => {
         if (error instanceof WorkerDeath) throw deathError(error, request, inSession);
         throw error;

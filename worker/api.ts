@@ -6,7 +6,7 @@
 import { Engine } from './engine.js';
 import { parseSource } from './source.js';
 import { checkLimits, validate } from './validate.js';
-import type { HostBridge, RunRequest, RunResult, WireError, WorkerApi, WorkerInfo, WorkerInit } from './protocol.js';
+import type { HostBridge, RunReply, RunRequest, RunResult, WireError, WorkerApi, WorkerInfo, WorkerInit } from './protocol.js';
 
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -40,10 +40,15 @@ export function createWorkerApi(): WorkerApi & { leakForTest(): Promise<void>; f
     return engine;
   };
 
-  return {
+  const api = {
     async init(init: WorkerInit, bridge: HostBridge): Promise<WorkerInfo> {
       debug = init.debug === true;
       engine = await Engine.create({ wasmModule: init.wasmModule, wasmMemoryMaxBytes: init.wasmMemoryMaxBytes, bridge, setupCode: init.setupCode });
+      const port = init.runPort;
+      port.onmessage = (event: MessageEvent<RunRequest>) => {
+        const request = event.data;
+        void api.run(request).then((result) => port.postMessage({ runId: request.runId, result } satisfies RunReply));
+      };
       return engine.info();
     },
 
@@ -138,4 +143,5 @@ export function createWorkerApi(): WorkerApi & { leakForTest(): Promise<void>; f
       await ready().leakForTest();
     },
   };
+  return api;
 }

@@ -10,7 +10,7 @@
  * Design and numbers: docs/design/engine.md.
  */
 import type { HostBridge, RunRequest, RunResult, RunStats, WireError, WorkerInfo } from './protocol.js';
-import { compileHelpers, disposeCell, newCell, seedRandom, setStack, type Cell } from './engine/cell.js';
+import { compileHelpers, disposeCell, newCell, setStack, unseedRandom, type Cell } from './engine/cell.js';
 import { Host } from './engine/host.js';
 import { Instance } from './engine/instance.js';
 import { classify, execute, heapBytes, installRunGlobals } from './engine/run.js';
@@ -85,6 +85,7 @@ export class Engine {
   /** Takes the one-shot snapshot with every context the instance holds now. */
   private snapshot(one: OneShot): void {
     const cells = [one.tamed, ...(one.untamed ? [one.untamed] : [])];
+    for (const cell of cells) unseedRandom(cell);
     one.instance.takeSnapshot(cells.map((cell) => cell.runtime));
     one.lazy = new Map(cells.map((cell) => [cell, { ...cell.lazy }]));
   }
@@ -252,10 +253,7 @@ export class Engine {
       cell ??= this.oneShotCell(tamed);
       const { instance } = cell;
       // From here the one-shot instance holds this run's state until it is restored.
-      if (!session) {
-        instance.dirty = true;
-        seedRandom(cell);
-      }
+      if (!session) instance.dirty = true;
       instance.growRefused = false;
       instance.activeRuntime = cell.runtime;
       cell.state = state;

@@ -25,7 +25,7 @@ export const PRELUDE_SOURCE = String.raw`(function () {
   const host = g.__qc_host;
   delete g.__qc_host;
   const hostLog = host.log, hostTimer = host.timer, hostLazy = host.lazy, hostCallRaw = host.call;
-  const hostNarrow = host.narrow, hostWiden = host.widen;
+  const hostNarrow = host.narrow, hostWiden = host.widen, hostEntropy = host.entropy;
   const defineProperty = Object.defineProperty, freeze = Object.freeze, getProto = Object.getPrototypeOf;
   const apply = Reflect.apply, jsonStringify = JSON.stringify, jsonParseNative = JSON.parse, JSONObject = JSON;
   const PromiseCtor = Promise, promiseThen = Promise.prototype.then, imul = Math.imul;
@@ -60,8 +60,11 @@ export const PRELUDE_SOURCE = String.raw`(function () {
 
   // Math.random: xoshiro128** seeded by the host from crypto.getRandomValues (see seed below);
   // QuickJS seeds each context from the clock, so contexts made together could share a sequence.
-  let r0 = 1, r1 = 2, r2 = 3, r3 = 4;
+  // Seeded on first use: a run that never calls Math.random pays nothing, and the snapshot holds the
+  // generator unseeded (see unseed), so every run that starts from it asks the host for a new seed.
+  let r0 = 1, r1 = 2, r2 = 3, r3 = 4, seeded = false;
   function nextRandom() {
+    if (!seeded) seed(hostEntropy(), hostEntropy(), hostEntropy(), hostEntropy());
     const x = imul(r1, 5);
     const result = imul((x << 7) | (x >>> 25), 9);
     const t = r1 << 9;
@@ -69,8 +72,13 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     return result >>> 0;
   }
   function seed(a, b, c, d) {
+    seeded = true;
     r0 = a | 0; r1 = b | 0; r2 = c | 0; r3 = d | 0;
     if ((r0 | r1 | r2 | r3) === 0) r0 = 1;
+  }
+  function unseed() {
+    seeded = false;
+    r0 = 1; r1 = 2; r2 = 3; r3 = 4;
   }
   const mathMethods = {
     random() { return ((nextRandom() >>> 5) * 67108864 + (nextRandom() >>> 6)) / 9007199254740992; },
@@ -157,7 +165,7 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     }
   }
 
-  return { tame: tame, k: k, seed: seed };
+  return { tame: tame, k: k, unseed: unseed };
 })()`;
 
 /** `(k) => serialize`: compiled into a context the first time a run needs it. */

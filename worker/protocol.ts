@@ -207,6 +207,17 @@ export interface WorkerInit {
   debug?: boolean;
   /** Trusted framework code evaluated first in every fresh context (before taming). */
   setupCode?: string;
+  /**
+   * The hot path: runs arrive on this port as a bare {@link RunRequest} and each result leaves on it
+   * as a {@link RunReply}, without comlink's per-call wrapping (comlink stays for everything else).
+   */
+  runPort: MessagePort;
+}
+
+/** A run's result on the run port, matched to its request by `runId`. */
+export interface RunReply {
+  runId: string;
+  result: RunResult;
 }
 
 /** Health information the pool uses. */

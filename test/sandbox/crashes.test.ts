@@ -342,4 +342,27 @@ describe('Math.random', () => {
       await Promise.all([a.sandbox.dispose(), c.sandbox.dispose()]);
     }
   });
+
+  it('setup code that draws from Math.random does not leave every run the same seed; trusted runs and a session draw their own', async () => {
+    // The generator is seeded on first use: setup code seeds it before the snapshot is taken, so
+    // the snapshot must hold it unseeded again, or every run restored from it would repeat one sequence.
+    const sandbox = createSandbox({ setup: 'globalThis.setupDraw = Math.random();' });
+    try {
+      const code = '[Math.random(), Math.random(), typeof setupDraw]';
+      const runs = [];
+      for (let i = 0; i < 3; i++) runs.push((await sandbox.run(code)).value as [number, number, string]);
+      expect(new Set(runs.map((r) => r[0])).size).toBe(3);
+      for (const r of runs) expect(r[2]).toBe('number');
+      const trusted = [(await sandbox.run(code, { trusted: true })).value, (await sandbox.run(code, { trusted: true })).value];
+      expect(trusted[0]).not.toEqual(trusted[1]);
+      // A session is one continuing context: its generator goes on, it does not restart.
+      await using session = await sandbox.session();
+      const first = (await session.run('Math.random()')).value as number;
+      const second = (await session.run('Math.random()')).value as number;
+      expect(second).not.toBe(first);
+      expect(runs.map((r) => r[0])).not.toContain(first);
+    } finally {
+      await sandbox.dispose();
+    }
+  });
 });

@@ -117,6 +117,8 @@ function makeCell(instance: Instance, host: CellHost, tamed: boolean, setupCode:
         throw error;
       }
     },
+    // 32 bits of entropy; the prelude asks four times, the first time a context uses Math.random.
+    entropy: () => context.newNumber(crypto.getRandomValues(new Uint32Array(1))[0]!),
     narrow: () => context.newNumber(narrowStack(cell)),
     widen: (previous) => setStack(cell, context.getNumber(previous!)),
   };
@@ -139,7 +141,6 @@ function makeCell(instance: Instance, host: CellHost, tamed: boolean, setupCode:
     context.setProp(context.global, '__qc_host', hostObject);
   }
   cell.internal = context.unwrapResult(context.evalCode(CORE, 'quickcage:prelude'));
-  seedRandom(cell);
   if (setupCode) runSetup(cell, setupCode);
   if (tamed) callInternal(cell, 'tame', []).dispose();
   return cell;
@@ -152,17 +153,13 @@ export function compileHelpers(cell: Cell): void {
 
 /**
  * QuickJS seeds each context's Math.random from the clock, so two contexts made in the same
- * microsecond share a sequence: the prelude's generator is seeded from crypto.getRandomValues, in
- * every fresh context and before every run that starts from a snapshot.
+ * microsecond would share a sequence: the prelude's generator takes its seed from
+ * crypto.getRandomValues (host `entropy`) the first time a context calls it. Before a snapshot the
+ * generator is put back to unseeded (setup code may have used it), so every run that starts from
+ * the snapshot draws a new seed of its own, and a run that never calls Math.random pays nothing.
  */
-export function seedRandom(cell: Cell): void {
-  const seed = crypto.getRandomValues(new Uint32Array(4));
-  const { context } = cell;
-  using a = context.newNumber(seed[0]!);
-  using b = context.newNumber(seed[1]!);
-  using c = context.newNumber(seed[2]!);
-  using d = context.newNumber(seed[3]!);
-  callInternal(cell, 'seed', [a, b, c, d]).dispose();
+export function unseedRandom(cell: Cell): void {
+  callInternal(cell, 'unseed', []).dispose();
 }
 
 /**
