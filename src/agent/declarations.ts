@@ -8,6 +8,7 @@
  * a type that promises more than the schema checks.
  */
 import { invalidArgument } from '../errors.js';
+import { isPlainObject } from '../internal/checks.js';
 import { isToolName } from '../tools/define.js';
 import type { JsonSchema } from '../tools/schema.js';
 
@@ -83,7 +84,6 @@ function docComment(lines: string[], indent: string): string {
   return `${indent}/**\n${body.map((l) => `${indent} * ${l}`.trimEnd()).join('\n')}\n${indent} */\n`;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Constraints a TypeScript type cannot express, as one line for the doc comment. */
 function constraints(schema: Record<string, unknown>): string[] {
@@ -119,7 +119,7 @@ function literal(value: unknown): string {
 export function schemaToType(schema: unknown, indent = '', depth = 0): string {
   if (schema === true || schema === undefined) return 'unknown';
   if (schema === false) return 'never';
-  if (!isRecord(schema) || depth > MAX_DEPTH) return 'unknown';
+  if (!isPlainObject(schema) || depth > MAX_DEPTH) return 'unknown';
   if (schema.const !== undefined) return literal(schema.const);
   if (Array.isArray(schema.enum)) return schema.enum.length === 0 ? 'never' : schema.enum.map(literal).join(' | ');
   const union = (schema.anyOf ?? schema.oneOf) as unknown;
@@ -143,7 +143,7 @@ export function schemaToType(schema: unknown, indent = '', depth = 0): string {
     case 'object':
       return objectType(schema, indent, depth);
     case undefined:
-      if (isRecord(schema.properties)) return objectType(schema, indent, depth);
+      if (isPlainObject(schema.properties)) return objectType(schema, indent, depth);
       if (schema.items !== undefined) return arrayType(schema, indent, depth);
       return 'unknown';
     default:
@@ -160,12 +160,12 @@ function arrayType(schema: Record<string, unknown>, indent: string, depth: numbe
 }
 
 function objectType(schema: Record<string, unknown>, indent: string, depth: number): string {
-  const properties = isRecord(schema.properties) ? schema.properties : {};
+  const properties = isPlainObject(schema.properties) ? schema.properties : {};
   const required = new Set(Array.isArray(schema.required) ? schema.required.filter((k): k is string => typeof k === 'string') : []);
   const inner = `${indent}  `;
   let body = '';
   for (const [key, sub] of Object.entries(properties)) {
-    const doc = isRecord(sub) ? [...(typeof sub.description === 'string' ? [sub.description] : []), ...constraints(sub)] : [];
+    const doc = isPlainObject(sub) ? [...(typeof sub.description === 'string' ? [sub.description] : []), ...constraints(sub)] : [];
     body += docComment(doc, inner);
     body += `${inner}${IDENT.test(key) ? key : JSON.stringify(key)}${required.has(key) ? '' : '?'}: ${schemaToType(sub, inner, depth + 1)};\n`;
   }
@@ -204,11 +204,11 @@ const MODULE_SPECIFIER = /^[a-z][a-z0-9-]*:[A-Za-z0-9_/.-]+$/;
  * @throws {InvalidArgumentError} `INVALID_ARGUMENT` for a tool without a valid name or description, or a bad module specifier or export name.
  */
 export function generateDeclarations(input: DeclarationsInput): string {
-  if (!isRecord(input) || !Array.isArray(input.tools)) throw invalidArgument('input.tools', 'an array of tool descriptions', isRecord(input) ? input.tools : input);
+  if (!isPlainObject(input) || !Array.isArray(input.tools)) throw invalidArgument('input.tools', 'an array of tool descriptions', isPlainObject(input) ? input.tools : input);
   const builtinNames = new Set(Object.keys(BUILTIN_RESULTS));
   let out = '';
   input.tools.forEach((tool, i) => {
-    if (!isRecord(tool) || !isToolName(tool.name)) throw invalidArgument(`input.tools[${i}].name`, 'a tool name', isRecord(tool) ? tool.name : tool);
+    if (!isPlainObject(tool) || !isToolName(tool.name)) throw invalidArgument(`input.tools[${i}].name`, 'a tool name', isPlainObject(tool) ? tool.name : tool);
     if (typeof tool.description !== 'string') throw invalidArgument(`input.tools[${i}].description`, 'a string', tool.description);
   });
   if (input.tools.length > 0) {

@@ -3,7 +3,7 @@
  * result, its logs, tool arguments or tool results) and reports each detector's hits to the audit
  * sink without the matched text.
  */
-import { checkKnownKeys } from '../internal/checks.js';
+import { checkKnownKeys, isPlainObject } from '../internal/checks.js';
 import type { EventSink, SecurityEventInput, Severity } from '../audit/types.js';
 import { InvalidArgumentError, invalidArgument } from '../errors.js';
 import { DETECTORS, type DetectorId, type GuardrailPolicy, type GuardrailStrategy } from '../policy.js';
@@ -213,11 +213,6 @@ function scanString(text: string, state: WalkState): string {
   }
   return replaceSpans(text, spans, state.replace, state.salt);
 }
-
-const isPlainObject = (v: object): boolean => {
-  const proto: unknown = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-};
 
 function walk(value: unknown, state: WalkState, depth: number, path: string): unknown {
   switch (typeof value) {

@@ -9,6 +9,7 @@
  */
 import Ajv, { type ErrorObject } from 'ajv';
 import { InvalidArgumentError, describeValue } from '../errors.js';
+import { isPlainObject } from '../internal/checks.js';
 
 /** A JSON Schema object describing a tool's single argument object. */
 export type JsonSchema = Readonly<Record<string, unknown>>;
@@ -37,9 +38,6 @@ function ajv(): Ajv {
   });
   return shared;
 }
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && [Object.prototype, null].includes(Object.getPrototypeOf(v) as object | null);
 
 /** True when `error` is the browser refusing `new Function` under a Content Security Policy. */
 export function isCspEvalError(error: unknown): boolean {
