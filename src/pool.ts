@@ -4,7 +4,7 @@
  * call here races the slot's own death promise and is rejected when the worker goes.
  */
 import * as Comlink from 'comlink';
-import type { HostBridge, RunReply, RunRequest, RunResult, WorkerApi, WorkerInfo } from '../worker/protocol.js';
+import type { HostBridge, RunReply, RunRequest, RunResult, WorkerApi, WorkerInfo, WorkerTestHooks } from '../worker/protocol.js';
 import { quickjsModule } from './wasm.js';
 
 /** Why a worker was terminated. */
@@ -19,7 +19,7 @@ export class WorkerDeath extends Error {
 
 /** One worker and its comlink remote. */
 export class WorkerSlot {
-  readonly remote: Comlink.Remote<WorkerApi & { leakForTest(): Promise<void>; faultForTest(kind?: 'eval' | 'callback'): Promise<void> }>;
+  readonly remote: Comlink.Remote<WorkerApi & WorkerTestHooks>;
   readonly ready: Promise<WorkerInfo>;
   /** Rejecters of calls still pending: a dying worker rejects them (comlink would leave them hanging). */
   private readonly pending = new Set<(error: WorkerDeath) => void>();
@@ -63,7 +63,7 @@ export class WorkerSlot {
    * Calls the worker; rejects with {@link WorkerDeath} if it dies first. (Not `Promise.race` with one
    * long-lived death promise: every race would leave a reaction on it for the worker's lifetime.)
    */
-  call<T>(fn: (remote: Comlink.Remote<WorkerApi & { leakForTest(): Promise<void>; faultForTest(kind?: 'eval' | 'callback'): Promise<void> }>) => Promise<T>): Promise<T> {
+  call<T>(fn: (remote: Comlink.Remote<WorkerApi & WorkerTestHooks>) => Promise<T>): Promise<T> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise<T>((resolve, reject) => {
       this.pending.add(reject);

@@ -6,7 +6,7 @@
 import { Engine } from './engine.js';
 import { parseSource } from './source.js';
 import { checkLimits, validate } from './validate.js';
-import type { HostBridge, RunReply, RunRequest, RunResult, WireError, WorkerApi, WorkerInfo, WorkerInit } from './protocol.js';
+import type { HostBridge, RunReply, RunRequest, RunResult, WireError, WorkerApi, WorkerInfo, WorkerInit, WorkerTestHooks } from './protocol.js';
 
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -32,7 +32,7 @@ function scriptAsModule(code: string, parsed: Extract<ReturnType<typeof parseSou
   return `${code.slice(0, last.start)}export default (${code.slice(expr.start, expr.end)});${code.slice(last.end)}`;
 }
 
-export function createWorkerApi(): WorkerApi & { leakForTest(): Promise<void>; faultForTest(kind?: 'eval' | 'callback'): Promise<void>; reportCallbackFault(error: unknown): void } {
+export function createWorkerApi(): WorkerApi & WorkerTestHooks & { reportCallbackFault(error: unknown): void } {
   let engine: Engine | undefined;
   let debug = false;
   const ready = (): Engine => {
@@ -55,7 +55,7 @@ export function createWorkerApi(): WorkerApi & { leakForTest(): Promise<void>; f
     async run(request: RunRequest): Promise<RunResult> {
       const startedAt = now();
       try {
-        const limit = checkLimits(request.code, { maxSourceBytes: request.limits.maxSourceBytes, maxNestingDepth: request.limits.maxDepth });
+        const limit = checkLimits(request.code, { maxSourceBytes: request.limits.maxSourceBytes, maxNestingDepth: request.limits.maxNestingDepth });
         if (limit) {
           return failed(request, startedAt, {
             code: limit.rule === 'nesting-too-deep' ? 'STACK_OVERFLOW' : 'VALIDATION_REJECTED',
@@ -80,7 +80,7 @@ export function createWorkerApi(): WorkerApi & { leakForTest(): Promise<void>; f
           });
         }
         if (!request.trusted && !request.allowDangerousOperations && request.validation) {
-          const violations = validate(parsed, request.code, { ...request.validation, maxNestingDepth: request.limits.maxDepth });
+          const violations = validate(parsed, request.code, { ...request.validation, maxNestingDepth: request.limits.maxNestingDepth });
           if (violations.length > 0) {
             const first = violations[0]!;
             return failed(request, startedAt, {

@@ -48,7 +48,7 @@ export interface WireLimits {
   /** Cap on the source text. */
   maxSourceBytes: number;
   /** Cap on nesting: of source (checked before parsing) and of results and tool arguments. */
-  maxDepth: number;
+  maxNestingDepth: number;
 }
 
 /** A position in guest source, 1-based line and column like editors show. */
@@ -252,3 +252,15 @@ export interface WorkerApi {
    */
   shutdown(): Promise<{ leaked: boolean; detail: string }>;
 }
+
+/**
+ * Test hooks of a worker initialised with `debug: true` (`WorkerInit.debug`); without it each one
+ * rejects. The page reaches them through `Sandbox.leakForTest` and `Sandbox.faultForTest`.
+ */
+export interface WorkerTestHooks {
+  /** Leaves one QuickJS handle undisposed in the one-shot snapshot (the leak check must find it). */
+  leakForTest(): Promise<void>;
+  /** Makes the next run fail inside the WASM (`'eval'`) or in a host callback (`'callback'`). */
+  faultForTest(kind?: 'eval' | 'callback'): Promise<void>;
+}
+

@@ -34,7 +34,7 @@ export const IDENT = /^[A-Za-z_$][\w$]*$/;
 /**
  * Each policy limit and the wire field that carries it. Typed both ways, so a limit added to the
  * policy without a wire field (or the reverse) fails to compile: `WireLimits` is derived from
- * `Limits`, one name each, and the only renaming is `maxNestingDepth` → `maxDepth` (the worker's name).
+ * `Limits`, one name each (the same names on both sides of the wire).
  */
 const WIRE_FIELD = {
   timeoutMs: 'timeoutMs',
@@ -43,7 +43,7 @@ const WIRE_FIELD = {
   maxResultBytes: 'maxResultBytes',
   maxLogBytes: 'maxLogBytes',
   maxSourceBytes: 'maxSourceBytes',
-  maxNestingDepth: 'maxDepth',
+  maxNestingDepth: 'maxNestingDepth',
 } as const satisfies { [K in keyof Limits]: keyof WireLimits };
 type WireFieldsCovered = (typeof WIRE_FIELD)[keyof typeof WIRE_FIELD];
 // Every wire field comes from some policy limit.

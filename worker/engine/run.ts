@@ -127,7 +127,7 @@ function serializeResult(cell: Cell, state: RunState, value: QuickJSHandle): str
       }
     }
     using max = context.newNumber(limits.maxResultBytes);
-    using depth = context.newNumber(limits.maxDepth);
+    using depth = context.newNumber(limits.maxNestingDepth);
     using what = context.newString('result');
     const serialize = helper(cell, 'serialize');
     const result = context.callFunction(serialize, context.undefined, value, max, depth, what);
