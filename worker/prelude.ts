@@ -165,7 +165,7 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     }
   }
 
-  return { tame: tame, k: k, unseed: unseed };
+  return { tame: tame, k: k, seed: seed, unseed: unseed };
 })()`;
 
 /** `(k) => serialize`: compiled into a context the first time a run needs it. */

@@ -42,7 +42,7 @@ export interface Cell {
   instance: Instance;
   runtime: QuickJSRuntime;
   context: QuickJSContext;
-  /** The object the core prelude returned: `tame`, `seed` and the captured intrinsics `k`. */
+  /** The object the core prelude returned: `tame`, `seed` (deterministic mode), `unseed` and the captured intrinsics `k`. */
   internal: QuickJSHandle;
   /** Helpers compiled into this context (see LAZY). */
   lazy: Partial<Record<LazyName, QuickJSHandle>>;
