@@ -32,6 +32,11 @@ writes bench/results/latest.json + latest.md (then \`npm run bench:docs\` render
                        minutes at most; for trying a change, not for the docs)
   --wait-quiet[=600]   first wait up to 600 s for the 1-minute load average to drop below the core count
   --port=5179          port of the local bench server (127.0.0.1)
+  --profile=quickcageFull  instead of the rows: CPU-profile the page main thread over 3000 back-to-back
+                       tiny runs of one audit arm (quickcage, quickcageFull, raw), unminified; prints
+                       the top functions by self time and writes bench/results/profile-<arm>.cpuprofile
+                       (open it in DevTools' Performance panel). --profile=quickcageFull:throughput
+                       profiles one row of that column instead
   --help               this text
 
 A partial run (--quick, --rows or --peers) writes bench/results/partial.tmp.json and leaves latest.*
@@ -60,7 +65,7 @@ function parseArgs(argv) {
   return out;
 }
 
-const KNOWN_FLAGS = new Set(['rows', 'peers', 'quick', 'wait-quiet', 'port', 'help']);
+const KNOWN_FLAGS = new Set(['rows', 'peers', 'quick', 'wait-quiet', 'port', 'help', 'profile']);
 let args;
 try {
   args = parseArgs(process.argv.slice(2));
@@ -74,6 +79,11 @@ if (args.has('help')) {
   process.exit(0);
 }
 const QUICK = args.has('quick');
+const PROFILE = args.get('profile');
+if (PROFILE !== undefined && !/^(quickcage|quickcageFull|raw)(:\w+)?$/.test(PROFILE)) {
+  process.stderr.write(`bench: --profile takes quickcage, quickcageFull or raw, optionally :<row>, got ${PROFILE}\n`);
+  process.exit(2);
+}
 const onlyRows = args.get('rows')?.split(',').filter(Boolean);
 const onlyPeers = args.get('peers')?.split(',').filter(Boolean);
 for (const [flag, list, known] of [['rows', onlyRows, [...ROWS.map((r) => r.id), ...COMPONENTS]], ['peers', onlyPeers, PEERS.map((p) => p.id)]]) {
@@ -414,6 +424,51 @@ async function waitQuiet(seconds) {
   }
 }
 
+/**
+ * `--profile=<arm>`: the page main thread's CPU profile over back-to-back tiny runs of one audit arm,
+ * summarised by self time (where the page's per-run time goes; the audit row says how much there is).
+ */
+async function profileArm(browser, spec) {
+  const [arm, row] = spec.split(':');
+  const opened = await openPage(browser);
+  try {
+    if (process.env.ONLY) await opened.page.evaluate((o) => { globalThis.__only = o; }, process.env.ONLY);
+    if (!row) await opened.page.evaluate((a) => globalThis.__bench.audit.setup([a]), arm);
+    const cdp = await opened.page.context().newCDPSession(opened.page);
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 50 });
+    await cdp.send('Profiler.start');
+    if (row) {
+      const plan = PLAN[row];
+      const options = { samples: plan.samples, minSamples: plan.minSamples, budgetMs: plan.budgetMs };
+      const result = await opened.page.evaluate(([p, r, o]) => globalThis.__bench.runRow(p, r, o), [arm, row, options]);
+      log(`${spec}: ${result.status === 'ok' ? `${result.samples.map((x) => Math.round(x * 100) / 100).join(' ')} ${result.unit}` : JSON.stringify(result)}`);
+    }
+    else await opened.page.evaluate((a) => globalThis.__bench.audit.batch(a, 3000), arm);
+    const { profile } = await cdp.send('Profiler.stop');
+    const file = path.join(BENCH_DIR, 'results', `profile-${arm}${row ? `-${row}` : ''}.cpuprofile`);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(profile));
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const self = new Map();
+    const dt = profile.timeDeltas;
+    for (let i = 0; i < profile.samples.length; i++) {
+      const f = byId.get(profile.samples[i]).callFrame;
+      const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\//, '')}:${f.lineNumber + 1}`;
+      self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0));
+    }
+    const total = [...self.values()].reduce((a, b) => a + b, 0);
+    const idle = self.get('(idle) :0') ?? 0;
+    const per = row ? '' : ' per run';
+    const runs = row ? 1 : 3000;
+    log(`profile of ${spec}: ${(total / 1000).toFixed(0)} ms sampled, ${((total - idle) / runs / 1000).toFixed(3)} ms busy${per}; top self time:`);
+    for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) log(`  ${(us / 1000).toFixed(1).padStart(8)} ms  ${row ? '' : `${(us / runs).toFixed(1).padStart(6)} µs/run  `}${key}`);
+    log(`bench: wrote ${path.relative(ROOT, file)}`);
+  } finally {
+    await opened.close();
+  }
+}
+
 async function main() {
   if (args.has('wait-quiet')) {
     await waitQuiet(Number(args.get('wait-quiet')) || 600);
@@ -441,7 +496,7 @@ async function main() {
       // way its browser instructions do it. Only modules that import a built-in (or use the globals
       // below) are touched: quickcage and raw quickjs-emscripten import none, so their chunks do not change.
       plugins: [nodePolyfills({ protocolImports: true, exclude: ['fs'] })],
-      build: { outDir, emptyOutDir: true, target: 'es2022', assetsInlineLimit: 0, reportCompressedSize: false, chunkSizeWarningLimit: 5_000 },
+      build: { outDir, emptyOutDir: true, target: 'es2022', assetsInlineLimit: 0, reportCompressedSize: false, chunkSizeWarningLimit: 5_000, ...(PROFILE ? { minify: false } : {}) },
     });
     server = await preview({
       configFile: false,
@@ -467,6 +522,11 @@ async function main() {
       const opened = await openPage(browser);
       pageInfo = await opened.page.evaluate(() => globalThis.__bench.info());
       await opened.close();
+    }
+
+    if (PROFILE) {
+      await profileArm(browser, PROFILE);
+      return;
     }
 
     const rows = ROWS.filter((r) => !onlyRows || onlyRows.includes(r.id));

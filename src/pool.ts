@@ -4,7 +4,7 @@
  * call here races the slot's own death promise and is rejected when the worker goes.
  */
 import * as Comlink from 'comlink';
-import type { HostBridge, RunReply, RunRequest, RunResult, WorkerApi, WorkerInfo, WorkerTestHooks } from '../worker/protocol.js';
+import type { HostBridge, RunControl, RunReply, RunRequest, RunResult, WorkerApi, WorkerInfo, WorkerTestHooks } from '../worker/protocol.js';
 import { quickjsModule } from './wasm.js';
 
 /** Why a worker was terminated. */
@@ -17,6 +17,34 @@ export class WorkerDeath extends Error {
   }
 }
 
+/**
+ * Raised (internally) for a run that was queued in a worker behind another run and never started
+ * when that worker died: nothing of it ran, so the sandbox sends it to another worker.
+ */
+export class NotStarted extends Error {
+  constructor(readonly death: WorkerDeath) {
+    super(death.message);
+  }
+}
+
+/**
+ * Runs a worker holds at once: the one it evaluates and the next one, already in its queue when the
+ * first answers, so back-to-back runs do not leave the worker idle for a message round trip.
+ */
+export const RUNS_PER_WORKER = 2;
+
+interface SentRun {
+  readonly runId: string;
+  resolve(result: RunResult): void;
+  reject(error: WorkerDeath | NotStarted): void;
+  /** Called when the worker starts this run (its deadline starts then); null once started. */
+  onStart: (() => void) | null;
+  /** A one-shot run (not a session's): another worker may take it while it is queued. */
+  readonly movable: boolean;
+  /** A withdrawal was asked for. */
+  withdrawing: boolean;
+}
+
 /** One worker and its comlink remote. */
 export class WorkerSlot {
   readonly remote: Comlink.Remote<WorkerApi & WorkerTestHooks>;
@@ -24,11 +52,15 @@ export class WorkerSlot {
   /** Rejecters of calls still pending: a dying worker rejects them (comlink would leave them hanging). */
   private readonly pending = new Set<(error: WorkerDeath) => void>();
   dead: WorkerDeath | null = null;
-  busy = false;
+  /** Runs handed to this slot and not finished (at most {@link RUNS_PER_WORKER}). */
+  load = 0;
   readonly sessions = new Set<string>();
 
-  /** Runs sent on the run port and not answered yet, by run id. */
-  private readonly runs = new Map<string, { resolve(result: RunResult): void; reject(error: WorkerDeath): void }>();
+  /**
+   * Runs sent on the run port and not answered yet, in the order sent: the worker evaluates them one
+   * at a time in that order, so the first is running and the rest are queued.
+   */
+  private readonly runs: SentRun[] = [];
   private readonly runPort: MessagePort;
 
   constructor(private readonly worker: Worker, init: { wasmMemoryMaxBytes: number; debug: boolean; setupCode?: string }, bridge: HostBridge) {
@@ -37,10 +69,18 @@ export class WorkerSlot {
     const channel = new MessageChannel();
     this.runPort = channel.port1;
     this.runPort.onmessage = (event: MessageEvent<RunReply>) => {
-      const pending = this.runs.get(event.data.runId);
-      if (!pending) return;
-      this.runs.delete(event.data.runId);
-      pending.resolve(event.data.result);
+      const index = this.runs.findIndex((r) => r.runId === event.data.runId);
+      if (index < 0) return;
+      const [done] = this.runs.splice(index, 1);
+      const reply = event.data;
+      if (reply.withdrawn) {
+        // Taken out of the worker's queue before it started: the sandbox sends it elsewhere.
+        done!.reject(new NotStarted(new WorkerDeath('aborted', `run ${reply.runId} was withdrawn before it started`)));
+        return;
+      }
+      // The worker goes on with the next queued run as soon as it has answered: its clock starts now.
+      if (index === 0) this.startHead();
+      done!.resolve(reply.result);
     };
     const runPort = channel.port2;
     this.ready = this.call(async (remote) => remote.init(Comlink.transfer({ wasmModule: await quickjsModule(), ...init, runPort }, [runPort]), Comlink.proxy(bridge)));
@@ -48,15 +88,57 @@ export class WorkerSlot {
   }
 
   /**
-   * Sends a run on the run port (one structured-clone message each way, no comlink wrapping);
-   * rejects with {@link WorkerDeath} if the worker dies first.
+   * Sends a run on the run port (one structured-clone message each way, no comlink wrapping). The
+   * worker evaluates its runs one at a time, in order: `onStart` is called when this one starts (at
+   * once if the worker has nothing else in hand, else when the run ahead of it answers). Rejects with
+   * {@link WorkerDeath} if the worker dies while the run is running, or {@link NotStarted} if it dies
+   * while the run is still queued.
    */
-  run(request: RunRequest): Promise<RunResult> {
-    if (this.dead) return Promise.reject(this.dead);
+  run(request: RunRequest, onStart: () => void): Promise<RunResult> {
+    if (this.dead) return Promise.reject(new NotStarted(this.dead));
     return new Promise<RunResult>((resolve, reject) => {
-      this.runs.set(request.runId, { resolve, reject });
+      const queued = this.runs.length > 0;
+      this.runs.push({ runId: request.runId, resolve, reject, onStart, movable: request.sessionId === undefined, withdrawing: false });
+      // A run for an idle worker starts now (onStart stamps its deadline before it is sent); a queued
+      // one gets its deadline in the worker when it starts, and the page's clock when the run ahead answers.
+      if (queued) request.queued = true;
+      else {
+        delete request.queued;
+        this.startHead();
+      }
       this.runPort.postMessage(request);
     });
+  }
+
+  /**
+   * Takes a run that has not started out of the worker's queue (its caller gave up on it). Returns
+   * false when the run has started (or is unknown): it must then be stopped like any running run.
+   */
+  withdraw(runId: string): boolean {
+    const run = this.runs.find((r) => r.runId === runId);
+    if (!run || run.onStart === null || this.dead) return false;
+    if (!run.withdrawing) this.runPort.postMessage({ withdraw: runId } satisfies RunControl);
+    run.withdrawing = true;
+    return true;
+  }
+
+  /** The last one-shot run queued here that has not started and is not being withdrawn, if any. */
+  lastMovable(): string | undefined {
+    for (let i = this.runs.length - 1; i >= 0; i--) {
+      const run = this.runs[i]!;
+      if (run.onStart === null) return undefined;
+      if (run.movable && !run.withdrawing) return run.runId;
+    }
+    return undefined;
+  }
+
+  /** The first run in the queue is running now. */
+  private startHead(): void {
+    const head = this.runs[0];
+    if (!head?.onStart) return;
+    const start = head.onStart;
+    head.onStart = null;
+    start();
   }
 
   /**
@@ -85,8 +167,8 @@ export class WorkerSlot {
     this.runPort.close();
     for (const reject of this.pending) reject(this.dead);
     this.pending.clear();
-    for (const run of this.runs.values()) run.reject(this.dead);
-    this.runs.clear();
+    // The running run died with the worker; the queued ones never started and may go elsewhere.
+    for (const [i, run] of this.runs.splice(0).entries()) run.reject(i === 0 && run.onStart === null ? this.dead : new NotStarted(this.dead));
   }
 }
 
@@ -141,16 +223,18 @@ export class WorkerPool {
   }
 
   /**
-   * Waits for an idle worker (or the given one, for sessions) and marks it busy. An abort while
-   * queued rejects with the signal's reason and leaves the queue.
+   * Waits for a worker with room (or the given one, for sessions) and takes one of its
+   * {@link RUNS_PER_WORKER} places: an idle worker first, else the least loaded one with room, where
+   * the run waits in the worker's own queue. An abort while waiting rejects with the signal's reason
+   * and leaves the queue.
    */
   acquire(pin?: WorkerSlot, signal?: AbortSignal): Promise<WorkerSlot> {
     if (this.closed) return Promise.reject(new WorkerDeath('disposed', 'sandbox disposed'));
     if (pin?.dead) return Promise.reject(pin.dead);
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const free = pin ? (pin.busy ? undefined : pin) : this.slots.find((s) => !s.busy && !s.dead);
+    const free = pin ? (pin.load < RUNS_PER_WORKER ? pin : undefined) : this.leastLoaded();
     if (free) {
-      free.busy = true;
+      free.load += 1;
       return Promise.resolve(free);
     }
     return new Promise((resolve, reject) => {
@@ -175,20 +259,46 @@ export class WorkerPool {
     });
   }
 
-  /** Hands a finished worker to the next waiter, or marks it idle. */
+  /** A live worker with room, the least loaded first (an idle one if there is one). */
+  private leastLoaded(): WorkerSlot | undefined {
+    let best: WorkerSlot | undefined;
+    for (const s of this.slots) {
+      if (s.dead || s.load >= RUNS_PER_WORKER) continue;
+      if (!best || s.load < best.load) best = s;
+      if (s.load === 0) break;
+    }
+    return best;
+  }
+
+  /** Gives back a run's place in a worker: the next waiter takes it. */
   release(slot: WorkerSlot): void {
-    slot.busy = false;
+    slot.load = Math.max(0, slot.load - 1);
     // After the first result is on its way, not before: spawning costs the page a task.
     if (this.options.standby && !this.standby && !this.standbyQueued) {
       this.standbyQueued = true;
       setTimeout(() => this.startStandby(), 0);
     }
-    if (slot.dead) return;
-    const i = this.waiters.findIndex((w) => (w.pin ? w.pin === slot : true));
-    if (i >= 0) {
+    this.dispatch(slot);
+  }
+
+  /**
+   * Hands the slot's free places to waiters (the first ones that may use it). A worker left idle
+   * takes a run queued behind another worker's run instead: that run is withdrawn there (if it has
+   * not started by then) and sent again (sandbox.ts), so a short run does not wait behind a long one.
+   */
+  private dispatch(slot: WorkerSlot): void {
+    while (!slot.dead && slot.load < RUNS_PER_WORKER) {
+      const i = this.waiters.findIndex((w) => (w.pin ? w.pin === slot : true));
+      if (i < 0) break;
       const [waiter] = this.waiters.splice(i, 1);
-      slot.busy = true;
+      slot.load += 1;
       waiter!.resolve(slot);
+    }
+    if (slot.dead || slot.load > 0 || !this.slots.includes(slot)) return;
+    for (const other of this.slots) {
+      if (other === slot || other.dead) continue;
+      const queued = other.lastMovable();
+      if (queued !== undefined && other.withdraw(queued)) return;
     }
   }
 
@@ -205,7 +315,7 @@ export class WorkerPool {
       if (this.waiters[i]!.pin === slot) this.waiters.splice(i, 1)[0]!.reject(slot.dead);
     }
     this.options.onRecycle(reason, detail);
-    this.release(next);
+    this.dispatch(next);
   }
 
   /** A worker for a new session: the least loaded one. */

@@ -167,6 +167,9 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   const held = new Map<string, LocalLease[]>();
   /** Background renewals in flight, per key. */
   const renewing = new Map<string, Promise<void>>();
+  /** Admission transactions in flight, per key, and how many calls of this tab wait for each. */
+  const deciding = new Map<string, Promise<void>>();
+  const waiting = new Map<string, number>();
   const lastGrant = new Map<string, number>();
   /** Current lease size per key (adaptive leases only; absent = `lease.maxSlots`). */
   const sizes = new Map<string, number>();
@@ -243,16 +246,18 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     if (list.length === 0) held.delete(key);
   };
 
-  const leaseSize = (key: string, e: number) => (available: number): number => {
+  const leaseSize = (key: string, e: number, demand: number) => (available: number): number => {
     if (!lease || lease.maxSlots === 0) return 0;
     const previous = lastGrant.get(key);
     lastGrant.delete(key);
     lastGrant.set(key, e);
     if (lastGrant.size > 10_000) lastGrant.delete(lastGrant.keys().next().value!);
-    // Only a tab that is actually calling in a burst reserves, and never more than 1/8 of what is left.
-    if (previous === undefined || e - previous > lease.ttlMs) return 0;
-    grow(key, e - previous);
-    return Math.min(sizeOf(key), Math.floor(available / 8));
+    // Only a tab that is actually calling in a burst reserves (a call before this one within ttlMs,
+    // or calls of this tab waiting for this transaction), and never more than 1/8 of what is left.
+    const burst = demand > 0 || (previous !== undefined && e - previous <= lease.ttlMs);
+    if (!burst) return 0;
+    if (previous !== undefined) grow(key, e - previous);
+    return Math.min(Math.max(sizeOf(key), demand), Math.floor(available / 8));
   };
 
   /** Writes a lease entry into `bucket` (inside the transaction); returns the local lease to adopt after commit. */
@@ -359,7 +364,31 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       if (!out.allowed) denied(call.user, call.action, call.quotas, out);
       return out;
     }
-    // ONE readwrite transaction: read, decide, write. Nothing but its own requests is awaited inside.
+    // One transaction per key at a time: calls that miss the lease while one is in flight (a burst
+    // of runs started together) wait for it and take from the lease it reserves for them.
+    for (let busy = deciding.get(call.key) ?? renewing.get(call.key); busy; busy = deciding.get(call.key) ?? renewing.get(call.key)) {
+      waiting.set(call.key, (waiting.get(call.key) ?? 0) + 1);
+      try {
+        await busy;
+      } finally {
+        const left = (waiting.get(call.key) ?? 1) - 1;
+        if (left > 0) waiting.set(call.key, left);
+        else waiting.delete(call.key);
+      }
+      const late = fromLease(call, effectiveNow(call.key, call.now));
+      if (late) return late;
+    }
+    const decided = decideInTransaction(call);
+    deciding.set(call.key, decided.then(() => undefined, () => undefined));
+    try {
+      return await decided;
+    } finally {
+      deciding.delete(call.key);
+    }
+  };
+
+  /** ONE readwrite transaction: read, decide, write. Nothing but its own requests is awaited inside. */
+  const decideInTransaction = async (call: Call): Promise<ConsumeResult> => {
     const tx = db!.transaction('buckets', 'readwrite', { durability: 'relaxed' });
     const bucket = (await tx.store.get(call.key)) ?? emptyBucket(call);
     const e = effectiveNow(call.key, call.now, bucket.lastSeen);
@@ -371,7 +400,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       return late;
     }
     settleInto(bucket, call.key, e, false);
-    const result = decide(bucket, call.quotas, e, true, leaseSize(call.key, e));
+    const result = decide(bucket, call.quotas, e, true, leaseSize(call.key, e, waiting.get(call.key) ?? 0));
     const local = reserve(bucket, e, result.extra, result.remaining - result.extra, result.resetAt);
     tx.store.put(bucket).catch(() => undefined);
     // If the commit fails this throws and nothing was admitted; the lease is never adopted.

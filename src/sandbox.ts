@@ -21,8 +21,8 @@ import { AbortedError, DisposedError, SandboxError, ValidationError, WorkerCrash
 import { definePolicy, isPolicy, type Policy } from './policy.js';
 import { CODE_SOURCE, acceptsCodeSource, codeHashOf } from './audit/code-hash.js';
 import { checkInt, checkKnownKeys, isPlainObject } from './internal/checks.js';
-import { WorkerDeath, WorkerPool, type DeathReason, type WorkerSlot } from './pool.js';
-import { Watchdog, now } from './watchdog.js';
+import { NotStarted, WorkerDeath, WorkerPool, type DeathReason, type WorkerSlot } from './pool.js';
+import { Watchdog, now, type Ticket } from './watchdog.js';
 import { RunGuard } from './run/guard.js';
 import { hostCallHandler } from './run/host-calls.js';
 import { guardRecording, offerRecordedTools, startRecording, withRunHooks } from './run/hooks.js';
@@ -40,12 +40,15 @@ import {
   type RunOutput,
   type SandboxOptions,
 } from './run/types.js';
-import type { RunRequest, RunResult, WorkerInfo } from '../worker/protocol.js';
+import type { HostCallRequest, HostCallResult, RunRequest, RunResult, WorkerInfo } from '../worker/protocol.js';
 
 export { Session } from './run/session.js';
 export { RUN_DEFAULTS, SANDBOX_DEFAULTS } from './run/types.js';
 export type { HostCallContext, HostFunction, HostToolDispatcher, RunOptions, RunOutput, RunOutputStats, SandboxOptions } from './run/types.js';
 export { toJson } from './run/request.js';
+
+/** How long a refusal makes a user's runs wait for admission (at most; less when the quota resets sooner). */
+const REFUSAL_MEMORY_MS = 10_000;
 
 /** WASM memory the engine occupies before any guest code runs (see the constructor). */
 const ENGINE_RESERVE_BYTES = 6.25 * 1024 * 1024;
@@ -84,6 +87,8 @@ export class Sandbox implements AsyncDisposable {
   private readonly killEvents = new Map<string, string>();
   private disposed = false;
   private sessionCounter = 0;
+  /** Users refused admission, until when their runs wait for admission instead of starting at once. */
+  private readonly refused = new Map<string, number>();
 
   /** @internal Use {@link createSandbox}. */
   constructor(options: SandboxOptions) {
@@ -133,14 +138,14 @@ export class Sandbox implements AsyncDisposable {
       debug: options.debug ?? SANDBOX_DEFAULTS.debug,
       ...(options.setup === undefined ? {} : { setupCode: options.setup }),
       bridge: {
-        hostCall: withRunHooks(this.watchdog, hostCallHandler({
+        hostCall: admittedFirst(this.watchdog, withRunHooks(this.watchdog, hostCallHandler({
           watchdog: this.watchdog,
           modules: this.modules,
           tools: this.tools,
           audit: this.audit,
           guard: this.guard,
           maxResultBytes: this.policy.limits.maxResultBytes,
-        })),
+        }))),
         workerEvent: async (event) => {
           this.emit({ type: 'worker_recycled', severity: 'high', details: { reason: 'poisoned module', detail: event.message.slice(0, 300) } });
         },
@@ -235,7 +240,7 @@ export class Sandbox implements AsyncDisposable {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    for (const t of this.watchdog.all()) t.controller.abort();
+    this.watchdog.close();
     this.pool.close();
   }
 
@@ -276,32 +281,32 @@ export class Sandbox implements AsyncDisposable {
     const user = options.user;
     let outcome: { ok: true } | { ok: false; error: SandboxError } = { ok: true };
     let poisoned = false;
+    let queuedMs = 0;
     try {
       if (options.signal?.aborted) throw new AbortedError('run aborted before it started', { runId: request.runId });
       if (user !== undefined && this.audit?.isDisabled?.('user', user)) {
         throw new SandboxError('USER_DISABLED', `user \`${user}\` is disabled by the audit log (multiple security violations); an operator can enable it again`, { runId: request.runId });
       }
-      if (this.rateLimiter && !request.trusted) await this.rateLimiter.enforce(user ?? 'anonymous', 'execution');
-      await this.beforeRun?.({ runId: request.runId, user, trusted: request.trusted });
-      const slot = await this.pool.acquire(session?.slot, options.signal).catch((e: unknown) => {
-        if (e instanceof WorkerDeath) throw deathError(e, request, session !== undefined);
-        if (options.signal?.aborted) throw new AbortedError('run aborted while queued', { runId: request.runId });
-        throw e;
-      });
-      const queuedMs = now() - calledAt;
-      let result: RunResult;
+      // Admission (quota, then beforeRun). A one-shot run starts while it is being decided: nothing
+      // of it can leave the sandbox before it is admitted (host calls wait for it, its result is
+      // withheld), and a refused run is stopped and discarded. A session run waits (it would change
+      // the session's state), and so does a user refused a moment ago (no work for a refused stream).
+      const admission = this.admission(request, user);
+      const speculative = admission !== undefined && session === undefined && !this.recentlyRefused(user);
+      if (admission && !speculative) await admission;
+      else admission?.catch(() => undefined);
+      let result: RunResult | undefined;
+      let failure: unknown;
       try {
-        await slot.ready.catch((e: unknown) => {
-          if (e instanceof WorkerDeath) throw deathError(e, request, session !== undefined);
-          throw new WorkerCrashedError('WORKER_CRASHED', `worker failed to start: ${(e as Error)?.message ?? e}`, { runId: request.runId });
+        result = await this.dispatch(request, user, options.signal, session, hooks, speculative ? admission : undefined, (startedAt) => {
+          queuedMs = startedAt - calledAt;
         });
-        // An abort that landed while the worker was starting has no listener yet: honour it here.
-        if (options.signal?.aborted) throw new AbortedError('run aborted while its worker was starting', { runId: request.runId });
-        result = await this.execute(slot, request, user, options.signal, session !== undefined, hooks);
-        if (this.observing && !result.ok) result = await this.observeImports(slot, request, result, user, options.signal, session !== undefined, hooks);
-      } finally {
-        this.pool.release(slot);
+      } catch (error) {
+        failure = error;
       }
+      // A refusal wins over whatever the speculative run did: its result never leaves.
+      if (speculative) await admission;
+      if (failure !== undefined || result === undefined) throw failure;
       const who = { runId: request.runId, ...(user === undefined ? {} : { user }) };
       if (!result.ok) {
         poisoned = result.error.poisoned === true;
@@ -341,36 +346,127 @@ export class Sandbox implements AsyncDisposable {
    * Observe mode: a run the validator rejected only for optional-module imports did not execute;
    * record the imports and run it again with them allowed. Any other rejection stands.
    */
-  private async observeImports(slot: WorkerSlot, request: RunRequest, result: RunResult & { ok: false }, user: string | undefined, signal: AbortSignal | undefined, inSession: boolean, hooks: RunHooks | undefined): Promise<RunResult> {
+  private async observeImports(slot: WorkerSlot, request: RunRequest, result: RunResult & { ok: false }, user: string | undefined, signal: AbortSignal | undefined, inSession: boolean, hooks: RunHooks | undefined, admitted: Promise<void> | undefined, onStarted: (at: number) => void): Promise<RunResult> {
     const imports = result.error.code === 'VALIDATION_REJECTED' && request.validation ? observableImports(result.error.violations ?? [], OPTIONAL_IMPORTS) : undefined;
     if (imports === undefined) return result;
     for (const specifier of imports) this.emit(importObservationEvent(specifier, { runId: request.runId, ...(user === undefined ? {} : { user }) }));
     request.validation!.allowedImports.push(...imports);
     request.allowedModules.push(...imports);
-    return this.execute(slot, request, user, signal, inSession, hooks);
+    return this.execute(slot, request, user, signal, inSession, hooks, admitted, onStarted);
   }
 
-  /** Sends the run to the worker with the watchdog armed; resolves to the wire result. */
-  private execute(slot: WorkerSlot, request: RunRequest, user: string | undefined, signal: AbortSignal | undefined, inSession: boolean, hooks?: RunHooks): Promise<RunResult> {
-    const ticket = this.watchdog.arm(request, slot, user, hooks);
-    let abortKill: ReturnType<typeof setTimeout> | undefined;
-    const onAbort = () => {
-      // Cooperative first (works while the guest awaits the host or reaches an interrupt check);
-      // a guest stuck in a native builtin gets its worker terminated.
-      void slot.call((r) => r.abort(request.runId)).catch(() => undefined);
-      abortKill = setTimeout(() => this.kill(slot, 'aborted', request.runId, user), 50);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    return slot.run(request)
-      .catch((error: unknown) => {
-        if (error instanceof WorkerDeath) throw deathError(error, request, inSession);
-        throw error;
-      })
-      .finally(() => {
-        clearTimeout(abortKill);
-        signal?.removeEventListener('abort', onAbort);
-        this.watchdog.end(ticket);
+  /**
+   * A worker for the run (queued for one; a session keeps its own), then the run on it. A run that
+   * was still queued in a worker when that worker died, or that the pool gave to an idle worker
+   * instead, did not start: it goes to another worker.
+   */
+  private async dispatch(request: RunRequest, user: string | undefined, signal: AbortSignal | undefined, session: { slot: WorkerSlot } | undefined, hooks: RunHooks | undefined, admitted: Promise<void> | undefined, onStarted: (at: number) => void): Promise<RunResult> {
+    const inSession = session !== undefined;
+    let refused = false;
+    admitted?.catch(() => { refused = true; });
+    for (;;) {
+      const slot = await this.pool.acquire(session?.slot, signal).catch((e: unknown) => {
+        if (e instanceof WorkerDeath) throw deathError(e, request, inSession);
+        if (signal?.aborted) throw new AbortedError('run aborted while queued', { runId: request.runId });
+        throw e;
       });
+      try {
+        await slot.ready.catch((e: unknown) => {
+          if (e instanceof WorkerDeath) throw new NotStarted(e);
+          throw new WorkerCrashedError('WORKER_CRASHED', `worker failed to start: ${(e as Error)?.message ?? e}`, { runId: request.runId });
+        });
+        // An abort that landed while the worker was starting has no listener yet: honour it here.
+        if (signal?.aborted) throw new AbortedError('run aborted while its worker was starting', { runId: request.runId });
+        let result = await this.execute(slot, request, user, signal, inSession, hooks, admitted, onStarted);
+        if (this.observing && !result.ok) result = await this.observeImports(slot, request, result, user, signal, inSession, hooks, admitted, onStarted);
+        return result;
+      } catch (error) {
+        if (!(error instanceof NotStarted)) throw error;
+        if (signal?.aborted) throw new AbortedError('run aborted while queued', { runId: request.runId });
+        if (refused) throw error; // withdrawn because it was refused: runOn throws the refusal
+        if (this.disposed || inSession || error.death.reason === 'disposed') throw deathError(error.death, request, inSession);
+        // Nothing of it ran: to the next free worker.
+      } finally {
+        this.pool.release(slot);
+      }
+    }
+  }
+
+  /**
+   * Sends the run to the worker; the watchdog is armed when the run starts (at once on an idle
+   * worker, or when the run ahead of it in the worker answers). Resolves to the wire result.
+   */
+  private execute(slot: WorkerSlot, request: RunRequest, user: string | undefined, signal: AbortSignal | undefined, inSession: boolean, hooks: RunHooks | undefined, admitted: Promise<void> | undefined, onStarted: (at: number) => void): Promise<RunResult> {
+    let ticket: Ticket | undefined;
+    let abortKill: ReturnType<typeof setTimeout> | undefined;
+    let ended = false;
+    return new Promise<RunResult>((resolve, reject) => {
+      const stop = (reason: 'aborted') => {
+        if (ended || abortKill !== undefined) return;
+        // Cooperative first (works while the guest awaits the host or reaches an interrupt check);
+        // a guest stuck in a native builtin gets its worker terminated.
+        void slot.call((r) => r.abort(request.runId)).catch(() => undefined);
+        abortKill = setTimeout(() => this.kill(slot, reason, request.runId, user), 50);
+      };
+      const onAbort = () => {
+        if (ticket) return stop('aborted');
+        // Still queued in the worker: take it out, and the caller does not wait for that.
+        slot.withdraw(request.runId);
+        reject(new AbortedError('run aborted while queued', { runId: request.runId }));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      // A run started while its admission is decided is stopped when it is refused.
+      admitted?.catch(() => {
+        if (ticket) stop('aborted');
+        else slot.withdraw(request.runId);
+      });
+      slot.run(request, () => {
+        ticket = this.watchdog.arm(request, slot, user, { ...(hooks ? { hooks } : {}), ...(admitted ? { admitted } : {}) });
+        onStarted(now());
+        // Aborted while it was queued, but it started before the worker saw the withdrawal.
+        if (signal?.aborted) stop('aborted');
+      })
+        .then(resolve, (error: unknown) => {
+          reject(error instanceof WorkerDeath ? deathError(error, request, inSession) : error);
+        })
+        .finally(() => {
+          ended = true;
+          clearTimeout(abortKill);
+          signal?.removeEventListener('abort', onAbort);
+          if (ticket) this.watchdog.end(ticket);
+        });
+    });
+  }
+
+  /**
+   * The run's admission: the quota check (untrusted runs, with a rate limiter), then `beforeRun`.
+   * Undefined when there is nothing to decide. A refusal is remembered until the quota resets (see
+   * {@link recentlyRefused}).
+   */
+  private admission(request: RunRequest, user: string | undefined): Promise<void> | undefined {
+    const quota = this.rateLimiter !== undefined && !request.trusted;
+    if (!quota && !this.beforeRun) return undefined;
+    const key = user ?? 'anonymous';
+    const decide = async () => {
+      if (quota) await this.rateLimiter!.enforce(key, 'execution');
+      await this.beforeRun?.({ runId: request.runId, user, trusted: request.trusted });
+    };
+    return decide().catch((error: unknown) => {
+      const resetAt = error instanceof SandboxError && typeof error.details.resetAt === 'number' ? error.details.resetAt : Date.now() + REFUSAL_MEMORY_MS;
+      this.refused.delete(key);
+      this.refused.set(key, Math.min(resetAt, Date.now() + REFUSAL_MEMORY_MS));
+      if (this.refused.size > 1024) this.refused.delete(this.refused.keys().next().value!);
+      throw error;
+    });
+  }
+
+  /** True while `user` was refused admission a moment ago: its runs then wait for their admission. */
+  private recentlyRefused(user: string | undefined): boolean {
+    const until = this.refused.get(user ?? 'anonymous');
+    if (until === undefined) return false;
+    if (Date.now() < until) return true;
+    this.refused.delete(user ?? 'anonymous');
+    return false;
   }
 
   /** Terminates the worker of run `runId` and replaces it; the `worker_recycled` record names the run. */
@@ -435,6 +531,24 @@ export class Sandbox implements AsyncDisposable {
     this.emit({ type, severity, ...base, ...codeHash, details });
     if (poisoned) this.emit({ type: 'worker_recycled', severity: 'high', ...base, ...codeHash, details: { reason: 'poisoned module' } });
   }
+}
+
+/**
+ * The host-call bridge's first step: a run that started while its admission was being decided makes
+ * no host call until it is admitted, and none at all if it is refused (the run is being stopped).
+ */
+function admittedFirst(watchdog: Watchdog, hostCall: (request: HostCallRequest) => Promise<HostCallResult>): (request: HostCallRequest) => Promise<HostCallResult> {
+  return async (request) => {
+    const admitted = watchdog.get(request.runId)?.admitted;
+    if (admitted) {
+      try {
+        await admitted;
+      } catch {
+        return { ok: false, code: 'TOOL_DENIED', message: 'the run was not admitted' };
+      }
+    }
+    return hostCall(request);
+  };
 }
 
 function checkModules(modules: SandboxOptions['modules']): Record<string, Record<string, HostFunction>> {

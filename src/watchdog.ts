@@ -1,12 +1,12 @@
 /**
  * The watchdog: the hard deadline of every run, on the page, where a stuck worker cannot stop it.
  *
- * One clock ({@link now}, epoch ms from `performance`), one ticket per run in flight. `arm` stamps
- * the request's absolute `deadline` (the worker's interrupt handler checks the same number) and
- * starts a timer for deadline + grace; if the worker has not answered by then, `onExpire` terminates
- * it (sandbox.ts `kill`). A host call that waits for a person pauses the ticket: the timer stops,
- * the worker is told to stop its own clock, and on resume both move the deadline by the pause.
- * `end` clears the timer and aborts the ticket's signal (host calls still running see it).
+ * One clock ({@link now}, epoch ms from `performance`), one ticket per run in flight, one timer for
+ * all of them. `arm` stamps the request's absolute `deadline` (the worker's interrupt handler checks
+ * the same number); if the worker has not answered by deadline + grace, `onExpire` terminates it
+ * (sandbox.ts `kill`). A host call that waits for a person pauses the ticket: it is skipped by the
+ * timer, the worker is told to stop its own clock, and on resume both move the deadline by the
+ * pause. `end` removes the ticket and aborts its signal (host calls still running see it).
  * See docs/design/watchdog.md.
  */
 import type { WorkerSlot } from './pool.js';
@@ -14,7 +14,9 @@ import type { RunHooks } from './replay/recording.js';
 import type { RunRequest } from '../worker/protocol.js';
 
 /** The one clock of the page side: epoch milliseconds, monotonic within the page. */
-export const now = (): number => performance.timeOrigin + performance.now();
+/** Read once: `performance.timeOrigin` is constant for the page, and its getter is not free. */
+const TIME_ORIGIN = performance.timeOrigin;
+export const now = (): number => TIME_ORIGIN + performance.now();
 
 /** One run in flight. */
 export interface Ticket {
@@ -25,16 +27,37 @@ export interface Ticket {
   /** When the current pause began, or null while the clock runs. */
   pausedAt: number | null;
   readonly slot: WorkerSlot;
-  /** Aborted when the run ends: host calls still in flight learn it through `HostCallContext.signal`. */
-  readonly controller: AbortController;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * Aborted when the run ends: host calls still in flight learn it through `HostCallContext.signal`.
+   * Made on first use (most runs call no host function, and an AbortController per run is not free).
+   */
+  readonly signal: AbortSignal;
+  /**
+   * Settles when the run may have effects outside the sandbox (its quota check passed): host calls
+   * wait for it (sandbox.ts starts a run while its admission is still being decided).
+   */
+  readonly admitted?: Promise<void>;
   /** Recording or replay of this run (src/replay/, run/hooks.ts): the host-call bridge finds them here. */
   readonly hooks?: RunHooks;
 }
 
-/** Arms, pauses and ends the deadline of each run. */
+interface LiveTicket extends Ticket {
+  controller: AbortController | undefined;
+}
+
+/**
+ * Arms, pauses and ends the deadline of each run.
+ *
+ * ONE timer serves every ticket: it is set for the earliest deadline + grace and, when it fires,
+ * expires the tickets that are due and re-arms itself for the next. Arming and ending a ticket are a
+ * map insert and delete (a run that answers in a fraction of a millisecond does not create and
+ * cancel a browser timer of its own).
+ */
 export class Watchdog {
-  private readonly tickets = new Map<string, Ticket>();
+  private readonly tickets = new Map<string, LiveTicket>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the one timer fires (epoch ms), or +Infinity when it is not set. */
+  private timerAt = Number.POSITIVE_INFINITY;
 
   /**
    * @param graceMs how long after the deadline the worker may still answer before it is terminated.
@@ -42,15 +65,23 @@ export class Watchdog {
    */
   constructor(private readonly graceMs: number, private readonly onExpire: (ticket: Ticket) => void) {}
 
-  /** Sets `request.deadline` from its `timeoutMs` and starts the clock; `hooks` ride on the ticket. */
-  arm(request: RunRequest, slot: WorkerSlot, user: string | undefined, hooks?: RunHooks): Ticket {
+  /**
+   * Sets `request.deadline` from its `timeoutMs` and starts the clock; `hooks` and `admitted` ride on
+   * the ticket.
+   */
+  arm(request: RunRequest, slot: WorkerSlot, user: string | undefined, extra: { hooks?: RunHooks; admitted?: Promise<void> } = {}): Ticket {
     request.deadline = now() + request.limits.timeoutMs;
-    const ticket: Ticket = {
-      runId: request.runId, user, deadline: request.deadline, pausedAt: null, slot, controller: new AbortController(), timer: undefined,
-      ...(hooks ? { hooks } : {}),
+    const ticket: LiveTicket = {
+      runId: request.runId, user, deadline: request.deadline, pausedAt: null, slot, controller: undefined,
+      get signal() {
+        this.controller ??= new AbortController();
+        return this.controller.signal;
+      },
+      ...(extra.hooks ? { hooks: extra.hooks } : {}),
+      ...(extra.admitted ? { admitted: extra.admitted } : {}),
     };
     this.tickets.set(request.runId, ticket);
-    this.schedule(ticket);
+    this.due(ticket.deadline + this.graceMs);
     return ticket;
   }
 
@@ -59,42 +90,73 @@ export class Watchdog {
     return this.tickets.get(runId);
   }
 
-  /** Every live ticket (dispose aborts them). */
-  all(): IterableIterator<Ticket> {
-    return this.tickets.values();
-  }
-
   /**
    * Stops the ticket's clock (here and in the worker) until the returned function is called; the
    * deadline then moves by the pause. A second pause while paused, or a pause after the run ended, is a no-op.
    */
   pause(ticket: Ticket): () => void {
-    if (ticket.pausedAt !== null || !this.tickets.has(ticket.runId)) return () => {};
-    ticket.pausedAt = now();
-    this.schedule(ticket);
-    void ticket.slot.call((r) => r.setPaused(ticket.runId, true)).catch(() => undefined);
+    const live = this.tickets.get(ticket.runId);
+    if (live !== ticket || live.pausedAt !== null) return () => {};
+    live.pausedAt = now();
+    void live.slot.call((r) => r.setPaused(live.runId, true)).catch(() => undefined);
     let resumed = false;
     return () => {
-      if (resumed || ticket.pausedAt === null) return;
+      if (resumed || live.pausedAt === null) return;
       resumed = true;
-      ticket.deadline += now() - ticket.pausedAt;
-      ticket.pausedAt = null;
-      this.schedule(ticket);
-      void ticket.slot.call((r) => r.setPaused(ticket.runId, false)).catch(() => undefined);
+      live.deadline += now() - live.pausedAt;
+      live.pausedAt = null;
+      if (this.tickets.get(live.runId) === live) this.due(live.deadline + this.graceMs);
+      void live.slot.call((r) => r.setPaused(live.runId, false)).catch(() => undefined);
     };
   }
 
-  /** The run answered (or died): no more timer, and its host calls are told. */
+  /** The run answered (or died): it leaves the watch, and its host calls still running are told. */
   end(ticket: Ticket): void {
-    clearTimeout(ticket.timer);
-    ticket.controller.abort();
+    const live = ticket as LiveTicket;
+    live.controller?.abort();
     this.tickets.delete(ticket.runId);
+    // The timer stays: the next run's deadline is almost always later than it, so it serves that
+    // run too; if it fires with nothing due it simply re-arms for what is left (or not at all).
   }
 
-  /** (Re)starts the timer for deadline + grace; none while paused. */
-  private schedule(ticket: Ticket): void {
-    clearTimeout(ticket.timer);
-    if (ticket.pausedAt !== null) return;
-    ticket.timer = setTimeout(() => this.onExpire(ticket), Math.max(0, ticket.deadline + this.graceMs - now()));
+  /** The sandbox is disposed: every live ticket's signal is aborted, and the timer goes. */
+  close(): void {
+    for (const ticket of this.tickets.values()) {
+      ticket.controller ??= new AbortController();
+      ticket.controller.abort();
+    }
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+  }
+
+  /** Makes sure the one timer fires no later than `at` (epoch ms). */
+  private due(at: number): void {
+    if (at >= this.timerAt) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.fire(), Math.max(0, at - now()));
+  }
+
+  /** Expires every ticket past its deadline + grace (none while paused), then re-arms for the next. */
+  private fire(): void {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    const t = now();
+    let next = Number.POSITIVE_INFINITY;
+    const expired: LiveTicket[] = [];
+    for (const ticket of this.tickets.values()) {
+      if (ticket.pausedAt !== null) continue;
+      const at = ticket.deadline + this.graceMs;
+      if (at <= t) expired.push(ticket);
+      else if (at < next) next = at;
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.due(next);
+    // Each expired ticket once: onExpire terminates its worker, whose answer then ends the ticket.
+    for (const ticket of expired) {
+      if (this.tickets.get(ticket.runId) !== ticket) continue;
+      ticket.pausedAt = Number.NaN; // not again: the kill ends it
+      this.onExpire(ticket);
+    }
   }
 }

@@ -6,7 +6,7 @@
 import { Engine } from './engine.js';
 import { parseSource } from './source.js';
 import { checkLimits, validate } from './validate.js';
-import type { HostBridge, RunReply, RunRequest, RunResult, WireError, WorkerApi, WorkerInfo, WorkerInit, WorkerTestHooks } from './protocol.js';
+import type { HostBridge, RunControl, RunReply, RunRequest, RunResult, WireError, WorkerApi, WorkerInfo, WorkerInit, WorkerTestHooks } from './protocol.js';
 
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -32,6 +32,56 @@ function scriptAsModule(code: string, parsed: Extract<ReturnType<typeof parseSou
   return `${code.slice(0, last.start)}export default (${code.slice(expr.start, expr.end)});${code.slice(last.end)}`;
 }
 
+/**
+ * The run port: runs are evaluated one at a time, in the order they arrive. The page sends the next
+ * run while one is still in hand, so the worker goes on without waiting a message round trip; before
+ * taking up a queued run it lets pending messages in first (a `withdraw` of that run, from a page
+ * that gave it to an idle worker or whose caller aborted it, then finds it still queued).
+ */
+function serveRuns(port: MessagePort, run: (request: RunRequest) => Promise<RunResult>): void {
+  const queue: RunRequest[] = [];
+  let draining = false;
+  // A queued run's clock starts when the run ahead of it answers, stamped before that answer is
+  // posted: so its deadline is never later than the one the page's watchdog starts on receipt.
+  let answeredAt = 0;
+  // A task of its own (a message to ourselves): messages already waiting are handled before it.
+  const yieldChannel = new MessageChannel();
+  let resumeDrain: (() => void) | undefined;
+  yieldChannel.port1.onmessage = () => resumeDrain?.();
+  const nextTask = () => new Promise<void>((resolve) => {
+    resumeDrain = resolve;
+    yieldChannel.port2.postMessage(null);
+  });
+  const drain = async () => {
+    draining = true;
+    try {
+      while (queue.length > 0) {
+        const request = queue.shift()!;
+        if (request.queued) request.deadline = answeredAt + request.limits.timeoutMs;
+        const result = await run(request);
+        answeredAt = now();
+        port.postMessage({ runId: request.runId, result } satisfies RunReply);
+        if (queue.length > 0) await nextTask();
+      }
+    } finally {
+      draining = false;
+    }
+  };
+  port.onmessage = (event: MessageEvent<RunRequest | RunControl>) => {
+    const message = event.data;
+    if ('withdraw' in message) {
+      const index = queue.findIndex((r) => r.runId === message.withdraw);
+      if (index >= 0) {
+        queue.splice(index, 1);
+        port.postMessage({ runId: message.withdraw, withdrawn: true } satisfies RunReply);
+      }
+      return;
+    }
+    queue.push(message);
+    if (!draining) void drain();
+  };
+}
+
 export function createWorkerApi(): WorkerApi & WorkerTestHooks & { reportCallbackFault(error: unknown): void } {
   let engine: Engine | undefined;
   let debug = false;
@@ -44,11 +94,7 @@ export function createWorkerApi(): WorkerApi & WorkerTestHooks & { reportCallbac
     async init(init: WorkerInit, bridge: HostBridge): Promise<WorkerInfo> {
       debug = init.debug === true;
       engine = await Engine.create({ wasmModule: init.wasmModule, wasmMemoryMaxBytes: init.wasmMemoryMaxBytes, bridge, setupCode: init.setupCode });
-      const port = init.runPort;
-      port.onmessage = (event: MessageEvent<RunRequest>) => {
-        const request = event.data;
-        void api.run(request).then((result) => port.postMessage({ runId: request.runId, result } satisfies RunReply));
-      };
+      serveRuns(init.runPort, (request) => api.run(request));
       return engine.info();
     },
 

@@ -79,6 +79,11 @@ export interface RunRequest {
   limits: WireLimits;
   /** Absolute `performance.timeOrigin + performance.now()` deadline, set by the main thread. */
   deadline: number;
+  /**
+   * Sent while the worker had another run in hand: the worker sets `deadline` when it starts this
+   * run (the page's watchdog starts its clock when the run ahead answers, which is later).
+   */
+  queued?: true;
   /** Run in the session context with this id instead of a fresh one-shot context. */
   sessionId?: string;
   /** Trusted code skips validation and taming. */
@@ -208,17 +213,26 @@ export interface WorkerInit {
   /** Trusted framework code evaluated first in every fresh context (before taming). */
   setupCode?: string;
   /**
-   * The hot path: runs arrive on this port as a bare {@link RunRequest} and each result leaves on it
-   * as a {@link RunReply}, without comlink's per-call wrapping (comlink stays for everything else).
+   * The hot path: runs arrive on this port as a bare {@link RunRequest} (or a {@link RunControl}) and
+   * each result leaves on it as a {@link RunReply}, without comlink's per-call wrapping (comlink
+   * stays for everything else). The worker evaluates the runs it receives one at a time, in order;
+   * a request marked `queued` was sent while another run was in hand, and its deadline starts when
+   * the worker takes it up (`deadline` = that moment + `limits.timeoutMs`).
    */
   runPort: MessagePort;
 }
 
-/** A run's result on the run port, matched to its request by `runId`. */
-export interface RunReply {
-  runId: string;
-  result: RunResult;
+/**
+ * A request on the run port to take a run that has not started out of the worker's queue. The
+ * worker answers with a {@link RunReply} carrying `withdrawn: true`; a run that has already started
+ * is not affected (its result comes as usual).
+ */
+export interface RunControl {
+  withdraw: string;
 }
+
+/** A run's result on the run port, matched to its request by `runId`. */
+export type RunReply = { runId: string; result: RunResult; withdrawn?: undefined } | { runId: string; withdrawn: true; result?: undefined };
 
 /** Health information the pool uses. */
 export interface WorkerInfo {

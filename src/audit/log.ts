@@ -265,13 +265,21 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
     }
     if (batchTimer || writing) return; // the running write drains everything queued meanwhile
     const fire = () => { batchTimer = undefined; startWrite().catch(() => undefined); };
-    if (typeof requestIdleCallback === 'function') {
-      const handle = requestIdleCallback(fire, { timeout: maxDelayMs });
-      batchTimer = { cancel: () => cancelIdleCallback(handle) };
-    } else {
-      const handle = setTimeout(fire, maxDelayMs);
-      batchTimer = { cancel: () => clearTimeout(handle) };
-    }
+    // Collect for half the delay first, then write at the next idle moment within the other half. An
+    // idle callback alone fires in the first gap between two runs, so back-to-back runs each paid a
+    // transaction of their own (one event per batch); now a batch takes every run of that time.
+    const half = Math.floor(maxDelayMs / 2);
+    let cancel = () => {};
+    const handle = setTimeout(() => {
+      if (typeof requestIdleCallback === 'function') {
+        const idle = requestIdleCallback(fire, { timeout: Math.max(1, maxDelayMs - half) });
+        cancel = () => cancelIdleCallback(idle);
+      } else {
+        fire();
+      }
+    }, half);
+    cancel = () => clearTimeout(handle);
+    batchTimer = { cancel: () => cancel() };
   };
 
   const scheduleAggregateTimer = () => {

@@ -34,7 +34,7 @@ export function hostCallHandler(env: HostCallEnv): (request: HostCallRequest) =>
     const context: HostCallContext = {
       runId: request.runId,
       user: ticket.user,
-      signal: ticket.controller.signal,
+      signal: ticket.signal,
       pauseDeadline: () => env.watchdog.pause(ticket),
     };
     try {

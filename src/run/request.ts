@@ -12,6 +12,7 @@
 import { LimitError, UnserializableError, ValidationError, invalidArgument } from '../errors.js';
 import { checkInt, checkKnownKeys, isPlainObject } from '../internal/checks.js';
 import { checkJson, utf8Length } from '../internal/json.js';
+import { uniqueId } from '../internal/ids.js';
 import type { Limits, Policy } from '../policy.js';
 import { DEFAULT_IMPORTS, OPTIONAL_IMPORTS } from '../../worker/validate/rules.js';
 import type { RunRequest, WireLimits } from '../../worker/protocol.js';
@@ -115,7 +116,7 @@ export function buildRequest(env: RequestEnv, code: string, options: RunOptions,
     : env.policy.allowedOperations.imports;
   const hostModules = Object.fromEntries(Object.entries(env.modules).map(([name, fns]) => [name, Object.keys(fns)]));
   const request: RunRequest = {
-    runId: crypto.randomUUID(),
+    runId: uniqueId(),
     code,
     filename: options.filename ?? RUN_DEFAULTS.filename,
     sourceType: options.sourceType ?? RUN_DEFAULTS.sourceType,
