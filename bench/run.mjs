@@ -432,7 +432,6 @@ async function profileArm(browser, spec) {
   const [arm, row] = spec.split(':');
   const opened = await openPage(browser);
   try {
-    if (process.env.ONLY) await opened.page.evaluate((o) => { globalThis.__only = o; }, process.env.ONLY);
     if (!row) await opened.page.evaluate((a) => globalThis.__bench.audit.setup([a]), arm);
     const cdp = await opened.page.context().newCDPSession(opened.page);
     await cdp.send('Profiler.enable');

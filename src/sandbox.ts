@@ -420,21 +420,28 @@ export class Sandbox implements AsyncDisposable {
         if (ticket) stop('aborted');
         else slot.withdraw(request.runId);
       });
+      // The run's bookkeeping ends before its caller hears of it (observe mode runs it again at once).
+      const finish = () => {
+        ended = true;
+        clearTimeout(abortKill);
+        signal?.removeEventListener('abort', onAbort);
+        if (ticket) this.watchdog.end(ticket);
+      };
       slot.run(request, () => {
         ticket = this.watchdog.arm(request, slot, user, { ...(hooks ? { hooks } : {}), ...(admitted ? { admitted } : {}) });
         onStarted(now());
         // Aborted while it was queued, but it started before the worker saw the withdrawal.
         if (signal?.aborted) stop('aborted');
-      })
-        .then(resolve, (error: unknown) => {
+      }).then(
+        (result) => {
+          finish();
+          resolve(result);
+        },
+        (error: unknown) => {
+          finish();
           reject(error instanceof WorkerDeath ? deathError(error, request, inSession) : error);
-        })
-        .finally(() => {
-          ended = true;
-          clearTimeout(abortKill);
-          signal?.removeEventListener('abort', onAbort);
-          if (ticket) this.watchdog.end(ticket);
-        });
+        },
+      );
     });
   }
 

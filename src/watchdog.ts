@@ -114,7 +114,8 @@ export class Watchdog {
   end(ticket: Ticket): void {
     const live = ticket as LiveTicket;
     live.controller?.abort();
-    this.tickets.delete(ticket.runId);
+    // Only this ticket: the same run may already have a new one (observe mode runs it again).
+    if (this.tickets.get(ticket.runId) === live) this.tickets.delete(ticket.runId);
     // The timer stays: the next run's deadline is almost always later than it, so it serves that
     // run too; if it fires with nothing due it simply re-arms for what is left (or not at all).
   }

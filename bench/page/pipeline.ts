@@ -41,10 +41,9 @@ export function pipeline(lib: Lib, full: boolean, options: SandboxOptions = {}, 
   const merged = lib.definePolicy({ ...policy, quotas: FULL_QUOTAS });
   const audit = lib.createAuditLog();
   const rateLimiter = lib.createRateLimiter({ policy: merged });
-  const only = (globalThis as { __only?: string }).__only;
   return {
     full,
-    options: { ...options, policy: merged, ...(only !== 'quota' ? { audit } : {}), ...(only !== 'audit' ? { rateLimiter } : {}) },
+    options: { ...options, policy: merged, audit, rateLimiter },
     async flush() {
       await audit.flush();
     },
