@@ -47,6 +47,9 @@ export { RUN_DEFAULTS, SANDBOX_DEFAULTS } from './run/types.js';
 export type { HostCallContext, HostFunction, HostToolDispatcher, RunOptions, RunOutput, RunOutputStats, SandboxOptions } from './run/types.js';
 export { toJson } from './run/request.js';
 
+/** Microtask turns a run waits for an admission decided without storage (a leased quota slot takes about 5). */
+const EARLY_DECISION_TURNS = 8;
+
 /** How long a refusal makes a user's runs wait for admission (at most; less when the quota resets sooner). */
 const REFUSAL_MEMORY_MS = 10_000;
 
@@ -292,9 +295,16 @@ export class Sandbox implements AsyncDisposable {
       // withheld), and a refused run is stopped and discarded. A session run waits (it would change
       // the session's state), and so does a user refused a moment ago (no work for a refused stream).
       const admission = this.admission(request, user);
-      const speculative = admission !== undefined && session === undefined && !this.recentlyRefused(user);
-      if (admission && !speculative) await admission;
-      else admission?.catch(() => undefined);
+      let speculative = false;
+      if (admission) {
+        let state: 'open' | 'admitted' | 'refused' = 'open';
+        admission.then(() => { state = 'admitted'; }, () => { state = 'refused'; });
+        // A decision that needs no storage (a leased quota slot, a synchronous beforeRun) lands
+        // within a few microtask turns: then there is nothing to speculate about.
+        for (let turn = 0; turn < EARLY_DECISION_TURNS && state === 'open'; turn++) await undefined;
+        speculative = state === 'open' && session === undefined && !this.recentlyRefused(user);
+        if (!speculative) await admission;
+      }
       let result: RunResult | undefined;
       let failure: unknown;
       try {
@@ -415,10 +425,14 @@ export class Sandbox implements AsyncDisposable {
         reject(new AbortedError('run aborted while queued', { runId: request.runId }));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      // A run started while its admission is decided is stopped when it is refused.
-      admitted?.catch(() => {
-        if (ticket) stop('aborted');
+      // A run started while its admission is decided is refused at once when its admission is: the
+      // worker is asked to stop it (no kill: a run stuck in a builtin still ends at its deadline, and
+      // nothing of it leaves), or to drop it if it is still queued.
+      admitted?.catch((refusal: unknown) => {
+        if (ended) return;
+        if (ticket) void slot.call((r) => r.abort(request.runId)).catch(() => undefined);
         else slot.withdraw(request.runId);
+        reject(refusal);
       });
       // The run's bookkeeping ends before its caller hears of it (observe mode runs it again at once).
       const finish = () => {

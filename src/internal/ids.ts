@@ -1,8 +1,8 @@
 /**
- * Unique ids without a call into the crypto API per id: one random 128-bit prefix per page load,
- * then a counter (`<prefix>-<n>` in base 36). Unique across tabs and page loads like a random UUID
- * per id, and about ten times cheaper (run ids and audit event ids are made on every run).
- * Not secret: they name things, they authorize nothing.
+ * Run ids without a call into the crypto API per run: one random UUID per page load, then a counter
+ * (`<uuid>-<n>`, n in base 36). Unique across tabs and page loads like a random UUID per run, and
+ * several times cheaper. Not secret: they name runs, they authorize nothing. (Audit event ids stay
+ * random UUIDs, as docs/audit.md documents them.)
  */
 const PREFIX: string = (() => {
   if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
