@@ -390,6 +390,32 @@ describe('adaptive leases (lease.maxSlots not set)', () => {
     expect((await limiter.peek('u', 'execution')).remaining).toBe(1_000_000 - 600);
   });
 
+  test('a burst of concurrent calls shares one transaction and its lease: a handful of transactions, every call counted', async () => {
+    const clock = fakeClock(0);
+    const limiter = await makeLimiter({ now: clock.now, quotas: { execution: { limit: 10_000, windowMs: DAY } } });
+    const spy = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    try {
+      const results = await Promise.all(Array.from({ length: 200 }, () => limiter.consume('u', 'execution')));
+      expect(results.every((r) => r.allowed)).toBe(true);
+      // One transaction per call would be 200: the calls that wait take slots from one shared lease.
+      expect(spy.mock.calls.length).toBeLessThan(10);
+    } finally {
+      spy.mockRestore();
+    }
+    await limiter.settle();
+    expect((await limiter.peek('u', 'execution')).remaining).toBe(10_000 - 200);
+  });
+
+  test('a burst over the limit is still decided exactly: 150 of 200 admitted, 50 refused', async () => {
+    const clock = fakeClock(0);
+    const limiter = await makeLimiter({ now: clock.now, quotas: { execution: { limit: 150, windowMs: DAY } } });
+    const results = await Promise.all(Array.from({ length: 200 }, () => limiter.consume('u', 'execution')));
+    expect(results.filter((r) => r.allowed)).toHaveLength(150);
+    expect(results.filter((r) => !r.allowed)).toHaveLength(50);
+    await limiter.settle();
+    expect((await limiter.peek('u', 'execution')).remaining).toBe(0);
+  });
+
   test('an explicit maxSlots stays the cap: the same stream with maxSlots 8 keeps leases of 8', async () => {
     const clock = fakeClock(0);
     const limiter = await makeLimiter({ now: clock.now, quotas: { execution: { limit: 1_000_000, windowMs: DAY } }, lease: { maxSlots: 8, ttlMs: 1000 } });
