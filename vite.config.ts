@@ -39,7 +39,7 @@ export default defineConfig({
   plugins: [noGlueWasm(), rootToPlayground()],
   worker: { format: 'es', plugins: () => [noGlueWasm()] },
   optimizeDeps: {
-    include: ['quickjs-emscripten-core', '@jitl/quickjs-wasmfile-release-sync', 'comlink', 'acorn', 'idb', 'ajv', 'ajv/dist/standalone/index.js', '@noble/hashes/sha2.js', '@noble/hashes/hmac.js', '@noble/hashes/utils.js', '@opentelemetry/api-logs', '@opentelemetry/otlp-transformer', '@opentelemetry/resources'],
+    include: ['quickjs-emscripten-core', '@jitl/quickjs-wasmfile-release-sync', '@jitl/quickjs-wasmfile-release-sync/emscripten-module', '@jitl/quickjs-wasmfile-release-sync/ffi', 'comlink', 'acorn', 'idb', 'ajv', 'ajv/dist/standalone/index.js', '@noble/hashes/sha2.js', '@noble/hashes/hmac.js', '@noble/hashes/utils.js', '@opentelemetry/api-logs', '@opentelemetry/otlp-transformer', '@opentelemetry/resources'],
   },
   server: { host: '127.0.0.1', port: 5173 },
   preview: { host: '127.0.0.1', port: 4173 },

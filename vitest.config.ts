@@ -20,6 +20,9 @@ import { docBlocksPlugin } from './scripts/doc-blocks.mjs';
 const PREBUNDLE = [
   'quickjs-emscripten-core',
   '@jitl/quickjs-wasmfile-release-sync',
+  // The worker imports the glue and the FFI directly (worker/engine/instance.ts).
+  '@jitl/quickjs-wasmfile-release-sync/emscripten-module',
+  '@jitl/quickjs-wasmfile-release-sync/ffi',
   '@jitl/quickjs-wasmfile-debug-sync',
   'comlink',
   'acorn',

@@ -7,8 +7,11 @@
  * run starts by copying it back. A run's runtime is never freed (nothing can abort on a leak), a fault
  * inside the WASM is undone by the same copy, and what a run grew stays mapped but is free again.
  */
-import { newQuickJSWASMModuleFromVariant, newVariant, type QuickJSRuntime, type QuickJSWASMModule } from 'quickjs-emscripten-core';
-import releaseVariant from '@jitl/quickjs-wasmfile-release-sync';
+import { QuickJSWASMModule, type QuickJSRuntime } from 'quickjs-emscripten-core';
+// The glue and the FFI are imported statically, not through the variant's `import()`s: a bundler
+// that splits code would otherwise fetch them as separate files at init, after the worker started.
+import loadQuickJSModule from '@jitl/quickjs-wasmfile-release-sync/emscripten-module';
+import { QuickJSFFI } from '@jitl/quickjs-wasmfile-release-sync/ffi';
 
 const PAGE = 65536;
 /** Initial WASM memory; the emscripten build expects at least 16 MiB. */
@@ -118,21 +121,27 @@ export class Instance {
     };
     this.memory = memory;
     let exports: WebAssembly.Exports | undefined;
-    // Instantiated here rather than through newVariant's `wasmModule` option, to keep the instance's
-    // exports: emscripten's `stackSave`/`stackRestore` (minified `Oa`/`Ma` in this pinned build).
-    const variant = newVariant(releaseVariant, {
-      wasmMemory: memory,
-      emscriptenModule: {
-        instantiateWasm(imports: WebAssembly.Imports, onSuccess: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) {
-          void WebAssembly.instantiate(wasmModule, imports).then((instance) => {
-            exports = instance.exports;
-            onSuccess(instance, wasmModule);
-          });
-          return {};
-        },
-      } as never,
+    // What quickjs-emscripten's newVariant + newQuickJSWASMModuleFromVariant do, without their
+    // dynamic imports, and with the instance's exports kept: emscripten's `stackSave`/`stackRestore`
+    // (minified `Oa`/`Ma` in this pinned build).
+    let refused!: (error: unknown) => void;
+    const instantiateFailed = new Promise<never>((_, reject) => {
+      refused = reject;
     });
-    this.qjs = await newQuickJSWASMModuleFromVariant(variant);
+    const loading = loadQuickJSModule({
+      wasmMemory: memory,
+      instantiateWasm(imports: WebAssembly.Imports, onSuccess: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) {
+        void WebAssembly.instantiate(wasmModule, imports).then((instance) => {
+          exports = instance.exports;
+          onSuccess(instance, wasmModule);
+        }, refused);
+        return {};
+      },
+    } as never);
+    // The glue waits for onSuccess forever: a refused instantiation must end the load instead.
+    const emscripten = await Promise.race([loading, instantiateFailed]);
+    emscripten.type = 'sync';
+    this.qjs = new QuickJSWASMModule(emscripten, new QuickJSFFI(emscripten));
     this.jobOut = this.module._malloc(4);
     const save = exports?.Oa;
     const restore = exports?.Ma;
