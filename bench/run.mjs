@@ -48,6 +48,8 @@ alone. Examples:
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH_DIR, '..');
 const COMPONENTS = ['validate', 'guardrails'];
+/** The SDK's page-side sources (side-effect free, as package.json declares for the built package; the worker is one bundled file there). */
+const SDK_SOURCES = [path.join(ROOT, 'src') + path.sep];
 
 const BOOLEAN_FLAGS = new Set(['quick', 'help']);
 
@@ -428,6 +430,33 @@ async function waitQuiet(seconds) {
  * `--profile=<arm>`: the page main thread's CPU profile over back-to-back tiny runs of one audit arm,
  * summarised by self time (where the page's per-run time goes; the audit row says how much there is).
  */
+/** CPU seconds of this bench's Chromium (the process launched with the marker flag and its descendants), by process type. */
+function chromiumCpu() {
+  const procs = new Map();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      procs.set(pid, { ppid: f[1], cmd, ticks: Number(f[11]) + Number(f[12]) });
+    } catch { /* gone */ }
+  }
+  const ours = new Set([...procs].filter(([, p]) => p.cmd.includes(PROFILE_MARKER)).map(([pid]) => pid));
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [pid, p] of procs) if (!ours.has(pid) && ours.has(p.ppid)) { ours.add(pid); grew = true; }
+  }
+  const out = {};
+  for (const pid of ours) {
+    const p = procs.get(pid);
+    const kind = /--type=([\w-]+)/.exec(p.cmd)?.[1] ?? 'browser';
+    const sub = /--utility-sub-type=([\w.]+)/.exec(p.cmd)?.[1];
+    const key = sub ? `${kind}:${sub.split('.').at(-1)}` : kind;
+    out[key] = (out[key] ?? 0) + p.ticks / 100;
+  }
+  return out;
+}
+const PROFILE_MARKER = `--quickcage-bench=${process.pid}`;
+
 async function profileArm(browser, spec) {
   const [arm, row] = spec.split(':');
   const opened = await openPage(browser);
@@ -438,10 +467,13 @@ async function profileArm(browser, spec) {
     await cdp.send('Profiler.setSamplingInterval', { interval: 50 });
     await cdp.send('Profiler.start');
     if (row) {
+      const cpu0 = chromiumCpu();
       const plan = PLAN[row];
       const options = { samples: plan.samples, minSamples: plan.minSamples, budgetMs: plan.budgetMs };
       const result = await opened.page.evaluate(([p, r, o]) => globalThis.__bench.runRow(p, r, o), [arm, row, options]);
       log(`${spec}: ${result.status === 'ok' ? `${result.samples.map((x) => Math.round(x * 100) / 100).join(' ')} ${result.unit}` : JSON.stringify(result)}`);
+      const cpu1 = chromiumCpu();
+      log(`CPU of this bench's Chromium during the row: ${Object.entries(cpu1).map(([k, v]) => `${k} ${(v - (cpu0[k] ?? 0)).toFixed(2)} s`).join(', ')}`);
     }
     else await opened.page.evaluate((a) => globalThis.__bench.audit.batch(a, 3000), arm);
     const { profile } = await cdp.send('Profiler.stop');
@@ -495,7 +527,32 @@ async function main() {
       // way its browser instructions do it. Only modules that import a built-in (or use the globals
       // below) are touched: quickcage and raw quickjs-emscripten import none, so their chunks do not change.
       plugins: [nodePolyfills({ protocolImports: true, exclude: ['fs'] })],
-      build: { outDir, emptyOutDir: true, target: 'es2022', assetsInlineLimit: 0, reportCompressedSize: false, chunkSizeWarningLimit: 5_000, ...(PROFILE ? { minify: false } : {}) },
+      build: {
+        outDir, emptyOutDir: true, target: 'es2022', assetsInlineLimit: 0, reportCompressedSize: false, chunkSizeWarningLimit: 5_000,
+        ...(PROFILE ? { minify: false } : {}),
+        // The package says `"sideEffects": false` (package.json); the bench imports the sources, so it
+        // tells the bundler the same of src/: what an app does not import stays out of its chunks.
+        rollupOptions: { treeshake: { moduleSideEffects: (id) => !SDK_SOURCES.some((dir) => id.startsWith(dir)) } },
+      },
+    });
+    // The cold row's SDK, built on its own like an app that imports only what it uses
+    // (bench/page/cold-sdk.ts): in the page's build above it would share one chunk with every row's
+    // code, and a cold page would fetch and compile the SDK whole.
+    await build({
+      configFile: false,
+      root: path.join(BENCH_DIR, 'page'),
+      base: '/cold-app/',
+      logLevel: 'error',
+      worker: { format: 'es' },
+      build: {
+        outDir: path.join(outDir, 'cold-app'), emptyOutDir: true, target: 'es2022', assetsInlineLimit: 0, reportCompressedSize: false, chunkSizeWarningLimit: 5_000,
+        rollupOptions: {
+          input: { 'cold-sdk': path.join(BENCH_DIR, 'page', 'cold-sdk.ts') },
+          preserveEntrySignatures: 'exports-only',
+          output: { entryFileNames: '[name].js' },
+          treeshake: { moduleSideEffects: (id) => !SDK_SOURCES.some((dir) => id.startsWith(dir)) },
+        },
+      },
     });
     server = await preview({
       configFile: false,
@@ -513,7 +570,7 @@ async function main() {
       },
     });
     const executablePath = resolveChromium();
-    browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS], headless: true });
+    browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS, ...(PROFILE ? [PROFILE_MARKER] : [])], headless: true });
     log(`bench: ${executablePath} (Chromium ${browser.version()}), serving ${ORIGIN}`);
 
     let pageInfo;

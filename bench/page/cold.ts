@@ -5,12 +5,16 @@
  * opens a fresh browser context per sample (empty HTTP and code caches).
  */
 import { CODE, describe } from './measure.js';
-import { USER, pipeline } from './pipeline.js';
+import { USER, pipeline, type Lib } from './pipeline.js';
+
+/** Where bench/run.mjs serves the separately built cold SDK (bench/page/cold-sdk.ts). */
+const COLD_SDK_URL = '/cold-app/cold-sdk.js';
 import type { PeerId, RowResult } from './types.js';
 
 async function quickcage(full: boolean): Promise<RowResult> {
   const t0 = performance.now();
-  const lib = await import('../../src/index.js');
+  // Built apart by bench/run.mjs (only what an app with the full pipeline imports; see cold-sdk.ts).
+  const lib = (await import(/* @vite-ignore */ COLD_SDK_URL)) as Lib;
   const wiring = pipeline(lib, full);
   const sandbox = lib.createSandbox(wiring.options);
   try {

@@ -5,7 +5,8 @@
  */
 import type * as Quickcage from '../../src/index.js';
 
-export type Lib = typeof Quickcage;
+/** The SDK functions the pipeline uses (the cold row imports only these). */
+export type Lib = Pick<typeof Quickcage, 'createSandbox' | 'createAuditLog' | 'createRateLimiter' | 'definePolicy'>;
 type SandboxOptions = NonNullable<Parameters<Lib['createSandbox']>[0]>;
 type PolicyInput = Parameters<Lib['definePolicy']>[0];
 
