@@ -27,6 +27,13 @@ export class NotStarted extends Error {
   }
 }
 
+/** Raised (internally) for a run sent to a worker whose init failed: it never ran. */
+export class StartFailed extends Error {
+  constructor(override readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
 /**
  * Runs a worker holds at once: the one it evaluates and the next one, already in its queue when the
  * first answers, so back-to-back runs do not leave the worker idle for a message round trip.
@@ -36,7 +43,7 @@ export const RUNS_PER_WORKER = 2;
 interface SentRun {
   readonly runId: string;
   resolve(result: RunResult): void;
-  reject(error: WorkerDeath | NotStarted): void;
+  reject(error: WorkerDeath | NotStarted | StartFailed): void;
   /** Called when the worker starts this run (its deadline starts then); null once started. */
   onStart: (() => void) | null;
   /** A one-shot run (not a session's): another worker may take it while it is queued. */
@@ -52,6 +59,10 @@ export class WorkerSlot {
   /** Rejecters of calls still pending: a dying worker rejects them (comlink would leave them hanging). */
   private readonly pending = new Set<(error: WorkerDeath) => void>();
   dead: WorkerDeath | null = null;
+  /** Init has answered: the worker evaluates what it receives. */
+  private started = false;
+  /** Init failed: every run sent here fails with this. */
+  private startError: NotStarted | StartFailed | undefined;
   /** Runs handed to this slot and not finished (at most {@link RUNS_PER_WORKER}). */
   load = 0;
   readonly sessions = new Set<string>();
@@ -84,20 +95,32 @@ export class WorkerSlot {
     };
     const runPort = channel.port2;
     this.ready = this.call(async (remote) => remote.init(Comlink.transfer({ wasmModule: await quickjsModule(), ...init, runPort }, [runPort]), Comlink.proxy(bridge)));
-    this.ready.catch(() => {});
+    // Runs may be sent before the worker is up (the port holds them until init has set up the
+    // engine): the first one starts when init answers, and none ever runs if init fails.
+    this.ready.then(
+      () => {
+        this.started = true;
+        this.startHead();
+      },
+      (error: unknown) => {
+        this.startError = error instanceof WorkerDeath ? new NotStarted(error) : new StartFailed(error);
+        for (const run of this.runs.splice(0)) run.reject(this.startError);
+      },
+    );
   }
 
   /**
    * Sends a run on the run port (one structured-clone message each way, no comlink wrapping). The
    * worker evaluates its runs one at a time, in order: `onStart` is called when this one starts (at
-   * once if the worker has nothing else in hand, else when the run ahead of it answers). Rejects with
-   * {@link WorkerDeath} if the worker dies while the run is running, or {@link NotStarted} if it dies
-   * while the run is still queued.
+   * once if the worker is up and has nothing else in hand, else when init or the run ahead of it
+   * answers). Rejects with {@link WorkerDeath} if the worker dies while the run is running,
+   * {@link NotStarted} if it dies while the run is still queued, {@link StartFailed} if init fails.
    */
   run(request: RunRequest, onStart: () => void): Promise<RunResult> {
     if (this.dead) return Promise.reject(new NotStarted(this.dead));
+    if (this.startError) return Promise.reject(this.startError);
     return new Promise<RunResult>((resolve, reject) => {
-      const queued = this.runs.length > 0;
+      const queued = this.runs.length > 0 || !this.started;
       this.runs.push({ runId: request.runId, resolve, reject, onStart, movable: request.sessionId === undefined, withdrawing: false });
       // A run for an idle worker starts now (onStart stamps its deadline before it is sent); a queued
       // one gets its deadline in the worker when it starts, and the page's clock when the run ahead answers.
@@ -132,8 +155,9 @@ export class WorkerSlot {
     return undefined;
   }
 
-  /** The first run in the queue is running now. */
+  /** The first run in the queue is running now (once the worker is up). */
   private startHead(): void {
+    if (!this.started) return;
     const head = this.runs[0];
     if (!head?.onStart) return;
     const start = head.onStart;

@@ -21,7 +21,7 @@ import { AbortedError, DisposedError, SandboxError, ValidationError, WorkerCrash
 import { definePolicy, isPolicy, type Policy } from './policy.js';
 import { CODE_SOURCE, acceptsCodeSource, codeHashOf } from './audit/code-hash.js';
 import { checkInt, checkKnownKeys, isPlainObject } from './internal/checks.js';
-import { NotStarted, WorkerDeath, WorkerPool, type DeathReason, type WorkerSlot } from './pool.js';
+import { NotStarted, StartFailed, WorkerDeath, WorkerPool, type DeathReason, type WorkerSlot } from './pool.js';
 import { Watchdog, now, type Ticket } from './watchdog.js';
 import { RunGuard } from './run/guard.js';
 import { hostCallHandler } from './run/host-calls.js';
@@ -381,16 +381,15 @@ export class Sandbox implements AsyncDisposable {
         throw e;
       });
       try {
-        await slot.ready.catch((e: unknown) => {
-          if (e instanceof WorkerDeath) throw new NotStarted(e);
-          throw new WorkerCrashedError('WORKER_CRASHED', `worker failed to start: ${(e as Error)?.message ?? e}`, { runId: request.runId });
-        });
-        // An abort that landed while the worker was starting has no listener yet: honour it here.
-        if (signal?.aborted) throw new AbortedError('run aborted while its worker was starting', { runId: request.runId });
+        // Sent at once, even to a worker still starting (its run port holds the run until init has
+        // set up the engine): the first run does not wait a round trip for `ready`.
         let result = await this.execute(slot, request, user, signal, inSession, hooks, admitted, onStarted);
         if (this.observing && !result.ok) result = await this.observeImports(slot, request, result, user, signal, inSession, hooks, admitted, onStarted);
         return result;
       } catch (error) {
+        if (error instanceof StartFailed) {
+          throw new WorkerCrashedError('WORKER_CRASHED', `worker failed to start: ${error.message}`, { runId: request.runId, cause: error.cause });
+        }
         if (!(error instanceof NotStarted)) throw error;
         if (signal?.aborted) throw new AbortedError('run aborted while queued', { runId: request.runId });
         if (refused) throw error; // withdrawn because it was refused: runOn throws the refusal
@@ -410,6 +409,8 @@ export class Sandbox implements AsyncDisposable {
     let ticket: Ticket | undefined;
     let abortKill: ReturnType<typeof setTimeout> | undefined;
     let ended = false;
+    // Aborted while it waited for a worker (no listener was there to hear it): never sent.
+    if (signal?.aborted) return Promise.reject(new AbortedError('run aborted while queued', { runId: request.runId }));
     return new Promise<RunResult>((resolve, reject) => {
       const stop = (reason: 'aborted') => {
         if (ended || abortKill !== undefined) return;

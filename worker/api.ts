@@ -43,7 +43,8 @@ function serveRuns(port: MessagePort, run: (request: RunRequest) => Promise<RunR
   let draining = false;
   // A queued run's clock starts when the run ahead of it answers, stamped before that answer is
   // posted: so its deadline is never later than the one the page's watchdog starts on receipt.
-  let answeredAt = 0;
+  // Runs sent before init finished are queued too: their clock starts now, just before init answers.
+  let answeredAt = now();
   // A task of its own (a message to ourselves): messages already waiting are handled before it.
   const yieldChannel = new MessageChannel();
   let resumeDrain: (() => void) | undefined;
