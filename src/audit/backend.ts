@@ -122,6 +122,7 @@ function chainOps(tx: RwTx): ChainOps {
   // Puts are not awaited one by one (that would cost a round trip each); a failing put aborts the
   // transaction and `tx.done` rejects, which the caller handles.
   const swallow = (p: Promise<unknown>) => { p.catch(() => undefined); };
+  let last: Promise<unknown> | undefined;
   return {
     getHead: () => tx.objectStore('meta').get('head'),
     putHead: (head) => swallow(tx.objectStore('meta').put(head, 'head')),
@@ -131,7 +132,14 @@ function chainOps(tx: RwTx): ChainOps {
       return all;
     },
     hasId: async (id) => (await events.index('id').getKey(id)) !== undefined,
-    put: (event) => swallow(events.put(event)),
+    put: (event) => {
+      last = events.put(event);
+      swallow(last);
+    },
+    // Its own request only: the transaction stays active while it waits.
+    drain: async () => {
+      await last?.catch(() => undefined);
+    },
     remove: (seq) => swallow(events.delete(seq)),
     victims: (limit, maxRank = 7) => events.index('rank_seq').getAll(IDBKeyRange.upperBound([maxRank, Number.POSITIVE_INFINITY]), limit),
     byActor: (kind, id, since) => events.index(kind === 'user' ? 'user_time' : 'tool_time')
@@ -247,6 +255,7 @@ export function memoryBackend(): AuditBackend {
     takePending: async () => [],
     hasId: async (id) => ids.has(id),
     put: (event) => { events.set(event.seq, event); ids.add(event.id); },
+    drain: async () => undefined,
     remove: (seq) => {
       const event = events.get(seq);
       if (!event) return;

@@ -6,6 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import { createAuditLog, type AuditEvent } from '../../src/audit/index.js';
 import { canonicalJson } from '../../src/audit/model.js';
+import { SEAL_CHUNK } from '../../src/audit/chain.js';
 import { sha256Hex } from '../../src/sha256.js';
 import { freshDbName, makeLog, rawDb } from './helpers.js';
 
@@ -29,6 +30,37 @@ describe('hash chain', () => {
       previous = hash;
     }
     expect(await log.verify()).toEqual({ ok: true, checked: 5, dropped: 0, head: previous });
+  });
+
+  test('a large batch is written in chunks of SEAL_CHUNK events (short page tasks), still one verifiable chain', async () => {
+    // A task counter: a MessageChannel ping-pong advances it once per task of the page.
+    let task = 0;
+    let ticking = true;
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      task++;
+      if (ticking) channel.port2.postMessage(null);
+    };
+    channel.port2.postMessage(null);
+    // The task in which each event's put was issued.
+    const putTasks: number[] = [];
+    const original = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      if (this.name === 'events') putTasks.push(task);
+      return original.apply(this, args);
+    };
+    let log;
+    try {
+      ({ log } = await logWithEvents(4 * SEAL_CHUNK));
+    } finally {
+      IDBObjectStore.prototype.put = original;
+      ticking = false;
+      channel.port1.close();
+    }
+    expect(putTasks).toHaveLength(4 * SEAL_CHUNK);
+    // Four chunks, each in its own task: other tasks (a run's answer) can run between them.
+    expect(new Set(putTasks).size).toBe(4);
+    expect(await log.verify()).toMatchObject({ ok: true, checked: 4 * SEAL_CHUNK });
   });
 
   test('an empty log verifies', async () => {
