@@ -471,7 +471,8 @@ async function profileArm(browser, spec) {
       const plan = PLAN[row];
       const options = { samples: plan.samples, minSamples: plan.minSamples, budgetMs: plan.budgetMs };
       const result = await opened.page.evaluate(([p, r, o]) => globalThis.__bench.runRow(p, r, o), [arm, row, options]);
-      log(`${spec}: ${result.status === 'ok' ? `${result.samples.map((x) => Math.round(x * 100) / 100).join(' ')} ${result.unit}` : JSON.stringify(result)}`);
+      const summary = result.status === 'ok' ? summarize(result.samples, result.unit) : undefined;
+      log(`${spec}: ${result.status === 'ok' ? (result.samples.length > 20 ? `p50 ${summary.p50.toFixed(3)} p95 ${summary.p95.toFixed(3)} (n=${summary.n})` : result.samples.map((x) => Math.round(x * 100) / 100).join(' ')) + ` ${result.unit}` : JSON.stringify(result)}`);
       const cpu1 = chromiumCpu();
       log(`CPU of this bench's Chromium during the row: ${Object.entries(cpu1).map(([k, v]) => `${k} ${(v - (cpu0[k] ?? 0)).toFixed(2)} s`).join(', ')}`);
     }
