@@ -264,8 +264,15 @@ export class Engine {
         this.injectFault = false;
         throw new WebAssembly.RuntimeError('Aborted(injected by faultForTest)');
       }
-      valueJson = await execute(this.host, cell, state, mode, code);
-      if (!session && request.measureHeap) heap = heapBytes(cell);
+      const executed = await execute(this.host, cell, state, mode, code);
+      if ('stopped' in executed) {
+        // As after a thrown stop: a refused grow's reserve goes back now that no malloc runs.
+        instance.releaseReserve();
+        failure = executed.stopped;
+      } else {
+        valueJson = executed.json;
+        if (!session && request.measureHeap) heap = heapBytes(cell);
+      }
     } catch (error) {
       cell?.instance.releaseReserve();
       failure = classify(cell, state, error);
