@@ -80,14 +80,34 @@ export function within<T>(promise: Promise<T>, ms: number): Promise<{ settled: t
   });
 }
 
+/**
+ * Warm-up rounds before throughput is sampled. Every column, empty comlink calls included, runs its
+ * first thousand or so calls several times slower than later ones (V8 tiers up the page's and the
+ * workers' code; QuickJS's WASM tiers up; quota leases grow): with one warm-up round the samples
+ * climbed 2-4x from the first to the last in every column, so p50 measured the warm-up, not the rate.
+ */
+export const THROUGHPUT_WARMUP_ROUNDS = 5;
+
 /** Throughput: `batches` rounds of `batch` concurrent calls; one runs/s sample per round. */
 export async function throughput(options: RowOptions, batch: number, call: (i: number) => Promise<unknown>): Promise<number[]> {
-  await Promise.all(Array.from({ length: batch }, (_, i) => call(i)));
-  return collect(options, async () => {
+  return (await sustainedThroughput(options, batch, call, async () => undefined)).samples;
+}
+
+/**
+ * {@link throughput}, plus the rate over all sampled rounds together with the work they leave
+ * behind (`settle`, e.g. writing the audit records a round queued): what a steady stream sustains.
+ */
+export async function sustainedThroughput(options: RowOptions, batch: number, call: (i: number) => Promise<unknown>, settle: () => Promise<void>): Promise<{ samples: number[]; sustained: number }> {
+  for (let round = 0; round < THROUGHPUT_WARMUP_ROUNDS; round++) await Promise.all(Array.from({ length: batch }, (_, i) => call(i)));
+  await settle();
+  const start = performance.now();
+  const samples = await collect(options, async () => {
     const t0 = performance.now();
     await Promise.all(Array.from({ length: batch }, (_, i) => call(i)));
     return batch / ((performance.now() - t0) / 1000);
   });
+  await settle();
+  return { samples, sustained: (samples.length * batch) / ((performance.now() - start) / 1000) };
 }
 
 export function na(reason: string): RowResult {
