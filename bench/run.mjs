@@ -501,6 +501,28 @@ async function profileArm(browser, spec) {
   }
 }
 
+/** One Vite build of (part of) bench/page, minified as an app would ship it (unminified with --profile). */
+function buildPage({ base, outDir, plugins = [], rollupOptions = {} }) {
+  return build({
+    configFile: false,
+    root: path.join(BENCH_DIR, 'page'),
+    base,
+    logLevel: 'error',
+    worker: { format: 'es' },
+    plugins,
+    build: {
+      outDir, emptyOutDir: true, target: 'es2022', assetsInlineLimit: 0, reportCompressedSize: false, chunkSizeWarningLimit: 5_000,
+      ...(PROFILE ? { minify: false } : {}),
+      rollupOptions: {
+        ...rollupOptions,
+        // The package says `"sideEffects": false` (package.json); the bench imports the sources, so it
+        // tells the bundler the same of src/: what an app does not import stays out of its chunks.
+        treeshake: { moduleSideEffects: (id) => !SDK_SOURCES.some((dir) => id.startsWith(dir)) },
+      },
+    },
+  });
+}
+
 async function main() {
   if (args.has('wait-quiet')) {
     await waitQuiet(Number(args.get('wait-quiet')) || 600);
@@ -518,41 +540,24 @@ async function main() {
   }, HARD_LIMIT_MS);
   try {
     log(`bench: building bench/page with Vite into ${outDir}`);
-    await build({
-      configFile: false,
-      root: path.join(BENCH_DIR, 'page'),
+    await buildPage({
       base: '/',
-      logLevel: 'error',
-      worker: { format: 'es' },
+      outDir,
       // Node built-ins for @sebastianwessel/quickjs (memfs reads Buffer from node:buffer at load), the
       // way its browser instructions do it. Only modules that import a built-in (or use the globals
       // below) are touched: quickcage and raw quickjs-emscripten import none, so their chunks do not change.
       plugins: [nodePolyfills({ protocolImports: true, exclude: ['fs'] })],
-      build: {
-        outDir, emptyOutDir: true, target: 'es2022', assetsInlineLimit: 0, reportCompressedSize: false, chunkSizeWarningLimit: 5_000,
-        ...(PROFILE ? { minify: false } : {}),
-        // The package says `"sideEffects": false` (package.json); the bench imports the sources, so it
-        // tells the bundler the same of src/: what an app does not import stays out of its chunks.
-        rollupOptions: { treeshake: { moduleSideEffects: (id) => !SDK_SOURCES.some((dir) => id.startsWith(dir)) } },
-      },
     });
     // The cold row's SDK, built on its own like an app that imports only what it uses
     // (bench/page/cold-sdk.ts): in the page's build above it would share one chunk with every row's
     // code, and a cold page would fetch and compile the SDK whole.
-    await build({
-      configFile: false,
-      root: path.join(BENCH_DIR, 'page'),
+    await buildPage({
       base: '/cold-app/',
-      logLevel: 'error',
-      worker: { format: 'es' },
-      build: {
-        outDir: path.join(outDir, 'cold-app'), emptyOutDir: true, target: 'es2022', assetsInlineLimit: 0, reportCompressedSize: false, chunkSizeWarningLimit: 5_000,
-        rollupOptions: {
-          input: { 'cold-sdk': path.join(BENCH_DIR, 'page', 'cold-sdk.ts') },
-          preserveEntrySignatures: 'exports-only',
-          output: { entryFileNames: '[name].js' },
-          treeshake: { moduleSideEffects: (id) => !SDK_SOURCES.some((dir) => id.startsWith(dir)) },
-        },
+      outDir: path.join(outDir, 'cold-app'),
+      rollupOptions: {
+        input: { 'cold-sdk': path.join(BENCH_DIR, 'page', 'cold-sdk.ts') },
+        preserveEntrySignatures: 'exports-only',
+        output: { entryFileNames: '[name].js' },
       },
     });
     server = await preview({
