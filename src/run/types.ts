@@ -106,7 +106,7 @@ export interface RunOptions {
 
 /** Measurements of a run as seen from the page. */
 export interface RunOutputStats extends RunStats {
-  /** Time spent waiting for a free worker, in ms. */
+  /** From the `run()` call until a worker started the run (admission, the queue, the run ahead of it in its worker), in ms. */
   queuedMs: number;
   /** From the `run()` call to the result, in ms. */
   totalMs: number;
