@@ -11,6 +11,7 @@ import {
   CODE,
   DEADLINE_MS,
   FIB_25,
+  FIB_WARMUP,
   HANG_GRACE_MS,
   STUCK_DEADLINE_MS,
   THROUGHPUT_BATCH,
@@ -179,8 +180,8 @@ function rowsFor(full: boolean): Record<string, (o: RowOptions) => Promise<RowRe
         // busy machine slows both engines alike (the columns come from separate pages and moments).
         const rival = await rawFib();
         try {
-          await warmUp(2, () => expectValue(sandbox, CODE.fib, FIB_25, 60_000));
-          await warmUp(2, () => rival.run());
+          await warmUp(FIB_WARMUP, () => expectValue(sandbox, CODE.fib, FIB_25, 60_000));
+          await warmUp(FIB_WARMUP, () => rival.run());
           const inWorker: number[] = [];
           const rawAlternating: number[] = [];
           const samples = await collect(o, async () => {

@@ -7,6 +7,7 @@ import {
   CODE,
   DEADLINE_MS,
   FIB_25,
+  FIB_WARMUP,
   HANG_GRACE_MS,
   MIB,
   STUCK_DEADLINE_MS,
@@ -152,7 +153,7 @@ const rows: Record<string, (o: RowOptions) => Promise<RowResult>> = {
 
   fib: (o) =>
     withWorkers(1, async ([w]) => {
-      await warmUp(2, () => expectValue(w!, CODE.fib, FIB_25, { timeoutMs: 60_000 }));
+      await warmUp(FIB_WARMUP, () => expectValue(w!, CODE.fib, FIB_25, { timeoutMs: 60_000 }));
       const samples = await collect(o, () => time(() => expectValue(w!, CODE.fib, FIB_25, { timeoutMs: 60_000 })));
       return { status: 'ok', unit: 'ms', samples };
     }),

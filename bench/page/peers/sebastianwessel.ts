@@ -15,6 +15,7 @@ import {
   CODE,
   DEADLINE_MS,
   FIB_25,
+  FIB_WARMUP,
   HANG_GRACE_MS,
   MIB,
   STUCK_DEADLINE_MS,
@@ -148,7 +149,7 @@ const rows: Record<string, (o: RowOptions) => Promise<RowResult>> = {
   async fib(o) {
     const loaded = await loadQuickJs(variant);
     const options = { executionTimeout: 60_000 };
-    await warmUp(2, () => expectValue(loaded, MODULE.fib, FIB_25, options));
+    await warmUp(FIB_WARMUP, () => expectValue(loaded, MODULE.fib, FIB_25, options));
     const samples = await collect(o, () => time(() => expectValue(loaded, MODULE.fib, FIB_25, options)));
     return { status: 'ok', unit: 'ms', samples };
   },
