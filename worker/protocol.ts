@@ -80,8 +80,9 @@ export interface RunRequest {
   /** Absolute `performance.timeOrigin + performance.now()` deadline, set by the main thread. */
   deadline: number;
   /**
-   * Sent while the worker had another run in hand: the worker sets `deadline` when it starts this
-   * run (the page's watchdog starts its clock when the run ahead answers, which is later).
+   * Sent while the worker had another run in hand (or was still starting): the worker sets
+   * `deadline` from the moment the run ahead of it answered (or init finished), plus `timeoutMs`;
+   * the page's watchdog starts its clock when that answer arrives, which is later.
    */
   queued?: true;
   /** Run in the session context with this id instead of a fresh one-shot context. */
@@ -217,7 +218,7 @@ export interface WorkerInit {
    * each result leaves on it as a {@link RunReply}, without comlink's per-call wrapping (comlink
    * stays for everything else). The worker evaluates the runs it receives one at a time, in order;
    * a request marked `queued` was sent while another run was in hand, and its deadline starts when
-   * the worker takes it up (`deadline` = that moment + `limits.timeoutMs`).
+   * the run ahead of it answers (`deadline` = that moment + `limits.timeoutMs`).
    */
   runPort: MessagePort;
 }
