@@ -41,6 +41,7 @@ import { STORAGE_OPTION_KEYS, openDatabase, openOrFallback, resolveStorage, type
 import type { EventSink } from './audit/types.js';
 import { DisposedError, RateLimitedError, invalidArgument } from './errors.js';
 import type { Policy, Quota } from './policy.js';
+import { randomId } from './internal/ids.js';
 
 export { QUOTA_DB_VERSION } from './quota-window.js';
 
@@ -120,7 +121,7 @@ const checkQuota = (field: string, value: unknown): Quota => {
   return { limit: checkInt(`${field}.limit`, q.limit, 0, 1_000_000_000), windowMs: checkInt(`${field}.windowMs`, q.windowMs, 1, 365 * 86_400_000) };
 };
 
-const newId = (): string => (typeof crypto.randomUUID === 'function' ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`);
+const newId = randomId;
 
 /**
  * Creates a rate limiter. Defaults come from the `webApi` policy's quotas (100 executions and 5

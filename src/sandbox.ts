@@ -41,6 +41,7 @@ import {
   type SandboxOptions,
 } from './run/types.js';
 import type { HostCallRequest, HostCallResult, RunRequest, RunResult, WorkerInfo } from '../worker/protocol.js';
+import { randomId } from './internal/ids.js';
 
 export { Session } from './run/session.js';
 export { RUN_DEFAULTS, SANDBOX_DEFAULTS } from './run/types.js';
@@ -202,7 +203,7 @@ export class Sandbox implements AsyncDisposable {
     if (options.trusted !== undefined && typeof options.trusted !== 'boolean') throw invalidArgument('options.trusted', 'a boolean', options.trusted);
     const slot = this.pool.pickForSession();
     await slot.ready;
-    const id = `s${++this.sessionCounter}-${crypto.randomUUID()}`;
+    const id = `s${++this.sessionCounter}-${randomId()}`;
     const error = await slot.call((r) => r.openSession(id, options.trusted === true)).catch((e: unknown) => toWireDeath(e));
     if (error) throw toError(error, {});
     slot.sessions.add(id);

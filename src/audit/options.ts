@@ -12,16 +12,14 @@ import { CAPS, capField, isEventType, isSeverity } from './model.js';
 import { DEFAULT_RISK, type RiskConfig } from './risk.js';
 import { EVENT_TYPES, SEVERITIES, type SecurityEventType, type Severity } from './types.js';
 import type { AuditLogOptions, AuditQuery } from './log-types.js';
+import { randomId } from '../internal/ids.js';
 
 export const DEFAULT_AGGREGATE: AggregateConfig = { threshold: 20, windowMs: 60_000, maxKeys: 1024 };
 const DEFAULT_AUTO_DISABLE: AutoDisableConfig = { threshold: 5, windowMs: 60 * 60 * 1000, minSeverity: 'high', users: true, tools: true };
 export const MAX_TIME = 8.64e15;
 
-export const newId = (): string => {
-  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
-};
+/** Event ids: random UUIDs, as docs/audit.md documents them. */
+export const newId = randomId;
 
 export const checkBool = (field: string, value: unknown): boolean => {
   if (typeof value !== 'boolean') throw invalidArgument(field, 'a boolean', value);

@@ -22,6 +22,7 @@ import { isPlainObject } from '../internal/checks.js';
 import { encodeLogsRequest, toOtlpRecord, type OtlpRecord } from './mapping.js';
 import { resolveExporterOptions, type OtlpExporterOptions } from './options.js';
 import { openOutbox, type Outbox } from './outbox.js';
+import { randomId } from '../internal/ids.js';
 
 export { OTLP_EXPORTER_DEFAULTS, type OtlpExporterOptions } from './options.js';
 
@@ -326,7 +327,7 @@ export function createOtlpExporter(options: OtlpExporterOptions): OtlpExporter {
     const unsent = [...writingBatch, ...pending];
     if (unsent.length > 0) {
       try {
-        localStorage.setItem(`${spillPrefix}${crypto.randomUUID()}`, JSON.stringify(unsent));
+        localStorage.setItem(`${spillPrefix}${randomId()}`, JSON.stringify(unsent));
         pending = [];
       } catch { /* full or forbidden: the beacon below is the last chance */ }
     }

@@ -20,6 +20,7 @@ import { STORAGE_OPTION_KEYS, openDatabase, openOrFallback, resolveStorage } fro
 import type { EventSink, SecurityEventInput } from '../audit/types.js';
 import { AbortedError, ToolError, invalidArgument } from '../errors.js';
 import { canonicalJson, deepFreeze, sha256Hex } from './json.js';
+import { randomId } from '../internal/ids.js';
 
 /** Where a record is in its life. */
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'consumed';
@@ -366,7 +367,7 @@ export function createApprovalManager(options: ApprovalManagerOptions = {}): App
     if (ctx.signal.aborted) throw new AbortedError('The run was aborted before approval was requested (ABORTED)', { runId: call.runId });
 
     const record: Stored = {
-      id: crypto.randomUUID(),
+      id: randomId(),
       tool: call.tool,
       agent: call.agent,
       ...(call.user === undefined ? {} : { user: call.user }),
