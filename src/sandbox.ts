@@ -413,15 +413,15 @@ export class Sandbox implements AsyncDisposable {
     // Aborted while it waited for a worker (no listener was there to hear it): never sent.
     if (signal?.aborted) return Promise.reject(new AbortedError('run aborted while queued', { runId: request.runId }));
     return new Promise<RunResult>((resolve, reject) => {
-      const stop = (reason: 'aborted') => {
+      const stop = () => {
         if (ended || abortKill !== undefined) return;
         // Cooperative first (works while the guest awaits the host or reaches an interrupt check);
         // a guest stuck in a native builtin gets its worker terminated.
         void slot.call((r) => r.abort(request.runId)).catch(() => undefined);
-        abortKill = setTimeout(() => this.kill(slot, reason, request.runId, user), 50);
+        abortKill = setTimeout(() => this.kill(slot, 'aborted', request.runId, user), 50);
       };
       const onAbort = () => {
-        if (ticket) return stop('aborted');
+        if (ticket) return stop();
         // Still queued in the worker: take it out, and the caller does not wait for that.
         slot.withdraw(request.runId);
         reject(new AbortedError('run aborted while queued', { runId: request.runId }));
@@ -447,7 +447,7 @@ export class Sandbox implements AsyncDisposable {
         ticket = this.watchdog.arm(request, slot, user, { ...(hooks ? { hooks } : {}), ...(admitted ? { admitted } : {}) });
         onStarted(now());
         // Aborted while it was queued, but it started before the worker saw the withdrawal.
-        if (signal?.aborted) stop('aborted');
+        if (signal?.aborted) stop();
       }).then(
         (result) => {
           finish();

@@ -43,6 +43,8 @@ export interface Ticket {
 
 interface LiveTicket extends Ticket {
   controller: AbortController | undefined;
+  /** Its deadline + grace passed and `onExpire` was called: the kill ends it, the timer skips it. */
+  expired: boolean;
 }
 
 /**
@@ -72,7 +74,7 @@ export class Watchdog {
   arm(request: RunRequest, slot: WorkerSlot, user: string | undefined, extra: { hooks?: RunHooks; admitted?: Promise<void> } = {}): Ticket {
     request.deadline = now() + request.limits.timeoutMs;
     const ticket: LiveTicket = {
-      runId: request.runId, user, deadline: request.deadline, pausedAt: null, slot, controller: undefined,
+      runId: request.runId, user, deadline: request.deadline, pausedAt: null, slot, controller: undefined, expired: false,
       get signal() {
         this.controller ??= new AbortController();
         return this.controller.signal;
@@ -96,7 +98,7 @@ export class Watchdog {
    */
   pause(ticket: Ticket): () => void {
     const live = this.tickets.get(ticket.runId);
-    if (live !== ticket || live.pausedAt !== null) return () => {};
+    if (live !== ticket || live.pausedAt !== null || live.expired) return () => {};
     live.pausedAt = now();
     void live.slot.call((r) => r.setPaused(live.runId, true)).catch(() => undefined);
     let resumed = false;
@@ -147,7 +149,7 @@ export class Watchdog {
     let next = Number.POSITIVE_INFINITY;
     const expired: LiveTicket[] = [];
     for (const ticket of this.tickets.values()) {
-      if (ticket.pausedAt !== null) continue;
+      if (ticket.pausedAt !== null || ticket.expired) continue;
       const at = ticket.deadline + this.graceMs;
       if (at <= t) expired.push(ticket);
       else if (at < next) next = at;
@@ -156,7 +158,7 @@ export class Watchdog {
     // Each expired ticket once: onExpire terminates its worker, whose answer then ends the ticket.
     for (const ticket of expired) {
       if (this.tickets.get(ticket.runId) !== ticket) continue;
-      ticket.pausedAt = Number.NaN; // not again: the kill ends it
+      ticket.expired = true;
       this.onExpire(ticket);
     }
   }
