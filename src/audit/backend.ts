@@ -3,8 +3,8 @@
  * Both run the same chain code (chain.ts) and answer the same queries.
  */
 import type { DBSchema, IDBPDatabase, IDBPTransaction } from 'idb';
-import { openDatabase } from '../internal/idb.js';
-import { deleteForRoom, seal, type ChainOps, type DisableKind, type DisabledEntry, type DropSummary, type SealContext, type SealExtras, type SealResult } from './chain.js';
+import { openDatabase, type OpenDatabaseOptions } from '../internal/idb.js';
+import { SEAL_CHUNK, deleteForRoom, seal, type ChainOps, type DisableKind, type DisabledEntry, type DropSummary, type SealContext, type SealExtras, type SealResult } from './chain.js';
 import type { AuditEvent, ChainHead, PreparedEvent } from './model.js';
 import type { SecurityEventType, Severity } from './types.js';
 
@@ -60,22 +60,59 @@ const matches = (event: AuditEvent, q: NormalizedQuery): boolean =>
 // ---------------------------------------------------------------------------------------------
 // IndexedDB
 
-/** Schema version history: 1 = events, pending, meta, disabled. Bump and add a step to upgrade. */
-export const AUDIT_DB_VERSION = 1;
+/**
+ * Schema version history:
+ * 1. `events` (one record per event, seven indexes), `pending`, `meta`, `disabled`.
+ * 2. `blocks` instead of `events`: one record per chunk of a seal (at most {@link SEAL_CHUNK}
+ *    events). The browser stores one record and a few index entries instead of one record and seven
+ *    index entries per event: about a quarter of its CPU per event (measured in Chromium, 0.04 to
+ *    0.06 ms against 0.14 to 0.19 ms). Opening a version-1 database moves its events into blocks.
+ */
+export const AUDIT_DB_VERSION = 2;
+
+/**
+ * One stored block: consecutive events of one seal, in seq order, and the keys its indexes need.
+ * Retention rewrites a block without the events it drops (and deletes an empty one).
+ */
+export interface AuditBlock {
+  /** The seq of the block's first event when it was written; its key, never changed. */
+  key: number;
+  events: AuditEvent[];
+  /** The latest event time in the block (index `last`: time-range queries). */
+  last: number;
+  /** `[user, that user's latest event time]` per user (multi-entry index `users`). */
+  users: [string, number][];
+  /** `[tool, that tool's latest event time]` per tool (multi-entry index `tools`). */
+  tools: [string, number][];
+  /** `[rank, key]` per retention rank present (multi-entry index `ranks`: retention order). */
+  ranks: [number, number][];
+}
+
+/** A block's record, its index keys derived from `events` (non-empty, seq order). */
+export function makeBlock(key: number, events: AuditEvent[]): AuditBlock {
+  const users = new Map<string, number>();
+  const tools = new Map<string, number>();
+  const ranks = new Set<number>();
+  let last = Number.NEGATIVE_INFINITY;
+  for (const event of events) {
+    last = Math.max(last, event.time);
+    if (event.user !== undefined) users.set(event.user, Math.max(users.get(event.user) ?? Number.NEGATIVE_INFINITY, event.time));
+    if (event.tool !== undefined) tools.set(event.tool, Math.max(tools.get(event.tool) ?? Number.NEGATIVE_INFINITY, event.time));
+    ranks.add(event.rank);
+  }
+  return { key, events, last, users: [...users], tools: [...tools], ranks: [...ranks].map((rank) => [rank, key]) };
+}
 
 /** The one schema of the audit database. */
 export interface AuditDB extends DBSchema {
-  events: {
+  blocks: {
     key: number;
-    value: AuditEvent;
+    value: AuditBlock;
     indexes: {
-      id: string;
-      time: number;
-      user_time: [string, number];
-      tool_time: [string, number];
-      type_time: [string, number];
-      severity_time: [string, number];
-      rank_seq: [number, number];
+      last: number;
+      users: [string, number];
+      tools: [string, number];
+      ranks: [number, number];
     };
   };
   pending: { key: string; value: PreparedEvent };
@@ -84,7 +121,7 @@ export interface AuditDB extends DBSchema {
 }
 
 type Db = IDBPDatabase<AuditDB>;
-type RwTx = IDBPTransaction<AuditDB, ('events' | 'pending' | 'meta' | 'disabled')[], 'readwrite'>;
+type RwTx = IDBPTransaction<AuditDB, ('blocks' | 'pending' | 'meta' | 'disabled')[], 'readwrite'>;
 
 /**
  * Opens (and creates or upgrades) the audit database through `factory`. The factory is injectable
@@ -95,20 +132,20 @@ export function openAuditDb(factory: IDBFactory, name: string, hooks: { onVersio
     factory,
     name,
     version: AUDIT_DB_VERSION,
-    upgrade(db, oldVersion) {
+    upgrade(db, oldVersion, tx) {
       if (oldVersion < 1) {
-        const events = db.createObjectStore('events', { keyPath: 'seq' });
-        events.createIndex('id', 'id', { unique: true });
-        events.createIndex('time', 'time');
-        events.createIndex('user_time', ['user', 'time']);
-        events.createIndex('tool_time', ['tool', 'time']);
-        events.createIndex('type_time', ['type', 'time']);
-        events.createIndex('severity_time', ['severity', 'time']);
-        events.createIndex('rank_seq', ['rank', 'seq']);
         db.createObjectStore('pending', { keyPath: 'id' });
         db.createObjectStore('meta');
         db.createObjectStore('disabled', { keyPath: ['kind', 'id'] });
       }
+      if (oldVersion < 2) {
+        const blocks = db.createObjectStore('blocks', { keyPath: 'key' });
+        blocks.createIndex('last', 'last');
+        blocks.createIndex('users', 'users', { multiEntry: true });
+        blocks.createIndex('tools', 'tools', { multiEntry: true });
+        blocks.createIndex('ranks', 'ranks', { multiEntry: true });
+      }
+      if (oldVersion === 1) migrateEventsToBlocks(tx);
     },
     // A newer version in another tab wants to upgrade: the kit closes the connection; the log reopens or degrades.
     onVersionChange: hooks.onVersionChange,
@@ -116,13 +153,70 @@ export function openAuditDb(factory: IDBFactory, name: string, hooks: { onVersio
   });
 }
 
+/**
+ * Version 1 to 2, inside the upgrade transaction: the `events` store's records become blocks of
+ * {@link SEAL_CHUNK} consecutive events, then the store is deleted. Any failure aborts the upgrade,
+ * which leaves the version-1 database as it was (and the log on its memory fallback).
+ */
+function migrateEventsToBlocks(tx: UpgradeTx): void {
+  // Version 1's store is not in the current schema.
+  const raw = tx as unknown as { objectStore(name: string): { getAll(): Promise<AuditEvent[]> }; abort(): void };
+  const abort = () => {
+    try { raw.abort(); } catch { /* already finished */ }
+  };
+  // The open request reports the abort; the transaction's own promise must not go unhandled.
+  tx.done.catch(() => undefined);
+  let reading: Promise<AuditEvent[]>;
+  try {
+    reading = raw.objectStore('events').getAll();
+  } catch {
+    abort();
+    return;
+  }
+  reading.then((events) => {
+    const blocks = tx.objectStore('blocks');
+    events.sort((a, b) => a.seq - b.seq);
+    for (let i = 0; i < events.length; i += SEAL_CHUNK) {
+      const chunk = events.slice(i, i + SEAL_CHUNK);
+      blocks.put(makeBlock(chunk[0]!.seq, chunk)).catch(() => undefined);
+    }
+    tx.db.deleteObjectStore('events' as never);
+  }).catch(abort);
+}
+
+type UpgradeTx = Parameters<OpenDatabaseOptions<AuditDB>['upgrade']>[2];
+
+/**
+ * Chain operations on one readwrite transaction. Puts are collected into a block that is stored at
+ * the next `drain`/`flush` (and before anything reads the store); blocks read by `victims` are kept
+ * so `remove` rewrites exactly those.
+ */
 function chainOps(tx: RwTx): ChainOps {
-  const events = tx.objectStore('events');
+  const blocks = tx.objectStore('blocks');
   const pending = tx.objectStore('pending');
-  // Puts are not awaited one by one (that would cost a round trip each); a failing put aborts the
-  // transaction and `tx.done` rejects, which the caller handles.
+  // Requests are not awaited one by one (that would cost a round trip each); a failing one aborts
+  // the transaction and `tx.done` rejects, which the caller handles.
   const swallow = (p: Promise<unknown>) => { p.catch(() => undefined); };
   let last: Promise<unknown> | undefined;
+  let open: AuditEvent[] = [];
+  /** Blocks read in this transaction, by key, and the block each of their events is in. */
+  const loaded = new Map<number, AuditBlock>();
+  const blockOf = new Map<number, AuditBlock>();
+  const remember = (block: AuditBlock): AuditBlock => {
+    const known = loaded.get(block.key);
+    if (known) return known;
+    loaded.set(block.key, block);
+    for (const event of block.events) blockOf.set(event.seq, block);
+    return block;
+  };
+  const flush = () => {
+    if (open.length === 0) return;
+    const block = remember(makeBlock(open[0]!.seq, open));
+    open = [];
+    last = blocks.put(block);
+    swallow(last);
+  };
+  const actorIndex = (kind: DisableKind) => blocks.index(kind === 'user' ? 'users' : 'tools');
   return {
     getHead: () => tx.objectStore('meta').get('head'),
     putHead: (head) => swallow(tx.objectStore('meta').put(head, 'head')),
@@ -131,28 +225,79 @@ function chainOps(tx: RwTx): ChainOps {
       if (all.length > 0) swallow(pending.clear());
       return all;
     },
-    hasId: async (id) => (await events.index('id').getKey(id)) !== undefined,
-    put: (event) => {
-      last = events.put(event);
-      swallow(last);
+    storedIds: async (since) => {
+      flush();
+      const ids = new Set<string>();
+      for (const block of await blocks.index('last').getAll(IDBKeyRange.lowerBound(since))) {
+        for (const event of block.events) ids.add(event.id);
+      }
+      return ids;
     },
+    put: (event) => { open.push(event); },
     // Its own request only: the transaction stays active while it waits.
     drain: async () => {
+      flush();
       await last?.catch(() => undefined);
     },
-    remove: (seq) => swallow(events.delete(seq)),
-    victims: (limit, maxRank = 7) => events.index('rank_seq').getAll(IDBKeyRange.upperBound([maxRank, Number.POSITIVE_INFINITY]), limit),
-    byActor: (kind, id, since) => events.index(kind === 'user' ? 'user_time' : 'tool_time')
-      .getAll(IDBKeyRange.bound([id, since], [id, Number.POSITIVE_INFINITY])),
+    flush,
+    remove: (victims) => {
+      const touched = new Set<AuditBlock>();
+      for (const victim of victims) {
+        const block = blockOf.get(victim.seq);
+        if (!block) throw new Error(`audit: event ${victim.seq} was not read in this transaction`);
+        block.events = block.events.filter((event) => event.seq !== victim.seq);
+        blockOf.delete(victim.seq);
+        touched.add(block);
+      }
+      for (const block of touched) {
+        if (block.events.length === 0) {
+          loaded.delete(block.key);
+          swallow(blocks.delete(block.key));
+        } else {
+          const rewritten = makeBlock(block.key, block.events);
+          Object.assign(block, rewritten);
+          swallow(blocks.put(rewritten));
+        }
+      }
+    },
+    victims: async (limit, maxRank = 7) => {
+      flush();
+      const out: AuditEvent[] = [];
+      // Per rank, the blocks holding it in seq order: exactly retention order, reading only the
+      // blocks it needs.
+      for (let rank = 0; rank <= maxRank && out.length < limit; rank++) {
+        let cursor = await blocks.index('ranks').openCursor(IDBKeyRange.bound([rank, Number.NEGATIVE_INFINITY], [rank, Number.POSITIVE_INFINITY]));
+        while (cursor && out.length < limit) {
+          for (const event of remember(cursor.value).events) {
+            if (event.rank === rank && out.length < limit) out.push(event);
+          }
+          cursor = await cursor.continue();
+        }
+      }
+      return out;
+    },
+    byActor: async (kind, id, since) => {
+      flush();
+      const out: AuditEvent[] = [];
+      for (const block of await actorIndex(kind).getAll(IDBKeyRange.bound([id, since], [id, Number.POSITIVE_INFINITY]))) {
+        for (const event of block.events) {
+          if ((kind === 'user' ? event.user : event.tool) === id && event.time >= since) out.push(event);
+        }
+      }
+      return out;
+    },
     getDisabled: (kind, id) => tx.objectStore('disabled').get([kind, id]),
     putDisabled: (entry) => swallow(tx.objectStore('disabled').put(entry)),
   };
 }
 
+/** Most recent first, ties by seq: the order of `desc` queries. */
+const newestFirst = (a: AuditEvent, b: AuditEvent) => b.time - a.time || b.seq - a.seq;
+
 /** The IndexedDB backend over an open database. */
 export function indexedDbBackend(db: Db): AuditBackend {
   let closed = false;
-  const stores = ['events', 'pending', 'meta', 'disabled'] as const;
+  const stores = ['blocks', 'pending', 'meta', 'disabled'] as const;
   const readwrite = (): RwTx => db.transaction([...stores], 'readwrite') as RwTx;
 
   return {
@@ -183,32 +328,37 @@ export function indexedDbBackend(db: Db): AuditBackend {
       }
     },
     async query(q) {
-      const tx = db.transaction('events', 'readonly');
-      const store = tx.objectStore('events');
-      const direction = q.order === 'desc' ? 'prev' : 'next';
-      const single = <T>(set: ReadonlySet<T> | undefined): T | undefined => (set?.size === 1 ? [...set][0] : undefined);
-      // Pick the most selective index that matches a filter; the rest is filtered while walking.
-      let cursor;
-      const type = single(q.types);
-      const severity = single(q.severities);
-      if (q.user !== undefined) cursor = await store.index('user_time').openCursor(IDBKeyRange.bound([q.user, q.since], [q.user, q.until]), direction);
-      else if (q.tool !== undefined) cursor = await store.index('tool_time').openCursor(IDBKeyRange.bound([q.tool, q.since], [q.tool, q.until]), direction);
-      else if (type !== undefined) cursor = await store.index('type_time').openCursor(IDBKeyRange.bound([type, q.since], [type, q.until]), direction);
-      else if (severity !== undefined) cursor = await store.index('severity_time').openCursor(IDBKeyRange.bound([severity, q.since], [severity, q.until]), direction);
-      else cursor = await store.index('time').openCursor(IDBKeyRange.bound(q.since, q.until), direction);
-      const out: AuditEvent[] = [];
-      while (cursor && out.length < q.limit) {
-        if (matches(cursor.value, q)) out.push(cursor.value);
+      const tx = db.transaction('blocks', 'readonly');
+      const store = tx.objectStore('blocks');
+      // A user or tool filter walks that index, every other query the time index. Each key's time
+      // is the latest time of a matching event in its block, so a `desc` walk stops once `limit`
+      // events are newer than anything left.
+      const [index, range, timeOf] = q.user !== undefined
+        ? [store.index('users'), IDBKeyRange.bound([q.user, q.since], [q.user, Number.POSITIVE_INFINITY]), (key: unknown) => (key as [string, number])[1]] as const
+        : q.tool !== undefined
+          ? [store.index('tools'), IDBKeyRange.bound([q.tool, q.since], [q.tool, Number.POSITIVE_INFINITY]), (key: unknown) => (key as [string, number])[1]] as const
+          : [store.index('last'), IDBKeyRange.lowerBound(q.since), (key: unknown) => key as number] as const;
+      const desc = q.order === 'desc';
+      let out: AuditEvent[] = [];
+      let cursor = await index.openCursor(range, desc ? 'prev' : 'next');
+      while (cursor) {
+        if (desc && out.length >= q.limit && timeOf(cursor.key) < out[q.limit - 1]!.time) break;
+        let added = false;
+        for (const event of cursor.value.events) {
+          if (matches(event, q)) { out.push(event); added = true; }
+        }
+        if (desc && added && out.length >= q.limit) out = out.sort(newestFirst).slice(0, q.limit);
         cursor = await cursor.continue();
       }
-      if (q.order === 'asc') out.sort((a, b) => a.seq - b.seq);
-      return out;
+      if (desc) return out.sort(newestFirst).slice(0, q.limit);
+      // Chain order, of the first `limit` events in time.
+      return out.sort((a, b) => a.time - b.time || a.seq - b.seq).slice(0, q.limit).sort((a, b) => a.seq - b.seq);
     },
     async readChain() {
       // One readonly transaction: a consistent snapshot even while other tabs append.
-      const tx = db.transaction(['events', 'meta'], 'readonly');
-      const [records, head] = await Promise.all([tx.objectStore('events').getAll(), tx.objectStore('meta').get('head')]);
-      return { records, head };
+      const tx = db.transaction(['blocks', 'meta'], 'readonly');
+      const [blocks, head] = await Promise.all([tx.objectStore('blocks').getAll(), tx.objectStore('meta').get('head')]);
+      return { records: blocks.flatMap((block) => block.events).sort((a, b) => a.seq - b.seq), head };
     },
     loadDisabled: () => db.getAll('disabled'),
     spill(events) {
@@ -239,7 +389,6 @@ export function indexedDbBackend(db: Db): AuditBackend {
 /** The memory backend: same chain, same retention, nothing survives the page. */
 export function memoryBackend(): AuditBackend {
   const events = new Map<number, AuditEvent>();
-  const ids = new Set<string>();
   const disabled = new Map<string, DisabledEntry>();
   let head: ChainHead | undefined;
   // Serialize seals so the chain stays linear even though ops are async.
@@ -253,14 +402,12 @@ export function memoryBackend(): AuditBackend {
     getHead: async () => head,
     putHead: (next) => { head = { ...next }; },
     takePending: async () => [],
-    hasId: async (id) => ids.has(id),
-    put: (event) => { events.set(event.seq, event); ids.add(event.id); },
+    storedIds: async (since) => new Set([...events.values()].filter((e) => e.time >= since).map((e) => e.id)),
+    put: (event) => { events.set(event.seq, event); },
     drain: async () => undefined,
-    remove: (seq) => {
-      const event = events.get(seq);
-      if (!event) return;
-      events.delete(seq);
-      ids.delete(event.id);
+    flush: () => undefined,
+    remove: (victims) => {
+      for (const victim of victims) events.delete(victim.seq);
     },
     victims: async (limit, maxRank = 7) => [...events.values()].filter((e) => e.rank <= maxRank)
       .sort((a, b) => a.rank - b.rank || a.seq - b.seq).slice(0, limit),

@@ -51,6 +51,8 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
   let queue: PreparedEvent[] = [];
   let inFlight: readonly PreparedEvent[] = [];
   let writing: Promise<void> | undefined;
+  /** The write under way must take everything queued (a flush joined it). */
+  let drainAll = false;
   let batchTimer: { cancel(): void } | undefined;
   let aggregateTimer: ReturnType<typeof setTimeout> | undefined;
   let reopenNeeded = false;
@@ -224,12 +226,18 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
     return fromSpills ? { ...result, deferred: true } : result;
   };
 
+  /**
+   * Writes what is queued: everything when `drainAll` (flush, hidden page, dispose), else one batch.
+   * Events recorded during that write wait for the next one, scheduled like any record(): a write
+   * that took whatever arrived while the last one ran would make batches of a few events under
+   * steady traffic, and a transaction costs the browser far more than the records in it.
+   */
   const drainQueue = async (): Promise<void> => {
     // A marker that could not be written before (quota) goes with the next write, or alone here.
     if (queue.length === 0 && (pendingDrops.deleted || pendingDrops.shed) && backend?.kind === 'indexeddb') {
       deliver(await write([]), false);
     }
-    while (queue.length > 0) {
+    for (let first = true; queue.length > 0 && (drainAll || first); first = false) {
       const batch = queue.splice(0, maxSize);
       inFlight = batch;
       try {
@@ -246,13 +254,17 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
     }
   };
 
-  const startWrite = (): Promise<void> => {
+  /** `all`: write everything queued, also when joining a write already under way. */
+  const startWrite = (all = false): Promise<void> => {
     batchTimer?.cancel();
     batchTimer = undefined;
+    if (all) drainAll = true;
     writing ??= drainQueue().finally(() => {
       writing = undefined;
-      // An event recorded while the drain was finishing must not wait for the next record().
-      if (queue.length > 0 && !disposed) schedule(queue[0]!.severity);
+      drainAll = false;
+      // What was recorded meanwhile is scheduled as record() would have: at once when it holds an
+      // urgent event or a full batch, else after the batch delay.
+      if (queue.length > 0 && !disposed) schedule(queue.some((e) => severityRank(e.severity) >= 2) ? 'high' : 'low');
     });
     return writing;
   };
@@ -302,7 +314,7 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
     await ready;
     if (aggregator) queue.push(...aggregator.drain(now(), true));
     if (writing) await writing.catch(() => undefined);
-    await startWrite();
+    await startWrite(true);
   };
   /** Hands over the tally (only the public flush() does: queries flush too, and must not take it). */
   const takeReport = (): FlushReport => {

@@ -7,7 +7,7 @@
  * dynamic tools. Each keeps its own schema (one `DBSchema` and one `upgrade` per database) and its
  * own memory backend; the kit owns what they used to write five times.
  */
-import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
+import { wrap, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import { invalidArgument } from '../errors.js';
 
 /** Where a component keeps its data: `indexeddb` (per origin, shared by tabs) or `memory` (per page). */
@@ -60,8 +60,11 @@ export interface OpenDatabaseOptions<S extends DBSchema> {
   name: string;
   /** Schema version; bump it and add a step to `upgrade`. */
   version: number;
-  /** Creates or migrates stores, given the version the database had (0 when new). */
-  upgrade(db: IDBPDatabase<S>, oldVersion: number): void;
+  /**
+   * Creates or migrates stores, given the version the database had (0 when new). `tx` is the upgrade
+   * transaction, for migrations that move records (only its own requests may be awaited).
+   */
+  upgrade(db: IDBPDatabase<S>, oldVersion: number, tx: IDBPTransaction<S, StoreNames<S>[], 'versionchange'>): void;
   /** After the connection closed itself because another tab opened a newer version. */
   onVersionChange?(): void;
   /** After the browser closed the connection (storage cleared, disk error). */
@@ -78,7 +81,7 @@ export interface OpenDatabaseOptions<S extends DBSchema> {
 export async function openDatabase<S extends DBSchema>(options: OpenDatabaseOptions<S>): Promise<IDBPDatabase<S>> {
   const request = options.factory.open(options.name, options.version);
   request.addEventListener('upgradeneeded', (event) => {
-    options.upgrade(wrap(request.result) as unknown as IDBPDatabase<S>, event.oldVersion);
+    options.upgrade(wrap(request.result) as unknown as IDBPDatabase<S>, event.oldVersion, wrap(request.transaction!) as unknown as IDBPTransaction<S, StoreNames<S>[], 'versionchange'>);
   });
   const db = (await wrap(request)) as unknown as IDBPDatabase<S>;
   db.addEventListener('versionchange', () => {

@@ -8,7 +8,8 @@ import { createAuditLog, type AuditEvent } from '../../src/audit/index.js';
 import { canonicalJson } from '../../src/audit/model.js';
 import { SEAL_CHUNK } from '../../src/audit/chain.js';
 import { sha256Hex } from '../../src/sha256.js';
-import { freshDbName, makeLog, rawDb } from './helpers.js';
+import type { AuditBlock } from '../../src/audit/backend.js';
+import { freshDbName, makeLog, rawDb, rawDeleteEvent, rawEvent, rawEvents, rawPutEvent } from './helpers.js';
 
 async function logWithEvents(count: number, options = {}) {
   const dbName = freshDbName();
@@ -32,7 +33,7 @@ describe('hash chain', () => {
     expect(await log.verify()).toEqual({ ok: true, checked: 5, dropped: 0, head: previous });
   });
 
-  test('a large batch is written in chunks of SEAL_CHUNK events (short page tasks), still one verifiable chain', async () => {
+  test('a large batch is written as blocks of SEAL_CHUNK events, each in its own page task, still one verifiable chain', async () => {
     // A task counter: a MessageChannel ping-pong advances it once per task of the page.
     let task = 0;
     let ticking = true;
@@ -42,11 +43,11 @@ describe('hash chain', () => {
       if (ticking) channel.port2.postMessage(null);
     };
     channel.port2.postMessage(null);
-    // The task in which each event's put was issued.
-    const putTasks: number[] = [];
+    // The task in which each block was put, and its size.
+    const puts: { task: number; events: number }[] = [];
     const original = IDBObjectStore.prototype.put;
     IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
-      if (this.name === 'events') putTasks.push(task);
+      if (this.name === 'blocks') puts.push({ task, events: (args[0] as AuditBlock).events.length });
       return original.apply(this, args);
     };
     let log;
@@ -57,9 +58,10 @@ describe('hash chain', () => {
       ticking = false;
       channel.port1.close();
     }
-    expect(putTasks).toHaveLength(4 * SEAL_CHUNK);
+    // One record per SEAL_CHUNK events, not one per event.
+    expect(puts.map((p) => p.events)).toEqual([SEAL_CHUNK, SEAL_CHUNK, SEAL_CHUNK, SEAL_CHUNK]);
     // Four chunks, each in its own task: other tasks (a run's answer) can run between them.
-    expect(new Set(putTasks).size).toBe(4);
+    expect(new Set(puts.map((p) => p.task)).size).toBe(4);
     expect(await log.verify()).toMatchObject({ ok: true, checked: 4 * SEAL_CHUNK });
   });
 
@@ -78,29 +80,29 @@ describe('hash chain', () => {
   ])('detects an edited event (%s) at that event', async (_name, edit) => {
     const { log, dbName } = await logWithEvents(5);
     const db = await rawDb(dbName);
-    const target = (await db.get('events', 3)) as AuditEvent;
+    const target = (await rawEvent(db, 3))!;
     edit(target);
-    await db.put('events', target);
+    await rawPutEvent(db, target);
     expect(await log.verify()).toMatchObject({ ok: false, brokenAt: target.id, seq: 3, reason: expect.stringContaining('edited') });
   });
 
   test('detects an edited event whose hash was recomputed, at the next event', async () => {
     const { log, dbName } = await logWithEvents(5);
     const db = await rawDb(dbName);
-    const target = (await db.get('events', 2)) as AuditEvent;
+    const target = (await rawEvent(db, 2))!;
     target.details = { i: 'rewritten' };
     const { hash: _old, ...rest } = target;
     target.hash = sha256Hex(canonicalJson(rest));
-    await db.put('events', target);
-    const next = (await db.get('events', 3)) as AuditEvent;
+    await rawPutEvent(db, target);
+    const next = (await rawEvent(db, 3))!;
     expect(await log.verify()).toMatchObject({ ok: false, brokenAt: next.id, seq: 3, reason: expect.stringContaining('prevHash') });
   });
 
   test('detects an event deleted from the middle', async () => {
     const { log, dbName } = await logWithEvents(5);
     const db = await rawDb(dbName);
-    await db.delete('events', 3);
-    const next = (await db.get('events', 4)) as AuditEvent;
+    await rawDeleteEvent(db, 3);
+    const next = (await rawEvent(db, 4))!;
     expect(await log.verify()).toMatchObject({ ok: false, brokenAt: next.id, seq: 4, reason: expect.stringContaining('events 3..3 are missing') });
   });
 
@@ -112,16 +114,16 @@ describe('hash chain', () => {
     await log.flush();
     expect((await log.verify()).ok).toBe(true);
     const db = await rawDb(dbName);
-    const [victim] = (await db.getAll('events')).filter((e: AuditEvent) => e.type === 'sandbox_violation') as AuditEvent[];
-    await db.delete('events', victim!.seq);
+    const [victim] = (await rawEvents(db)).filter((e) => e.type === 'sandbox_violation');
+    await rawDeleteEvent(db, victim!.seq);
     expect(await log.verify()).toMatchObject({ ok: false, reason: expect.stringContaining('deleted outside retention') });
   });
 
   test('detects the newest events deleted (the head remembers the end)', async () => {
     const { log, dbName } = await logWithEvents(5);
     const db = await rawDb(dbName);
-    await db.delete('events', 5);
-    await db.delete('events', 4);
+    await rawDeleteEvent(db, 5);
+    await rawDeleteEvent(db, 4);
     expect(await log.verify()).toMatchObject({ ok: false, seq: 3, reason: expect.stringContaining('head says 5') });
   });
 
@@ -131,9 +133,9 @@ describe('hash chain', () => {
     await log.flush();
     expect((await log.verify()).ok).toBe(true);
     const db = await rawDb(dbName);
-    const [marker] = (await db.getAll('events')).filter((e: AuditEvent) => e.type === 'events_dropped') as AuditEvent[];
+    const [marker] = (await rawEvents(db)).filter((e) => e.type === 'events_dropped');
     marker!.details!.totalDropped = (marker!.details!.totalDropped as number) + 1;
-    await db.put('events', marker);
+    await rawPutEvent(db, marker!);
     expect(await log.verify()).toMatchObject({ ok: false, brokenAt: marker!.id, reason: expect.stringContaining('edited') });
   });
 

@@ -1,7 +1,8 @@
 /** Shared helpers of the audit tests: a fresh database per test, a fake clock, raw store access. */
 import { deleteDB, openDB } from 'idb';
 import { afterEach } from 'vitest';
-import { createAuditLog, type AuditLog, type AuditLogOptions } from '../../src/audit/index.js';
+import { createAuditLog, type AuditEvent, type AuditLog, type AuditLogOptions } from '../../src/audit/index.js';
+import type { AuditBlock } from '../../src/audit/backend.js';
 
 /** A settable clock: tests move time by hand, never wait for it. */
 export function fakeClock(start = Date.UTC(2025, 0, 1, 12, 0, 0)) {
@@ -38,6 +39,36 @@ export async function rawDb(name: string) {
   const db = await openDB(name);
   cleanup.push(async () => db.close());
   return db;
+}
+
+type RawDb = Awaited<ReturnType<typeof rawDb>>;
+
+/** Every stored event, in seq order, read out of the database's block records. */
+export async function rawEvents(db: RawDb): Promise<AuditEvent[]> {
+  const blocks = (await db.getAll('blocks')) as AuditBlock[];
+  return blocks.flatMap((block) => block.events).sort((a, b) => a.seq - b.seq);
+}
+
+/** The stored event `seq` (a copy to edit), or undefined. */
+export async function rawEvent(db: RawDb, seq: number): Promise<AuditEvent | undefined> {
+  return (await rawEvents(db)).find((event) => event.seq === seq);
+}
+
+/** Rewrites one event in its block (by seq), as a tamperer with page access could. */
+export async function rawPutEvent(db: RawDb, event: AuditEvent): Promise<void> {
+  await editBlockOf(db, event.seq, (events) => events.map((e) => (e.seq === event.seq ? event : e)));
+}
+
+/** Deletes one event from its block (by seq), leaving the block's other events. */
+export async function rawDeleteEvent(db: RawDb, seq: number): Promise<void> {
+  await editBlockOf(db, seq, (events) => events.filter((e) => e.seq !== seq));
+}
+
+async function editBlockOf(db: RawDb, seq: number, edit: (events: AuditEvent[]) => AuditEvent[]): Promise<void> {
+  const blocks = (await db.getAll('blocks')) as AuditBlock[];
+  const block = blocks.find((b) => b.events.some((e) => e.seq === seq));
+  if (!block) throw new Error(`no stored event ${seq}`);
+  await db.put('blocks', { ...block, events: edit(block.events) });
 }
 
 /**

@@ -52,6 +52,30 @@ describe('record()', () => {
     }
   });
 
+  test('events recorded during a write wait for the batch delay, not for that write to end (one transaction per batch under steady traffic)', async () => {
+    const log = await makeLog({ batch: { maxDelayMs: 2000 } });
+    const spy = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    const writes = () => spy.mock.calls.filter((call) => call[1] === 'readwrite').length;
+    try {
+      const firstStored = new Promise<void>((resolve) => {
+        log.subscribe((event) => { if (event.runId === 'urgent') resolve(); });
+      });
+      // A high event is written at once; three routine ones arrive while that write is under way.
+      log.record({ type: 'sandbox_violation', runId: 'urgent' });
+      while (writes() === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+      for (let i = 0; i < 3; i++) log.record({ type: 'execution', runId: `r${i}` });
+      await firstStored;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // They wait (half of maxDelayMs, then an idle moment) instead of a transaction of their own now.
+      expect(writes()).toBe(1);
+      await log.flush();
+      expect(writes()).toBe(2);
+      expect((await log.query()).map((e) => e.runId)).toEqual(['r2', 'r1', 'r0', 'urgent']);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   test('writes on its own without flush() (idle batching)', async () => {
     const log = await makeLog({ batch: { maxDelayMs: 5 } });
     const seen = new Promise<AuditEvent>((resolve) => log.subscribe(resolve));
