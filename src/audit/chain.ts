@@ -55,8 +55,8 @@ export interface ChainOps {
   putHead(head: ChainHead): void;
   /** Events spilled by `pagehide` and not sealed yet; removes them from the pending area. */
   takePending(): Promise<PreparedEvent[]>;
-  /** Ids of the stored events whose time is >= `since` (recovered spills are checked against them). */
-  storedIds(since: number): Promise<Set<string>>;
+  /** The stored events whose time is >= `since`, by id (recovered spills are checked against them). */
+  storedSince(since: number): Promise<Map<string, AuditEvent>>;
   /** Adds a linked event. The IndexedDB backend collects them into one block record (see backend.ts). */
   put(event: AuditEvent): void;
   /**
@@ -69,8 +69,13 @@ export interface ChainOps {
   flush(): void;
   /** Removes stored events (ones `victims` returned in this transaction). */
   remove(events: readonly AuditEvent[]): void;
-  /** The first `limit` events in retention order (rank, then seq), of rank <= `maxRank` (default all). */
-  victims(limit: number, maxRank?: number): Promise<AuditEvent[]>;
+  /**
+   * The first `limit` events in retention order (rank, then seq), of rank <= `maxRank` (default all).
+   * `whole`: removing them must not rewrite any record (over quota, Chromium refuses every write but
+   * lets deletions through), so the IndexedDB backend returns whole blocks, up to SEAL_CHUNK - 1
+   * events more than `limit`.
+   */
+  victims(limit: number, maxRank?: number, whole?: boolean): Promise<AuditEvent[]>;
   /** Events naming `id` as user or tool with time >= since. */
   byActor(kind: DisableKind, id: string, since: number): Promise<AuditEvent[]>;
   getDisabled(kind: DisableKind, id: string): Promise<DisabledEntry | undefined>;
@@ -116,6 +121,12 @@ export interface SealContext {
 export interface SealResult {
   sealed: AuditEvent[];
   disabled: DisabledEntry[];
+  /**
+   * Recovered spills that were stored already: the transaction of a page that went away committed
+   * after all, maybe without that page handing them to its subscribers. They are handed to this
+   * page's subscribers (at least once), not stored again.
+   */
+  alreadyStored?: AuditEvent[];
 }
 
 /**
@@ -173,11 +184,18 @@ export async function seal(ops: ChainOps, batch: readonly PreparedEvent[], ctx: 
   // Spilled events may also have been written by a transaction that committed after all, or be
   // recovered by two tabs at once: the unique id decides, so nothing is stored twice.
   const pending = [...(await ops.takePending()), ...recovered].sort((a, b) => a.time - b.time);
+  const alreadyStored: AuditEvent[] = [];
   if (pending.length > 0) {
-    const seen = await ops.storedIds(pending[0]!.time);
+    const stored = await ops.storedSince(pending[0]!.time);
+    const seen = new Set<string>();
     for (const event of pending) {
       if (seen.has(event.id)) continue;
       seen.add(event.id);
+      const existing = stored.get(event.id);
+      if (existing) {
+        alreadyStored.push(existing);
+        continue;
+      }
       sealed.push(link(ops, head, event));
       if (sealed.length % SEAL_CHUNK === 0) await ops.drain();
     }
@@ -227,7 +245,7 @@ export async function seal(ops: ChainOps, batch: readonly PreparedEvent[], ctx: 
   }
   ops.flush();
   if (sealed.length > 0) ops.putHead(head);
-  return { sealed, disabled };
+  return alreadyStored.length > 0 ? { sealed, disabled, alreadyStored } : { sealed, disabled };
 }
 
 /**
@@ -236,7 +254,7 @@ export async function seal(ops: ChainOps, batch: readonly PreparedEvent[], ctx: 
  * seals with the returned summary, which appends the marker and fixes the head.
  */
 export async function deleteForRoom(ops: ChainOps, count: number, maxRank: number): Promise<DropSummary | undefined> {
-  const victims = await ops.victims(count, maxRank);
+  const victims = await ops.victims(count, maxRank, true);
   if (victims.length === 0) return undefined;
   ops.remove(victims);
   return summarize(victims);

@@ -88,13 +88,16 @@ export function createAuditLog(options: AuditLogOptions = {}): AuditLog {
       }
     }
     for (const entry of result.disabled) disabledCache.set(disabledKey(entry.kind, entry.id), entry);
-    for (const event of result.sealed) {
+    // Recovered events stored by a page that went away before it handed them on: subscribers get
+    // them at least once (an exporter keys by the stable id).
+    const handed = result.alreadyStored ? [...result.alreadyStored, ...result.sealed] : result.sealed;
+    for (const event of handed) {
       for (const listener of [...listeners]) {
         try { listener(event); } catch { /* a failing subscriber must not stop the others or the log */ }
       }
     }
-    if (!fromOtherTab && channel && (result.sealed.length > 0 || result.disabled.length > 0)) {
-      try { channel.postMessage({ v: 1, sealed: result.sealed, disabled: result.disabled }); } catch { /* closed channel */ }
+    if (!fromOtherTab && channel && (handed.length > 0 || result.disabled.length > 0)) {
+      try { channel.postMessage({ v: 1, sealed: handed, disabled: result.disabled }); } catch { /* closed channel */ }
     }
   };
 

@@ -153,7 +153,15 @@ describe('block storage', () => {
     const db = await rawDb(dbName);
     expect(db.version).toBe(AUDIT_DB_VERSION);
     expect([...db.objectStoreNames]).not.toContain('events');
-    expect(((await db.getAll('blocks')) as AuditBlock[]).map((b) => b.events.length)).toEqual([SEAL_CHUNK, SEAL_CHUNK, 7, 1]);
+    // Per chunk of SEAL_CHUNK consecutive events, one block per retention rank.
+    const expected: number[][] = [];
+    for (let i = 0; i < events.length; i += SEAL_CHUNK) {
+      const chunk = events.slice(i, i + SEAL_CHUNK);
+      for (const rank of new Set(chunk.map((e) => e.rank))) expected.push(chunk.filter((e) => e.rank === rank).map((e) => e.seq));
+    }
+    const blocks = ((await db.getAll('blocks')) as AuditBlock[]).map((b) => b.events.map((e) => e.seq));
+    expect(blocks.slice(0, -1).sort((a, b) => a[0]! - b[0]!)).toEqual(expected.sort((a, b) => a[0]! - b[0]!));
+    expect(blocks.at(-1)).toEqual([events.length + 1]);
   });
 
   test('a version-1 database whose events cannot be read into blocks is left untouched (the log falls back to memory)', async () => {

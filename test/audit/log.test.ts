@@ -279,4 +279,28 @@ describe('page lifecycle', () => {
       await second.dispose();
     }
   });
+
+  test('a spilled event its own transaction stored after all is handed to subscribers once, not stored twice', async () => {
+    // The page went away after its write committed but before it handed the events on (an exporter
+    // subscribed there never saw them); they were spilled on pagehide as well.
+    const dbName = freshDbName();
+    const first = await makeLog({ dbName, aggregate: false });
+    first.record({ type: 'execution', runId: 'committed' });
+    const [stored] = await first.query();
+    await first.dispose();
+    const { seq: _seq, rank: _rank, prevHash: _prev, hash: _hash, ...prepared } = stored!;
+    localStorage.setItem(`quickcage-audit:${dbName}:spill:a`, JSON.stringify({ events: [prepared, { ...prepared, id: crypto.randomUUID(), runId: 'lost' }] }));
+    const second = createAuditLog({ dbName, lifecycle: false, broadcast: false });
+    const seen: AuditEvent[] = [];
+    second.subscribe((event) => seen.push(event));
+    try {
+      await second.ready;
+      expect(seen.map((e) => [e.runId, e.seq])).toEqual([['committed', 1], ['lost', 2]]);
+      expect(seen[0]).toEqual(stored);
+      expect((await second.query()).map((e) => e.runId)).toEqual(['lost', 'committed']);
+      expect((await second.flush()).stored).toBe(1);
+    } finally {
+      await second.dispose();
+    }
+  });
 });
