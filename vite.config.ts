@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
+import { ACORN_ID, asciiIdentifierTables } from './scripts/acorn-ascii.mjs';
 import { GLUE_ID, stripGlueWasm } from './scripts/quickjs-glue.mjs';
 
 /** The glue rewrite shared with the library build (scripts/quickjs-glue.mjs). */
@@ -13,6 +14,15 @@ function noGlueWasm(): Plugin {
     name: 'quickcage:no-glue-wasm',
     enforce: 'pre',
     transform: (code, id) => (GLUE_ID.test(id) ? { code: stripGlueWasm(code, id), map: null } : null),
+  };
+}
+
+/** acorn's identifier tables as ASCII, as the library build ships the worker (scripts/acorn-ascii.mjs). */
+function asciiAcorn(): Plugin {
+  return {
+    name: 'quickcage:ascii-acorn',
+    enforce: 'pre',
+    transform: (code, id) => (ACORN_ID.test(id) ? { code: asciiIdentifierTables(code, id), map: null } : null),
   };
 }
 
@@ -37,7 +47,7 @@ export default defineConfig({
   root,
   base: './',
   plugins: [noGlueWasm(), rootToPlayground()],
-  worker: { format: 'es', plugins: () => [noGlueWasm()] },
+  worker: { format: 'es', plugins: () => [noGlueWasm(), asciiAcorn()] },
   optimizeDeps: {
     include: ['quickjs-emscripten-core', '@jitl/quickjs-wasmfile-release-sync', '@jitl/quickjs-wasmfile-release-sync/emscripten-module', '@jitl/quickjs-wasmfile-release-sync/ffi', 'comlink', 'acorn', 'idb', 'ajv', 'ajv/dist/standalone/index.js', '@noble/hashes/sha2.js', '@noble/hashes/hmac.js', '@noble/hashes/utils.js', '@opentelemetry/api-logs', '@opentelemetry/otlp-transformer', '@opentelemetry/resources'],
   },

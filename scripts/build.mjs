@@ -19,6 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'acorn';
 import { build } from 'rolldown';
+import { ACORN_ID, asciiIdentifierTables, nonAscii } from './acorn-ascii.mjs';
 import { GLUE_ID, stripGlueWasm } from './quickjs-glue.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -73,6 +74,16 @@ function noGlueWasm() {
     name: 'quickcage:no-glue-wasm',
     transform(code, id) {
       return GLUE_ID.test(id) ? { code: stripGlueWasm(code, path.relative(ROOT, id)), map: null } : null;
+    },
+  };
+}
+
+/** acorn's identifier tables as ASCII (scripts/acorn-ascii.mjs), shared with vite.config.ts and the bench. */
+function asciiAcorn() {
+  return {
+    name: 'quickcage:ascii-acorn',
+    transform(code, id) {
+      return ACORN_ID.test(id) ? { code: asciiIdentifierTables(code, path.relative(ROOT, id)), map: null } : null;
     },
   };
 }
@@ -157,7 +168,7 @@ async function buildWorker() {
     // The engine disposes QuickJS handles with `using`: lowered, so browsers and bundlers (webpack
     // parses the worker) that do not know the syntax yet still load the worker.
     transform: { target: 'es2022' },
-    plugins: [noGlueWasm()],
+    plugins: [noGlueWasm(), asciiAcorn()],
     resolve: { conditionNames: ['browser', 'import', 'default'] },
     logLevel: 'warn',
     output: {
@@ -170,8 +181,12 @@ async function buildWorker() {
     },
   });
   collect(output);
-  const followed = moduleSyntax(readFileSync(path.join(DIST, 'src', WORKER_FILE), 'utf8'));
+  const code = readFileSync(path.join(DIST, 'src', WORKER_FILE), 'utf8');
+  const followed = moduleSyntax(code);
   if (followed.length > 0) throw new Error(`build: ${WORKER_FILE} is not self-contained: ${followed.join(', ')}`);
+  // Chromium decodes a non-ASCII worker script into a two-byte string on the worker thread, on the cold start's critical path.
+  const wide = nonAscii(code);
+  if (wide.length > 0) throw new Error(`build: ${WORKER_FILE} is not pure ASCII (${wide.join(', ')}); see scripts/acorn-ascii.mjs`);
 }
 
 async function buildMain() {

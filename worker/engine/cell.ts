@@ -23,6 +23,16 @@ const LAZY = {
 } as const;
 export type LazyName = keyof typeof LAZY;
 
+/**
+ * Whether this worker has yet to evaluate anything. Its first evaluation is a tiny script before the
+ * prelude: in a fresh worker, V8 compiles QuickJS's WASM functions lazily and starts optimising the
+ * hottest (four of them, by their sizes allocator, parser and interpreter code) on background
+ * threads once they have run enough. Evaluated first, the prelude had those optimising compiles start while it ran, competing
+ * with it for the cores; after a tiny evaluation they start later. The prelude's first evaluation
+ * took about half as long on the cold start's critical path (docs/design/engine.md, Cold start).
+ */
+let firstEvaluation = true;
+
 /** Budget of the app's setup code in each fresh context. */
 const SETUP_TIMEOUT_MS = 1000;
 /** QuickJS stack limit of a cell before a run sets its own (prelude, setup code). */
@@ -139,6 +149,11 @@ function makeCell(instance: Instance, host: CellHost, tamed: boolean, setupCode:
       context.setProp(hostObject, name, handle);
     }
     context.setProp(context.global, '__qc_host', hostObject);
+  }
+  if (firstEvaluation) {
+    firstEvaluation = false;
+    // Leaves nothing behind: no binding, no job, no handle (the result is disposed, value or error).
+    context.evalCode('0', 'quickcage:warm-up').dispose();
   }
   cell.internal = context.unwrapResult(context.evalCode(CORE, 'quickcage:prelude'));
   if (setupCode) runSetup(cell, setupCode);
