@@ -64,9 +64,10 @@ const matches = (event: AuditEvent, q: NormalizedQuery): boolean =>
  * Schema version history:
  * 1. `events` (one record per event, seven indexes), `pending`, `meta`, `disabled`.
  * 2. `blocks` instead of `events`: one record per chunk of a seal (at most {@link SEAL_CHUNK}
- *    events) and retention rank. The browser stores one record and a few index entries instead of one record and seven
- *    index entries per event: about a quarter of its CPU per event (measured in Chromium, 0.04 to
- *    0.06 ms against 0.14 to 0.19 ms). Opening a version-1 database moves its events into blocks.
+ *    events) and retention rank. The browser stores one record and a few index entries instead of
+ *    one record and seven index entries per event: about a quarter of its CPU per event (measured
+ *    in Chromium, 0.04 to 0.06 ms against 0.14 to 0.19 ms). Opening a version-1 database moves its
+ *    events into blocks.
  */
 export const AUDIT_DB_VERSION = 2;
 
@@ -171,8 +172,9 @@ export function openAuditDb(factory: IDBFactory, name: string, hooks: { onVersio
 
 /**
  * Version 1 to 2, inside the upgrade transaction: the `events` store's records become blocks (per
- * {@link SEAL_CHUNK} consecutive events, one per rank), then the store is deleted. Any failure aborts the upgrade,
- * which leaves the version-1 database as it was (and the log on its memory fallback).
+ * {@link SEAL_CHUNK} consecutive events, one per rank), then the store is deleted. Any failure
+ * aborts the upgrade, which leaves the version-1 database as it was (and the log on its memory
+ * fallback).
  */
 function migrateEventsToBlocks(tx: UpgradeTx): void {
   // Version 1's store is not in the current schema.
