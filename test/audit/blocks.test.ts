@@ -8,8 +8,8 @@ import { deleteDB, openDB } from 'idb';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { createAuditLog, AUDIT_DB_VERSION, type AuditQuery } from '../../src/audit/index.js';
-import { SEAL_CHUNK, verifyChain } from '../../src/audit/chain.js';
-import { indexedDbBackend, memoryBackend, openAuditDb, type AuditBlock } from '../../src/audit/backend.js';
+import { verifyChain } from '../../src/audit/chain.js';
+import { BLOCK_EVENTS, indexedDbBackend, memoryBackend, openAuditDb, type AuditBlock } from '../../src/audit/backend.js';
 import { prepareEvent } from '../../src/audit/events.js';
 import { normalizeQuery } from '../../src/audit/options.js';
 import { EVENT_TYPES, SEVERITIES, type SecurityEventInput } from '../../src/audit/types.js';
@@ -45,9 +45,9 @@ const queryArb: fc.Arbitrary<AuditQuery> = fc.record({
 describe('block storage', () => {
   test('queries (both orders, every filter) and retention answer exactly as the one-record-per-event memory backend', async () => {
     await fc.assert(fc.asyncProperty(
-      fc.array(eventArb, { minLength: 1, maxLength: 3 * SEAL_CHUNK + 5 }),
+      fc.array(eventArb, { minLength: 1, maxLength: 3 * BLOCK_EVENTS + 5 }),
       fc.integer({ min: 10, max: 120 }),
-      fc.integer({ min: 1, max: 2 * SEAL_CHUNK + 3 }),
+      fc.integer({ min: 1, max: 2 * BLOCK_EVENTS + 3 }),
       fc.array(queryArb, { minLength: 4, maxLength: 8 }),
       async (inputs, maxEvents, batchSize, queries) => {
         const name = freshDbName('audit-blocks');
@@ -115,7 +115,7 @@ describe('block storage', () => {
     // A chain written by this version, then laid out as version 1 stored it.
     const source = freshDbName();
     const writer = await makeLog({ dbName: source, aggregate: false, autoDisable: false });
-    for (let i = 0; i < 2 * SEAL_CHUNK + 7; i++) writer.record({ type: i % 5 === 0 ? 'sandbox_violation' : 'tool_call', user: `u${i % 3}`, tool: 'fetch', details: { i } });
+    for (let i = 0; i < 2 * BLOCK_EVENTS + 7; i++) writer.record({ type: i % 5 === 0 ? 'sandbox_violation' : 'tool_call', user: `u${i % 3}`, tool: 'fetch', details: { i } });
     await writer.flush();
     const sourceDb = await rawDb(source);
     const events = await rawEvents(sourceDb);
@@ -153,10 +153,10 @@ describe('block storage', () => {
     const db = await rawDb(dbName);
     expect(db.version).toBe(AUDIT_DB_VERSION);
     expect([...db.objectStoreNames]).not.toContain('events');
-    // Per chunk of SEAL_CHUNK consecutive events, one block per retention rank.
+    // Per chunk of BLOCK_EVENTS consecutive events, one block per retention rank.
     const expected: number[][] = [];
-    for (let i = 0; i < events.length; i += SEAL_CHUNK) {
-      const chunk = events.slice(i, i + SEAL_CHUNK);
+    for (let i = 0; i < events.length; i += BLOCK_EVENTS) {
+      const chunk = events.slice(i, i + BLOCK_EVENTS);
       for (const rank of new Set(chunk.map((e) => e.rank))) expected.push(chunk.filter((e) => e.rank === rank).map((e) => e.seq));
     }
     const blocks = ((await db.getAll('blocks')) as AuditBlock[]).map((b) => b.events.map((e) => e.seq));

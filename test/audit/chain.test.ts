@@ -8,7 +8,7 @@ import { createAuditLog, type AuditEvent } from '../../src/audit/index.js';
 import { canonicalJson } from '../../src/audit/model.js';
 import { SEAL_CHUNK } from '../../src/audit/chain.js';
 import { sha256Hex } from '../../src/sha256.js';
-import type { AuditBlock } from '../../src/audit/backend.js';
+import { BLOCK_EVENTS, type AuditBlock } from '../../src/audit/backend.js';
 import { freshDbName, makeLog, rawDb, rawDeleteEvent, rawEvent, rawEvents, rawPutEvent } from './helpers.js';
 
 async function logWithEvents(count: number, options = {}) {
@@ -33,7 +33,7 @@ describe('hash chain', () => {
     expect(await log.verify()).toEqual({ ok: true, checked: 5, dropped: 0, head: previous });
   });
 
-  test('a large batch is written as blocks of SEAL_CHUNK events, each in its own page task, still one verifiable chain', async () => {
+  test('a large batch is linked SEAL_CHUNK events per page task and stored as blocks of BLOCK_EVENTS, still one verifiable chain', async () => {
     // A task counter: a MessageChannel ping-pong advances it once per task of the page.
     let task = 0;
     let ticking = true;
@@ -43,26 +43,36 @@ describe('hash chain', () => {
       if (ticking) channel.port2.postMessage(null);
     };
     channel.port2.postMessage(null);
-    // The task in which each block was put, and its size.
+    // The task in which each block was put, and its size; the tasks in which the seal let others run.
     const puts: { task: number; events: number }[] = [];
-    const original = IDBObjectStore.prototype.put;
+    const yields: number[] = [];
+    const { put, getKey } = IDBObjectStore.prototype;
     IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
       if (this.name === 'blocks') puts.push({ task, events: (args[0] as AuditBlock).events.length });
-      return original.apply(this, args);
+      return put.apply(this, args);
     };
+    IDBObjectStore.prototype.getKey = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['getKey']>) {
+      if (this.name === 'meta') yields.push(task);
+      return getKey.apply(this, args);
+    };
+    const count = 4 * BLOCK_EVENTS;
     let log;
     try {
-      ({ log } = await logWithEvents(4 * SEAL_CHUNK));
+      ({ log } = await logWithEvents(count));
     } finally {
-      IDBObjectStore.prototype.put = original;
+      IDBObjectStore.prototype.put = put;
+      IDBObjectStore.prototype.getKey = getKey;
       ticking = false;
       channel.port1.close();
     }
-    // One record per SEAL_CHUNK events, not one per event.
-    expect(puts.map((p) => p.events)).toEqual([SEAL_CHUNK, SEAL_CHUNK, SEAL_CHUNK, SEAL_CHUNK]);
-    // Four chunks, each in its own task: other tasks (a run's answer) can run between them.
+    // One record per BLOCK_EVENTS events, not one per event.
+    expect(puts.map((p) => p.events)).toEqual([BLOCK_EVENTS, BLOCK_EVENTS, BLOCK_EVENTS, BLOCK_EVENTS]);
+    // The seal gives the page back after every SEAL_CHUNK events (not after the last), each time in a
+    // new task: other tasks (a run's answer) run between the chunks.
+    expect(yields).toHaveLength(count / SEAL_CHUNK - 1);
+    expect(new Set(yields).size).toBe(yields.length);
     expect(new Set(puts.map((p) => p.task)).size).toBe(4);
-    expect(await log.verify()).toMatchObject({ ok: true, checked: 4 * SEAL_CHUNK });
+    expect(await log.verify()).toMatchObject({ ok: true, checked: count });
   });
 
   test('an empty log verifies', async () => {
