@@ -121,7 +121,6 @@ const checkQuota = (field: string, value: unknown): Quota => {
   return { limit: checkInt(`${field}.limit`, q.limit, 0, 1_000_000_000), windowMs: checkInt(`${field}.windowMs`, q.windowMs, 1, 365 * 86_400_000) };
 };
 
-const newId = randomId;
 
 /**
  * Creates a rate limiter. Defaults come from the `webApi` policy's quotas (100 executions and 5
@@ -264,7 +263,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   /** Writes a lease entry into `bucket` (inside the transaction); returns the local lease to adopt after commit. */
   const reserve = (bucket: Bucket, e: number, count: number, outside: number, resetAt: number): LocalLease | undefined => {
     if (!lease || count <= 0) return undefined;
-    const local: LocalLease = { id: newId(), until: e + lease.ttlMs, left: count, used: 0, outside, resetAt, timer: undefined };
+    const local: LocalLease = { id: randomId(), until: e + lease.ttlMs, left: count, used: 0, outside, resetAt, timer: undefined };
     bucket.leases.push({ id: local.id, until: local.until, count });
     return local;
   };

@@ -212,8 +212,7 @@ type UpgradeTx = Parameters<OpenDatabaseOptions<AuditDB>['upgrade']>[2];
 /**
  * Chain operations on one readwrite transaction. Puts are collected into blocks, stored once
  * {@link BLOCK_EVENTS} are collected (at a `drain`), at the `flush` that ends a seal, and before
- * anything reads the store; blocks read by `victims` are kept
- * so `remove` rewrites exactly those.
+ * anything reads the store; blocks read by `victims` are kept so `remove` rewrites exactly those.
  */
 function chainOps(tx: RwTx): ChainOps {
   const blocks = tx.objectStore('blocks');
@@ -223,7 +222,10 @@ function chainOps(tx: RwTx): ChainOps {
   const swallow = (p: Promise<unknown>) => { p.catch(() => undefined); };
   const meta = tx.objectStore('meta');
   let open: AuditEvent[] = [];
-  /** Blocks read in this transaction, by key, and the block each of their events is in. */
+  /**
+   * Blocks `victims` read in this transaction, by key, and the block each of their events is in, for
+   * `remove`. (Blocks written here need no entry: requests run in order, so a later read sees them.)
+   */
   const loaded = new Map<number, AuditBlock>();
   const blockOf = new Map<number, AuditBlock>();
   const remember = (block: AuditBlock): AuditBlock => {
@@ -234,7 +236,7 @@ function chainOps(tx: RwTx): ChainOps {
     return block;
   };
   const flush = () => {
-    for (const block of blocksOf(open)) swallow(blocks.put(remember(block)));
+    for (const block of blocksOf(open)) swallow(blocks.put(block));
     open = [];
   };
   const actorIndex = (kind: DisableKind) => blocks.index(kind === 'user' ? 'users' : 'tools');
