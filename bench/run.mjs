@@ -38,6 +38,10 @@ writes bench/results/latest.json + latest.md (then \`npm run bench:docs\` render
                        the top functions by self time and writes bench/results/profile-<arm>.cpuprofile
                        (open it in DevTools' Performance panel). --profile=quickcageFull:throughput
                        profiles one row of that column instead
+  --trace=quickcage    instead of the rows: Chromium traces of cold samples of one column (5 fresh
+                       pages; --trace=raw:9 for 9): median times of the user-timing marks (the
+                       page's and the worker's), the first page's thread timelines, and per thread
+                       the self time of each trace event; --trace=quickcage:9:marks records marks only
   --help               this text
 
 A partial run (--quick, --rows or --peers) writes bench/results/partial.tmp.json and leaves latest.*
@@ -68,7 +72,7 @@ function parseArgs(argv) {
   return out;
 }
 
-const KNOWN_FLAGS = new Set(['rows', 'peers', 'quick', 'wait-quiet', 'port', 'help', 'profile']);
+const KNOWN_FLAGS = new Set(['rows', 'peers', 'quick', 'wait-quiet', 'port', 'help', 'profile', 'trace']);
 let args;
 try {
   args = parseArgs(process.argv.slice(2));
@@ -85,6 +89,11 @@ const QUICK = args.has('quick');
 const PROFILE = args.get('profile');
 if (PROFILE !== undefined && !/^(quickcage|quickcageFull|raw)(:\w+)?$/.test(PROFILE)) {
   process.stderr.write(`bench: --profile takes quickcage, quickcageFull or raw, optionally :<row>, got ${PROFILE}\n`);
+  process.exit(2);
+}
+const TRACE = args.get('trace');
+if (TRACE !== undefined && !/^(quickcage|quickcageFull|raw)(:\d*)?(:marks)?$/.test(TRACE)) {
+  process.stderr.write(`bench: --trace takes quickcage, quickcageFull or raw, optionally :<pages> and :marks, got ${TRACE}\n`);
   process.exit(2);
 }
 const onlyRows = args.get('rows')?.split(',').filter(Boolean);
@@ -117,7 +126,7 @@ const HARD_LIMIT_MS = 660_000;
  * page, `timeoutMs` hard cap per (row, peer) from outside. `pages` > 1 means one sample per fresh page.
  */
 const PLAN = {
-  cold: { samples: 1, minSamples: 1, budgetMs: 0, timeoutMs: 30_000, pages: 5 },
+  cold: { samples: 1, minSamples: 1, budgetMs: 0, timeoutMs: 30_000, pages: 9 },
   coldInPage: { samples: 15, minSamples: 3, budgetMs: 5_000, timeoutMs: 40_000 },
   warm: { samples: 2_000, minSamples: 50, budgetMs: 4_000, timeoutMs: 40_000 },
   deadline: { samples: 30, minSamples: 5, budgetMs: 4_000, timeoutMs: 40_000 },
@@ -277,10 +286,12 @@ async function openPage(browser) {
   return { page, errors, close };
 }
 
-/** Runs one row for one peer in its own fresh page; never throws. */
-async function measure(browser, row, peer) {
+/**
+ * Runs one row for one peer, `pages` fresh pages one after another (the plan's count unless told),
+ * merging their samples; never throws.
+ */
+async function measure(browser, row, peer, pages = PLAN[row].pages ?? 1) {
   const plan = PLAN[row];
-  const pages = plan.pages ?? 1;
   const merged = { status: 'ok', unit: 'ms', samples: [], extra: {}, outcomes: {} };
   for (let i = 0; i < pages; i++) {
     let opened;
@@ -296,11 +307,7 @@ async function measure(browser, row, peer) {
         if (result.status === 'error' && opened.errors.length) result.error += ` (page: ${opened.errors.slice(0, 2).join(' / ')})`;
         return result;
       }
-      merged.unit = result.unit;
-      merged.samples.push(...result.samples);
-      for (const [k, v] of Object.entries(result.extra ?? {})) (merged.extra[k] ??= []).push(...v);
-      for (const [k, v] of Object.entries(result.outcomes ?? {})) merged.outcomes[k] = (merged.outcomes[k] ?? 0) + v;
-      if (result.note) merged.note = result.note;
+      mergeInto(merged, result);
     } catch (error) {
       const extra = opened?.errors.length ? ` (page: ${opened.errors.slice(0, 2).join(' / ')})` : '';
       return { status: 'error', error: `${error instanceof Error ? error.message : String(error)}${extra}` };
@@ -308,9 +315,40 @@ async function measure(browser, row, peer) {
       await opened?.close();
     }
   }
+  return tidy(merged);
+}
+
+/** Adds one page's result to a cell's merged result. */
+function mergeInto(merged, result) {
+  merged.unit = result.unit;
+  merged.samples.push(...result.samples);
+  for (const [k, v] of Object.entries(result.extra ?? {})) (merged.extra[k] ??= []).push(...v);
+  for (const [k, v] of Object.entries(result.outcomes ?? {})) merged.outcomes[k] = (merged.outcomes[k] ?? 0) + v;
+  if (result.note) merged.note = result.note;
+}
+
+function tidy(merged) {
   if (Object.keys(merged.extra).length === 0) delete merged.extra;
   if (Object.keys(merged.outcomes).length === 0) delete merged.outcomes;
   return merged;
+}
+
+/**
+ * A row of one sample per fresh page (the cold row): the peers take turns, one page each per round,
+ * the order reversed every round, so drift in the machine's load over the row reaches every column
+ * alike. A peer whose page fails keeps its error and sits out the remaining rounds.
+ */
+async function measureRounds(browser, row, peers) {
+  const cells = Object.fromEntries(peers.map((p) => [p, { status: 'ok', unit: 'ms', samples: [], extra: {}, outcomes: {} }]));
+  for (let round = 0; round < PLAN[row].pages; round++) {
+    for (const peer of round % 2 ? [...peers].reverse() : peers) {
+      if (cells[peer].status !== 'ok') continue;
+      const result = await measure(browser, row, peer, 1);
+      if (result.status === 'ok') mergeInto(cells[peer], result);
+      else cells[peer] = result;
+    }
+  }
+  return Object.fromEntries(Object.entries(cells).map(([peer, cell]) => [peer, cell.status === 'ok' ? tidy(cell) : cell]));
 }
 
 /**
@@ -502,6 +540,123 @@ async function profileArm(browser, spec) {
   }
 }
 
+const TRACE_CATEGORIES = [
+  'devtools.timeline', 'v8', 'v8.execute', 'v8.wasm', 'blink.user_timing', 'loading', 'toplevel',
+  'disabled-by-default-devtools.timeline', 'disabled-by-default-v8.compile', 'disabled-by-default-v8.gc',
+];
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+/**
+ * One thread's complete trace events cut to [from, to] (µs), nested by time: its busy time (the
+ * top-level events), the self time of each event name (an event's time minus its children's), and the
+ * top-level events, each with the self times of what ran inside it.
+ */
+function threadSummary(list, from, to) {
+  list.sort((a, b) => a.ts - b.ts || b.dur - a.dur);
+  const stack = [];
+  const top = [];
+  const nodes = [];
+  for (const e of list) {
+    const start = Math.max(e.ts, from);
+    const end = Math.min(e.ts + e.dur, to);
+    while (stack.length && stack.at(-1).end <= start) stack.pop();
+    const node = { name: e.name, start, end, child: 0, root: stack[0], self: new Map() };
+    if (stack.length) stack.at(-1).child += Math.min(end, stack.at(-1).end) - start;
+    else top.push((node.root = node));
+    stack.push(node);
+    nodes.push(node);
+  }
+  const self = new Map();
+  for (const node of nodes) {
+    const ms = (node.end - node.start - node.child) / 1000;
+    self.set(node.name, (self.get(node.name) ?? 0) + ms);
+    node.root.self.set(node.name, (node.root.self.get(node.name) ?? 0) + ms);
+  }
+  return { top, self, busy: top.reduce((sum, t) => sum + (t.end - t.start), 0) / 1000 };
+}
+
+/**
+ * `--trace=<column>[:pages][:marks]`: where a cold sample's time goes. One Chromium trace per fresh
+ * page, cut to the sample (the `cold:start` / `cold:end` marks of bench/page/cold.ts). Prints the
+ * median time of every user-timing mark of the page and its workers (bench/page/cold.ts marks the
+ * import; a `performance.mark()` added to the SDK or the worker for an investigation shows up too),
+ * the median time between consecutive marks, the first page's timeline of its main and worker
+ * threads (top-level events of 1 ms or more, with what ran inside them) and, per thread, the busy
+ * time and the self time of each trace event name, averaged over the pages. `:marks` records the
+ * marks only (tracing itself slows a page; the fewer categories, the less).
+ */
+async function traceCold(browser, spec) {
+  const [peer, n, mode] = spec.split(':');
+  const pages = Number(n || 5);
+  const marksOnly = mode === 'marks';
+  const selfTotals = new Map();
+  const busyTotals = new Map();
+  const walls = [];
+  /** ms after cold:start of every user-timing mark, one entry per page. */
+  const marks = new Map();
+  for (let i = 0; i < pages; i++) {
+    const opened = await openPage(browser);
+    try {
+      await browser.startTracing(opened.page, { categories: marksOnly ? ['blink.user_timing'] : TRACE_CATEGORIES });
+      const result = await opened.page.evaluate(([p, r, o]) => globalThis.__bench.runRow(p, r, o), [peer, 'cold', { samples: 1, minSamples: 1, budgetMs: 0 }]);
+      // Marks posted by a worker reach the trace a moment after the page's result.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const events = JSON.parse((await browser.stopTracing()).toString('utf8')).traceEvents;
+      if (result.status !== 'ok') throw new Error(`${peer}: ${JSON.stringify(result)}`);
+      walls.push(result.samples[0]);
+      const timing = events.filter((e) => e.cat.includes('blink.user_timing') && e.ph !== 'e');
+      const start = timing.find((e) => e.name === 'cold:start');
+      const end = timing.find((e) => e.name === 'cold:end');
+      if (!start || !end) throw new Error('the trace has no cold:start / cold:end marks');
+      const pid = start.pid;
+      for (const e of timing.filter((e) => e.pid === pid)) {
+        if (!marks.has(e.name)) marks.set(e.name, []);
+        marks.get(e.name)[i] = (e.ts - start.ts) / 1000;
+      }
+      if (marksOnly) continue;
+      const names = new Map(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.pid === pid).map((e) => [e.tid, e.args.name]));
+      // Nested per thread; summed per thread name (the pool's threads share one).
+      const byThread = new Map();
+      for (const e of events) {
+        if (e.pid !== pid || e.ph !== 'X' || e.ts + (e.dur ?? 0) < start.ts || e.ts > end.ts) continue;
+        if (!byThread.has(e.tid)) byThread.set(e.tid, []);
+        byThread.get(e.tid).push(e);
+      }
+      for (const [tid, list] of byThread) {
+        const thread = names.get(tid) ?? String(tid);
+        const { top, self, busy } = threadSummary(list, start.ts, end.ts);
+        busyTotals.set(thread, (busyTotals.get(thread) ?? 0) + busy);
+        for (const [name, ms] of self) selfTotals.set(`${thread}\u0000${name}`, (selfTotals.get(`${thread}\u0000${name}`) ?? 0) + ms);
+        if (i > 0 || !/Worker thread|CrRendererMain/.test(thread)) continue;
+        log(`first page, ${thread} (${peer}), top-level events of 1 ms or more: ms after cold:start, +duration, self time inside:`);
+        for (const t of top.filter((t) => t.end - t.start >= 1000)) {
+          const inside = [...t.self].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, ms]) => `${k} ${ms.toFixed(1)}`).join(', ');
+          log(`  ${((t.start - start.ts) / 1000).toFixed(1).padStart(7)} +${((t.end - t.start) / 1000).toFixed(1).padStart(6)}  ${inside}`);
+        }
+      }
+    } finally {
+      await opened.close();
+    }
+  }
+  const order = [...marks].map(([name, at]) => [name, median(at.filter((x) => x !== undefined))]).sort((a, b) => a[1] - b[1]);
+  log(`${peer} cold: ${walls.map((w) => w.toFixed(0)).join(' ')} ms (traced: tracing slows the page)`);
+  log(`marks, median ms after cold:start: ${order.map(([name, at]) => `${name} ${at.toFixed(1)}`).join(', ')}`);
+  const steps = order.slice(1).map(([name], i) => {
+    const prev = order[i][0];
+    const d = marks.get(name).map((at, page) => at - marks.get(prev)[page]).filter((x) => !Number.isNaN(x));
+    return `${prev} -> ${name} ${median(d).toFixed(1)}`;
+  });
+  log(`median ms from each mark to the next: ${steps.join(', ')}`);
+  if (marksOnly) return;
+  log(`per thread (threads of one name together), mean busy time and self time by trace event over ${pages} pages:`);
+  for (const [thread, busy] of [...busyTotals].sort((a, b) => b[1] - a[1])) {
+    log(`  ${thread}: busy ${(busy / pages).toFixed(1)} ms`);
+    const rows = [...selfTotals].filter(([k]) => k.startsWith(`${thread}\u0000`)).sort((a, b) => b[1] - a[1]).slice(0, 14);
+    for (const [k, ms] of rows) if (ms / pages >= 0.5) log(`    ${(ms / pages).toFixed(1).padStart(7)} ms  ${k.split('\u0000')[1]}`);
+  }
+}
+
 /** acorn's identifier tables as ASCII, the rewrite the library build ships (scripts/acorn-ascii.mjs). */
 function asciiAcorn() {
   return {
@@ -601,6 +756,10 @@ async function main() {
       await profileArm(browser, PROFILE);
       return;
     }
+    if (TRACE) {
+      await traceCold(browser, TRACE);
+      return;
+    }
 
     const rows = ROWS.filter((r) => !onlyRows || onlyRows.includes(r.id));
     const peers = PEERS.filter((p) => !onlyPeers || onlyPeers.includes(p.id));
@@ -608,6 +767,13 @@ async function main() {
     const cellsByRow = {};
     for (const row of rows) {
       cellsByRow[row.id] = {};
+      if (PLAN[row.id].pages > 1 && elapsed() <= SOFT_BUDGET_MS) {
+        const t0 = Date.now();
+        Object.assign(cellsByRow[row.id], await measureRounds(browser, row.id, peers.map((p) => p.id)));
+        for (const [peer, result] of Object.entries(cellsByRow[row.id])) log(`  ${row.id.padEnd(10)} ${peer.padEnd(15)} ${short(result)}`);
+        log(`  ${row.id}: [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
+        continue;
+      }
       for (const peer of peers) {
         if (elapsed() > SOFT_BUDGET_MS) {
           cellsByRow[row.id][peer.id] = { status: 'error', error: `skipped: the bench ran out of its ${SOFT_BUDGET_MS / 60_000}-minute budget` };

@@ -12,14 +12,17 @@ const COLD_SDK_URL = '/cold-app/cold-sdk.js';
 import type { PeerId, RowResult } from './types.js';
 
 async function quickcage(full: boolean): Promise<RowResult> {
+  performance.mark('cold:start');
   const t0 = performance.now();
   // Built apart by bench/run.mjs (only what an app with the full pipeline imports; see cold-sdk.ts).
   const lib = (await import(/* @vite-ignore */ COLD_SDK_URL)) as Lib;
+  performance.mark('cold:imported');
   const wiring = pipeline(lib, full);
   const sandbox = lib.createSandbox(wiring.options);
   try {
     const out = await sandbox.run(CODE.tiny, { user: USER });
     const ms = performance.now() - t0;
+    performance.mark('cold:end');
     if (out.value !== 2) throw new Error(`expected 2, got ${JSON.stringify(out.value)}`);
     return { status: 'ok', unit: 'ms', samples: [ms] };
   } finally {
@@ -29,10 +32,13 @@ async function quickcage(full: boolean): Promise<RowResult> {
 }
 
 async function raw(): Promise<RowResult> {
+  performance.mark('cold:start');
   const t0 = performance.now();
   const { coldRun } = await import('./peers/raw.js');
+  performance.mark('cold:imported');
   const done = await coldRun();
   const ms = performance.now() - t0;
+  performance.mark('cold:end');
   done();
   return { status: 'ok', unit: 'ms', samples: [ms], note: 'import + new Worker + WASM compile in the worker + first run' };
 }
