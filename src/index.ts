@@ -197,6 +197,7 @@ export type {
   RiskLevel,
   RiskScore,
   VerifyResult,
+  AuditSink,
   EventSink,
   SecurityEventInput,
   SecurityEventType,

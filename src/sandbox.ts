@@ -81,6 +81,12 @@ export class Sandbox implements AsyncDisposable {
   private readonly modules: Record<string, Record<string, HostFunction>>;
   private readonly tools: HostToolDispatcher | undefined;
   private readonly audit: SandboxOptions['audit'];
+  /**
+   * Until the audit sink's `ready` settles (its disabled users and tools loaded), `isDisabled` may
+   * answer from an empty cache: runs made meanwhile wait for this in their admission. Undefined once
+   * it has settled, or when the sink keeps no disabled state.
+   */
+  private auditLoading: Promise<void> | undefined;
   private readonly beforeRun: SandboxOptions['beforeRun'];
   private readonly rateLimiter: SandboxOptions['rateLimiter'];
   private readonly watchdog: Watchdog;
@@ -115,7 +121,18 @@ export class Sandbox implements AsyncDisposable {
       throw invalidArgument('options.observe', 'true, because `options.tools` comes from a registry in observe mode', options.observe);
     }
     if (options.audit !== undefined && typeof options.audit?.record !== 'function') throw invalidArgument('options.audit', 'an EventSink with record()', options.audit);
+    const auditReady: unknown = options.audit?.ready;
+    if (auditReady !== undefined && typeof (auditReady as PromiseLike<unknown> | null)?.then !== 'function') {
+      throw invalidArgument('options.audit.ready', 'a promise (settled once the sink has loaded its disabled users and tools)', auditReady);
+    }
     this.audit = options.audit;
+    if (auditReady !== undefined && typeof options.audit?.isDisabled === 'function') {
+      const loading = Promise.resolve(auditReady as PromiseLike<unknown>).then(() => undefined, () => undefined);
+      this.auditLoading = loading;
+      void loading.then(() => {
+        if (this.auditLoading === loading) this.auditLoading = undefined;
+      });
+    }
     this.guard = new RunGuard(this.policy, this.audit);
     this.watchdog = new Watchdog(this.grace, (ticket) => this.kill(ticket.slot, 'watchdog', ticket.runId, ticket.user));
     if (options.beforeRun !== undefined && typeof options.beforeRun !== 'function') throw invalidArgument('options.beforeRun', 'a function', options.beforeRun);
@@ -288,9 +305,7 @@ export class Sandbox implements AsyncDisposable {
     let queuedMs = 0;
     try {
       if (options.signal?.aborted) throw new AbortedError('run aborted before it started', { runId: request.runId });
-      if (user !== undefined && this.audit?.isDisabled?.('user', user)) {
-        throw new SandboxError('USER_DISABLED', `user \`${user}\` is disabled by the audit log (multiple security violations); an operator can enable it again`, { runId: request.runId });
-      }
+      if (user !== undefined && this.audit?.isDisabled?.('user', user)) throw userDisabled(user, request.runId);
       // Admission (quota, then beforeRun). A one-shot run starts while it is being decided: nothing
       // of it can leave the sandbox before it is admitted (host calls wait for it, its result is
       // withheld), and a refused run is stopped and discarded. A session run waits (it would change
@@ -468,9 +483,16 @@ export class Sandbox implements AsyncDisposable {
    */
   private admission(request: RunRequest, user: string | undefined): Promise<void> | undefined {
     const quota = this.rateLimiter !== undefined && !request.trusted;
-    if (!quota && !this.beforeRun) return undefined;
+    const auditLoading = this.auditLoading;
+    if (!quota && !this.beforeRun && !auditLoading) return undefined;
     const key = user ?? 'anonymous';
     const decide = async () => {
+      // runOn asked isDisabled before the audit log had loaded what earlier pages disabled: ask again
+      // once it has. Host calls (and so the disabled-tool check) wait for admission too.
+      if (auditLoading) {
+        await auditLoading;
+        if (user !== undefined && this.audit?.isDisabled?.('user', user)) throw userDisabled(user, request.runId);
+      }
       if (quota) await this.rateLimiter!.enforce(key, 'execution');
       await this.beforeRun?.({ runId: request.runId, user, trusted: request.trusted });
     };
@@ -554,6 +576,11 @@ export class Sandbox implements AsyncDisposable {
     this.emit({ type, severity, ...base, ...codeHash, details });
     if (poisoned) this.emit({ type: 'worker_recycled', severity: 'high', ...base, ...codeHash, details: { reason: 'poisoned module' } });
   }
+}
+
+/** The refusal of a run of a user the audit log has disabled. */
+function userDisabled(user: string, runId: string): SandboxError {
+  return new SandboxError('USER_DISABLED', `user \`${user}\` is disabled by the audit log (multiple security violations); an operator can enable it again`, { runId });
 }
 
 /**

@@ -4,7 +4,7 @@
  * model-shaped, size-capped result. The SDK adapters (ai-sdk.ts, openai.ts, anthropic.ts, mcp.ts) only re-shape it.
  */
 import { checkKnownKeys } from '../internal/checks.js';
-import type { EventSink, SecurityEventInput } from '../audit/types.js';
+import type { AuditSink, SecurityEventInput } from '../audit/types.js';
 import { InvalidArgumentError, invalidArgument } from '../errors.js';
 import type { RunOptions, RunOutputStats, Sandbox } from '../sandbox.js';
 import type { RunStats } from '../../worker/protocol.js';
@@ -33,19 +33,19 @@ export const CODE_INPUT_SCHEMA = Object.freeze({
  */
 export interface EventTap {
   /** Records an event (kept per run, at most 1,000 in all) and forwards it. Never throws. */
-  readonly sink: EventSink & { isDisabled?(kind: 'user' | 'tool', id: string): boolean };
+  readonly sink: AuditSink;
   /** Removes and returns the events of one run, in the order they were recorded. */
   take(runId: string): SecurityEventInput[];
 }
 
 /**
  * Creates an {@link EventTap} that forwards to `forward` (for example the audit log). When `forward`
- * answers `isDisabled` (as the audit log does), the tap does too, so the sandbox still enforces
- * auto-disable.
+ * answers `isDisabled` and has `ready` (as the audit log does), the tap does too, so the sandbox still
+ * enforces auto-disable, from the start.
  *
  * @throws {InvalidArgumentError} `INVALID_ARGUMENT` when `forward` has no `record` function.
  */
-export function createEventTap(forward?: EventSink & { isDisabled?(kind: 'user' | 'tool', id: string): boolean }): EventTap {
+export function createEventTap(forward?: AuditSink): EventTap {
   if (forward !== undefined && typeof forward?.record !== 'function') throw invalidArgument('forward', 'an EventSink with record()', forward);
   const byRun = new Map<string, SecurityEventInput[]>();
   let count = 0;
@@ -69,6 +69,7 @@ export function createEventTap(forward?: EventSink & { isDisabled?(kind: 'user' 
       count++;
     },
     ...(typeof forward?.isDisabled === 'function' ? { isDisabled: (kind: 'user' | 'tool', id: string) => forward.isDisabled!(kind, id) } : {}),
+    ...(forward?.ready === undefined ? {} : { ready: forward.ready }),
   };
   return Object.freeze({
     sink: Object.freeze(sink),

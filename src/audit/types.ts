@@ -55,3 +55,16 @@ export interface SecurityEventInput {
 export interface EventSink {
   record(event: SecurityEventInput): void;
 }
+
+/**
+ * An {@link EventSink} that also keeps auto-disable state, as {@link createAuditLog}'s log does: the
+ * sandbox refuses runs of a disabled user (`USER_DISABLED`) and calls to a disabled tool
+ * (`TOOL_DENIED`). `isDisabled` answers synchronously from what the sink has loaded; while `ready` is
+ * pending, the sandbox holds each run's admission until it settles (a one-shot run evaluates
+ * meanwhile, but makes no host call and returns nothing) and then asks `isDisabled`. `ready` must
+ * settle; a rejection counts as settled.
+ */
+export interface AuditSink extends EventSink {
+  isDisabled?(kind: 'user' | 'tool', id: string): boolean;
+  readonly ready?: PromiseLike<unknown>;
+}

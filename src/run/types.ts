@@ -3,7 +3,7 @@
  * outputs, host functions and the tool dispatcher the tools layer implements, and the documented
  * defaults (docs/api.md's option tables are checked against them).
  */
-import type { EventSink } from '../audit/types.js';
+import type { AuditSink } from '../audit/types.js';
 import type { Policy, PolicyInput } from '../policy.js';
 import type { Determinism, RunRecording } from '../replay/recording.js';
 import type { LogEntry, RunStats, SourceType } from '../../worker/protocol.js';
@@ -45,9 +45,11 @@ export interface SandboxOptions {
   /**
    * Where security events go (the audit log). When it also answers `isDisabled(kind, id)` (as
    * `createAuditLog()` does), the sandbox enforces its auto-disable: runs of a disabled user fail with
-   * `USER_DISABLED`, calls to a disabled tool with `TOOL_DENIED`.
+   * `USER_DISABLED`, calls to a disabled tool with `TOOL_DENIED`. Runs made before the log's `ready`
+   * has settled (its disabled users and tools loaded from storage) wait for it in their admission
+   * (see {@link AuditSink}), so a sandbox made at page load enforces what an earlier page disabled.
    */
-  audit?: EventSink & { isDisabled?(kind: 'user' | 'tool', id: string): boolean };
+  audit?: AuditSink;
   /**
    * Quotas (from `createRateLimiter`): every untrusted run takes one `execution` for its user
    * (`options.user`, or `anonymous`) before it is queued, and fails fast with `RATE_LIMITED` when the

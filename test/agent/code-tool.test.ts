@@ -177,6 +177,9 @@ describe('createEventTap', () => {
     expect(tap.take('r1')).toEqual([]);
     expect(forwarded).toHaveLength(3);
     expect([tap.sink.isDisabled?.('user', 'mallory'), tap.sink.isDisabled?.('user', 'alice')]).toEqual([true, false]);
+    // The forward target's `ready` travels with it, so the sandbox waits for its disabled state too.
+    const ready = Promise.resolve();
+    expect(createEventTap({ record: () => undefined, isDisabled: () => false, ready }).sink.ready).toBe(ready);
     for (let i = 0; i < 1500; i++) tap.sink.record({ type: 'execution', runId: `old-${i}` });
     expect(tap.take('old-0')).toEqual([]); // dropped: nobody took it and 1,000 newer events came
     expect(tap.take('old-1499')).toHaveLength(1);
@@ -187,6 +190,7 @@ describe('createEventTap', () => {
     tap.sink.record({ type: 'execution', runId: 'r' });
     expect(tap.take('r')).toHaveLength(1);
     expect(createEventTap().sink.isDisabled).toBeUndefined();
+    expect(createEventTap().sink.ready).toBeUndefined();
     expect(() => createEventTap({} as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'forward' }));
   });
 });
