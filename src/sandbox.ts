@@ -306,7 +306,7 @@ export class Sandbox implements AsyncDisposable {
     try {
       if (options.signal?.aborted) throw new AbortedError('run aborted before it started', { runId: request.runId });
       if (user !== undefined && this.audit?.isDisabled?.('user', user)) throw userDisabled(user, request.runId);
-      // Admission (quota, then beforeRun). A one-shot run starts while it is being decided: nothing
+      // Admission (audit log loaded, quota, beforeRun). A one-shot run starts while it is being decided: nothing
       // of it can leave the sandbox before it is admitted (host calls wait for it, its result is
       // withheld), and a refused run is stopped and discarded. A session run waits (it would change
       // the session's state), and so does a user refused a moment ago (no work for a refused stream).
@@ -477,8 +477,9 @@ export class Sandbox implements AsyncDisposable {
   }
 
   /**
-   * The run's admission: the quota check (untrusted runs, with a rate limiter), then `beforeRun`.
-   * Undefined when there is nothing to decide. A refusal is remembered until the quota resets (see
+   * The run's admission: while the audit log is loading, its `ready` and the disabled-user check
+   * after it; the quota check (untrusted runs, with a rate limiter); then `beforeRun`. Undefined when
+   * there is nothing to decide. A refusal is remembered until the quota resets (see
    * {@link recentlyRefused}).
    */
   private admission(request: RunRequest, user: string | undefined): Promise<void> | undefined {
