@@ -645,7 +645,7 @@ async function traceCold(browser, spec) {
   const steps = order.slice(1).map(([name], i) => {
     const prev = order[i][0];
     const d = marks.get(name).map((at, page) => at - marks.get(prev)[page]).filter((x) => !Number.isNaN(x));
-    return `${prev} -> ${name} ${median(d).toFixed(1)}`;
+    return `${prev} -> ${name} ${d.length ? median(d).toFixed(1) : "n/a"}`;
   });
   log(`median ms from each mark to the next: ${steps.join(', ')}`);
   if (marksOnly) return;
