@@ -2,7 +2,7 @@
  * Storage backends of the audit log: IndexedDB (the normal case) and memory (the loud fallback).
  * Both run the same chain code (chain.ts) and answer the same queries.
  */
-import type { DBSchema, IDBPDatabase, IDBPTransaction } from 'idb';
+import type { DBSchema, IDBPDatabase, IDBPObjectStore, IDBPTransaction } from 'idb';
 import { openDatabase, type OpenDatabaseOptions } from '../internal/idb.js';
 import { deleteForRoom, seal, type ChainOps, type DisableKind, type DisabledEntry, type DropSummary, type SealContext, type SealExtras, type SealResult } from './chain.js';
 import type { AuditEvent, ChainHead, PreparedEvent } from './model.js';
@@ -320,6 +320,31 @@ function chainOps(tx: RwTx): ChainOps {
 
 /** Most recent first, ties by seq: the order of `desc` queries. */
 const newestFirst = (a: AuditEvent, b: AuditEvent) => b.time - a.time || b.seq - a.seq;
+const bySeq = (a: AuditEvent, b: AuditEvent) => a.seq - b.seq;
+
+/**
+ * An `asc` query without a user or tool filter: the first `limit` matching events of the chain. The
+ * blocks that can hold one are those whose latest time is in `range` (index `last`, keys only); from
+ * the lowest of their keys the store is walked in key order. A block's key is the seq of its first
+ * event when written and retention only takes events out, so every event of a block has a seq >= its
+ * key: the walk stops at the first key above the `limit`-th seq found.
+ */
+async function chainOrder(store: IDBPObjectStore<AuditDB, ['blocks'], 'blocks', 'readonly'>, range: IDBKeyRange, q: NormalizedQuery): Promise<AuditEvent[]> {
+  const keys = await store.index('last').getAllKeys(range);
+  if (keys.length === 0) return [];
+  let out: AuditEvent[] = [];
+  let cursor = await store.openCursor(IDBKeyRange.lowerBound(keys.reduce((a, b) => (b < a ? b : a))));
+  while (cursor) {
+    if (out.length >= q.limit && cursor.key > out[q.limit - 1]!.seq) break;
+    let added = false;
+    for (const event of cursor.value.events) {
+      if (matches(event, q)) { out.push(event); added = true; }
+    }
+    if (added && out.length >= q.limit) out = out.sort(bySeq).slice(0, q.limit);
+    cursor = await cursor.continue();
+  }
+  return out.sort(bySeq).slice(0, q.limit);
+}
 
 /** The IndexedDB backend over an open database. */
 export function indexedDbBackend(db: Db): AuditBackend {
@@ -357,15 +382,16 @@ export function indexedDbBackend(db: Db): AuditBackend {
     async query(q) {
       const tx = db.transaction('blocks', 'readonly');
       const store = tx.objectStore('blocks');
-      // A user or tool filter walks that index, every other query the time index. Each key's time
-      // is the latest time of a matching event in its block, so a `desc` walk stops once `limit`
-      // events are newer than anything left.
+      // A user or tool filter walks that index, every other `desc` query the time index (`asc` ones:
+      // chainOrder). Each key's time is the latest time of a matching event in its block, so a `desc`
+      // walk stops once `limit` events are newer than anything left.
       const [index, range, timeOf] = q.user !== undefined
         ? [store.index('users'), IDBKeyRange.bound([q.user, q.since], [q.user, Number.POSITIVE_INFINITY]), (key: unknown) => (key as [string, number])[1]] as const
         : q.tool !== undefined
           ? [store.index('tools'), IDBKeyRange.bound([q.tool, q.since], [q.tool, Number.POSITIVE_INFINITY]), (key: unknown) => (key as [string, number])[1]] as const
           : [store.index('last'), IDBKeyRange.lowerBound(q.since), (key: unknown) => key as number] as const;
       const desc = q.order === 'desc';
+      if (!desc && q.user === undefined && q.tool === undefined) return chainOrder(store, range, q);
       let out: AuditEvent[] = [];
       let cursor = await index.openCursor(range, desc ? 'prev' : 'next');
       while (cursor) {
@@ -379,7 +405,7 @@ export function indexedDbBackend(db: Db): AuditBackend {
       }
       if (desc) return out.sort(newestFirst).slice(0, q.limit);
       // Chain order: the first `limit` events of the chain.
-      return out.sort((a, b) => a.seq - b.seq).slice(0, q.limit);
+      return out.sort(bySeq).slice(0, q.limit);
     },
     async readChain() {
       // One readonly transaction: a consistent snapshot even while other tabs append.
