@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
-import { ACORN_ID, asciiIdentifierTables } from './scripts/acorn-ascii.mjs';
+import { asciiAcornPlugin } from './scripts/acorn-ascii.mjs';
 import { GLUE_ID, stripGlueWasm } from './scripts/quickjs-glue.mjs';
 
 /** The glue rewrite shared with the library build (scripts/quickjs-glue.mjs). */
@@ -14,15 +14,6 @@ function noGlueWasm(): Plugin {
     name: 'quickcage:no-glue-wasm',
     enforce: 'pre',
     transform: (code, id) => (GLUE_ID.test(id) ? { code: stripGlueWasm(code, id), map: null } : null),
-  };
-}
-
-/** acorn's identifier tables as ASCII, as the library build ships the worker (scripts/acorn-ascii.mjs). */
-function asciiAcorn(): Plugin {
-  return {
-    name: 'quickcage:ascii-acorn',
-    enforce: 'pre',
-    transform: (code, id) => (ACORN_ID.test(id) ? { code: asciiIdentifierTables(code, id), map: null } : null),
   };
 }
 
@@ -47,7 +38,7 @@ export default defineConfig({
   root,
   base: './',
   plugins: [noGlueWasm(), rootToPlayground()],
-  worker: { format: 'es', plugins: () => [noGlueWasm(), asciiAcorn()] },
+  worker: { format: 'es', plugins: () => [noGlueWasm(), asciiAcornPlugin()] },
   optimizeDeps: {
     include: ['quickjs-emscripten-core', '@jitl/quickjs-wasmfile-release-sync', '@jitl/quickjs-wasmfile-release-sync/emscripten-module', '@jitl/quickjs-wasmfile-release-sync/ffi', 'comlink', 'acorn', 'idb', 'ajv', 'ajv/dist/standalone/index.js', '@noble/hashes/sha2.js', '@noble/hashes/hmac.js', '@noble/hashes/utils.js', '@opentelemetry/api-logs', '@opentelemetry/otlp-transformer', '@opentelemetry/resources'],
   },

@@ -18,7 +18,7 @@ import { chromium } from 'playwright-core';
 import { build, preview } from 'vite';
 import { nodePolyfills } from 'vite-plugin-node-polyfills';
 import { CHROMIUM_ARGS, resolveChromium } from '../scripts/chromium.mjs';
-import { ACORN_ID, asciiIdentifierTables } from '../scripts/acorn-ascii.mjs';
+import { asciiAcornPlugin } from '../scripts/acorn-ascii.mjs';
 import { PEERS, ROWS, judge, renderMarkdown, summarize } from './report.mjs';
 
 const HELP = `Usage: node bench/run.mjs [flags]     (npm run bench -- [flags])
@@ -657,15 +657,6 @@ async function traceCold(browser, spec) {
   }
 }
 
-/** acorn's identifier tables as ASCII, the rewrite the library build ships (scripts/acorn-ascii.mjs). */
-function asciiAcorn() {
-  return {
-    name: 'quickcage:ascii-acorn',
-    enforce: 'pre',
-    transform: (code, id) => (ACORN_ID.test(id) ? { code: asciiIdentifierTables(code, id), map: null } : null),
-  };
-}
-
 /** One Vite build of (part of) bench/page, minified as an app would ship it (unminified with --profile). */
 function buildPage({ base, outDir, plugins = [], rollupOptions = {} }) {
   return build({
@@ -674,7 +665,7 @@ function buildPage({ base, outDir, plugins = [], rollupOptions = {} }) {
     base,
     logLevel: 'error',
     // The worker as the package ships it: acorn's identifier tables in ASCII (scripts/acorn-ascii.mjs).
-    worker: { format: 'es', plugins: () => [asciiAcorn()] },
+    worker: { format: 'es', plugins: () => [asciiAcornPlugin()] },
     plugins,
     build: {
       outDir, emptyOutDir: true, target: 'es2022', assetsInlineLimit: 0, reportCompressedSize: false, chunkSizeWarningLimit: 5_000,

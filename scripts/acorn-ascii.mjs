@@ -47,6 +47,19 @@ export function asciiIdentifierTables(code, id) {
 }
 
 /**
+ * The rewrite as a bundler plugin (Rollup, rolldown and Vite alike; `enforce` is Vite's, so it runs
+ * on acorn's source before any other transform): every build of the worker uses this one.
+ */
+export function asciiAcornPlugin() {
+  return {
+    name: 'quickcage:ascii-acorn',
+    enforce: 'pre',
+    /** @param {string} code @param {string} id */
+    transform: (code, id) => (ACORN_ID.test(id) ? { code: asciiIdentifierTables(code, id), map: null } : null),
+  };
+}
+
+/**
  * Where `code` holds a character outside ASCII, as `offset: U+XXXX` (at most `limit`), or [] for pure ASCII.
  * @param {string} code
  * @param {number} [limit]

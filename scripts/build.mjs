@@ -19,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'acorn';
 import { build } from 'rolldown';
-import { ACORN_ID, asciiIdentifierTables, nonAscii } from './acorn-ascii.mjs';
+import { asciiAcornPlugin, nonAscii } from './acorn-ascii.mjs';
 import { GLUE_ID, stripGlueWasm } from './quickjs-glue.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -74,16 +74,6 @@ function noGlueWasm() {
     name: 'quickcage:no-glue-wasm',
     transform(code, id) {
       return GLUE_ID.test(id) ? { code: stripGlueWasm(code, path.relative(ROOT, id)), map: null } : null;
-    },
-  };
-}
-
-/** acorn's identifier tables as ASCII (scripts/acorn-ascii.mjs), shared with vite.config.ts and the bench. */
-function asciiAcorn() {
-  return {
-    name: 'quickcage:ascii-acorn',
-    transform(code, id) {
-      return ACORN_ID.test(id) ? { code: asciiIdentifierTables(code, path.relative(ROOT, id)), map: null } : null;
     },
   };
 }
@@ -168,7 +158,7 @@ async function buildWorker() {
     // The engine disposes QuickJS handles with `using`: lowered, so browsers and bundlers (webpack
     // parses the worker) that do not know the syntax yet still load the worker.
     transform: { target: 'es2022' },
-    plugins: [noGlueWasm(), asciiAcorn()],
+    plugins: [noGlueWasm(), asciiAcornPlugin()],
     resolve: { conditionNames: ['browser', 'import', 'default'] },
     logLevel: 'warn',
     output: {

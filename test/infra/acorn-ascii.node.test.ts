@@ -10,7 +10,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as acorn from 'acorn';
 import { afterAll, describe, expect, test } from 'vitest';
-import { ACORN_ID, asciiIdentifierTables, decodeTable, nonAscii } from '../../scripts/acorn-ascii.mjs';
+import { ACORN_ID, asciiAcornPlugin, asciiIdentifierTables, decodeTable, nonAscii } from '../../scripts/acorn-ascii.mjs';
 
 const require = createRequire(import.meta.url);
 const ACORN_FILE = path.join(path.dirname(require.resolve('acorn/package.json')), 'dist', 'acorn.mjs');
@@ -38,6 +38,13 @@ describe('asciiIdentifierTables', () => {
     expect(ACORN_ID.test(ACORN_FILE)).toBe(true);
     expect(ACORN_ID.test('/app/node_modules/acorn/dist/acorn.js')).toBe(false);
     expect(ACORN_ID.test('/app/node_modules/acorn-walk/dist/walk.mjs')).toBe(false);
+  });
+
+  test('the plugin every worker build uses rewrites acorn before other transforms and nothing else', () => {
+    const plugin = asciiAcornPlugin();
+    expect(plugin).toMatchObject({ name: 'quickcage:ascii-acorn', enforce: 'pre' });
+    expect(plugin.transform(SOURCE, ACORN_FILE)).toEqual({ code: rewritten, map: null });
+    expect(plugin.transform('export const \u00e9 = 1;', '/app/node_modules/acorn-walk/dist/walk.mjs')).toBeNull();
   });
 
   test('both tables become ASCII hex text, and nothing else changes', () => {
