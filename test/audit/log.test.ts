@@ -218,6 +218,19 @@ describe('dispose()', () => {
   });
 });
 
+/**
+ * One `execution` event with `runId`, stored by a log that is then closed, and that event as a spill
+ * holds it (without what the seal adds): what a page leaves when its write committed after all.
+ */
+async function storedThenSpillable(dbName: string, runId: string) {
+  const first = await makeLog({ dbName, aggregate: false });
+  first.record({ type: 'execution', runId });
+  const [stored] = await first.query();
+  await first.dispose();
+  const { seq: _seq, rank: _rank, prevHash: _prev, hash: _hash, ...prepared } = stored!;
+  return { stored: stored!, prepared };
+}
+
 describe('page lifecycle', () => {
   const settleMicrotasks = async () => { for (let i = 0; i < 20; i++) await Promise.resolve(); };
 
@@ -263,11 +276,7 @@ describe('page lifecycle', () => {
 
   test('a corrupt spill is ignored, a duplicate of a stored event is not stored twice', async () => {
     const dbName = freshDbName();
-    const first = await makeLog({ dbName, aggregate: false });
-    first.record({ type: 'execution', runId: 'once' });
-    const [stored] = await first.query();
-    await first.dispose();
-    const { seq: _seq, rank: _rank, prevHash: _prev, hash: _hash, ...prepared } = stored!;
+    const { prepared } = await storedThenSpillable(dbName, 'once');
     localStorage.setItem(`quickcage-audit:${dbName}:spill:a`, JSON.stringify({ events: [prepared, { type: 'nonsense' }, 42] }));
     localStorage.setItem(`quickcage-audit:${dbName}:spill:c`, JSON.stringify([prepared]));
     localStorage.setItem(`quickcage-audit:${dbName}:spill:b`, '{not json');
@@ -284,11 +293,7 @@ describe('page lifecycle', () => {
     // The page went away after its write committed but before it handed the events on (an exporter
     // subscribed there never saw them); they were spilled on pagehide as well.
     const dbName = freshDbName();
-    const first = await makeLog({ dbName, aggregate: false });
-    first.record({ type: 'execution', runId: 'committed' });
-    const [stored] = await first.query();
-    await first.dispose();
-    const { seq: _seq, rank: _rank, prevHash: _prev, hash: _hash, ...prepared } = stored!;
+    const { stored, prepared } = await storedThenSpillable(dbName, 'committed');
     localStorage.setItem(`quickcage-audit:${dbName}:spill:a`, JSON.stringify({ events: [prepared, { ...prepared, id: crypto.randomUUID(), runId: 'lost' }] }));
     const second = createAuditLog({ dbName, lifecycle: false, broadcast: false });
     const seen: AuditEvent[] = [];

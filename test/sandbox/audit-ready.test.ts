@@ -4,7 +4,7 @@
  * disabled tool be called. Runs made meanwhile wait for `ready` in their admission.
  */
 import { describe, expect, it } from 'vitest';
-import { createAuditLog, createSandbox, createToolRegistry, defineTool, definePermissionPolicy, Permission, type AuditSink, type SecurityEventInput } from '../../src/index.js';
+import { createAuditLog, createSandbox, createToolRegistry, defineTool, definePermissionPolicy, Permission, type AuditSink, type RunOutput, type Sandbox, type SecurityEventInput } from '../../src/index.js';
 import { rejectsWith } from './helpers.js';
 
 /** A sink whose disabled state loads when the test says so. */
@@ -54,16 +54,28 @@ function lookupTool() {
 
 const CALLS_LOOKUP = 'let out; try { out = (await tools.lookup({})).status; } catch (e) { out = e.code; }\nexport default out;';
 
+/**
+ * A warm sandbox over a sink that is still loading, with the lookup tool, and a run of CALLS_LOOKUP
+ * by `user` made meanwhile: held (still pending after 150 ms, no tool call) before `body` runs.
+ */
+async function withHeldRun(user: string, body: (held: ReturnType<typeof loadingSink> & ReturnType<typeof lookupTool> & { box: Sandbox; run: Promise<RunOutput<unknown>> }) => Promise<void>): Promise<void> {
+  const loading = loadingSink();
+  const lookup = lookupTool();
+  const box = createSandbox({ audit: loading.sink, tools: lookup.tools, standby: false });
+  try {
+    await box.ready();
+    const run = box.run(CALLS_LOOKUP, { user });
+    expect(await pendingAfter(run, 150)).toBe(true);
+    expect(lookup.calls).toEqual([]);
+    await body({ ...loading, ...lookup, box, run });
+  } finally {
+    await box.dispose();
+  }
+}
+
 describe('runs made before the audit log is ready', () => {
   it('a user disabled in storage is refused with USER_DISABLED; its run makes no host call and returns nothing', async () => {
-    const { sink, disabled, finish } = loadingSink();
-    const { calls, tools } = lookupTool();
-    const box = createSandbox({ audit: sink, tools, standby: false });
-    try {
-      await box.ready();
-      const run = box.run(CALLS_LOOKUP, { user: 'mallory' });
-      expect(await pendingAfter(run, 150)).toBe(true);
-      expect(calls).toEqual([]);
+    await withHeldRun('mallory', async ({ box, run, calls, disabled, finish }) => {
       disabled.add('user:mallory');
       finish();
       const error = await rejectsWith(run, 'USER_DISABLED');
@@ -72,43 +84,25 @@ describe('runs made before the audit log is ready', () => {
       // The next run is unaffected: another user runs and calls the tool.
       expect((await box.run(CALLS_LOOKUP, { user: 'alice' })).value).toBe('shipped');
       expect(calls).toHaveLength(1);
-    } finally {
-      await box.dispose();
-    }
+    });
   });
 
   it('a tool disabled in storage is denied to a run that started before the state loaded', async () => {
-    const { sink, disabled, finish } = loadingSink();
-    const { calls, tools } = lookupTool();
-    const box = createSandbox({ audit: sink, tools, standby: false });
-    try {
-      await box.ready();
-      const run = box.run(CALLS_LOOKUP, { user: 'alice' });
-      expect(await pendingAfter(run, 100)).toBe(true);
+    await withHeldRun('alice', async ({ run, calls, disabled, finish }) => {
       disabled.add('tool:lookup');
       finish();
       expect((await run).value).toBe('TOOL_DENIED');
       expect(calls).toEqual([]);
-    } finally {
-      await box.dispose();
-    }
+    });
   });
 
   it('near miss: nobody disabled, the held run completes once the state has loaded; later runs are not held', async () => {
-    const { sink, finish } = loadingSink();
-    const { calls, tools } = lookupTool();
-    const box = createSandbox({ audit: sink, tools, standby: false });
-    try {
-      await box.ready();
-      const run = box.run(CALLS_LOOKUP, { user: 'alice' });
-      expect(await pendingAfter(run, 100)).toBe(true);
+    await withHeldRun('alice', async ({ box, run, calls, finish }) => {
       finish();
       expect((await run).value).toBe('shipped');
       expect((await box.run('1 + 1', { user: 'alice' })).value).toBe(2);
       expect(calls).toHaveLength(1);
-    } finally {
-      await box.dispose();
-    }
+    });
   });
 
   it('a ready that rejects counts as settled: runs go on with what the sink answers', async () => {
