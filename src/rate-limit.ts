@@ -121,7 +121,6 @@ const checkQuota = (field: string, value: unknown): Quota => {
   return { limit: checkInt(`${field}.limit`, q.limit, 0, 1_000_000_000), windowMs: checkInt(`${field}.windowMs`, q.windowMs, 1, 365 * 86_400_000) };
 };
 
-
 /**
  * Creates a rate limiter. Defaults come from the `webApi` policy's quotas (100 executions and 5
  * tool creations per user per day) unless `policy` or `quotas` say otherwise.

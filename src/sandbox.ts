@@ -127,11 +127,8 @@ export class Sandbox implements AsyncDisposable {
     }
     this.audit = options.audit;
     if (auditReady !== undefined && typeof options.audit?.isDisabled === 'function') {
-      const loading = Promise.resolve(auditReady as PromiseLike<unknown>).then(() => undefined, () => undefined);
-      this.auditLoading = loading;
-      void loading.then(() => {
-        if (this.auditLoading === loading) this.auditLoading = undefined;
-      });
+      this.auditLoading = Promise.resolve(auditReady as PromiseLike<unknown>).then(() => undefined, () => undefined);
+      void this.auditLoading.then(() => { this.auditLoading = undefined; });
     }
     this.guard = new RunGuard(this.policy, this.audit);
     this.watchdog = new Watchdog(this.grace, (ticket) => this.kill(ticket.slot, 'watchdog', ticket.runId, ticket.user));

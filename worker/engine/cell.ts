@@ -27,9 +27,10 @@ export type LazyName = keyof typeof LAZY;
  * Whether this worker has yet to evaluate anything. Its first evaluation is a tiny script before the
  * prelude: in a fresh worker, V8 compiles QuickJS's WASM functions lazily and starts optimising the
  * hottest (four of them, by their sizes allocator, parser and interpreter code) on background
- * threads once they have run enough. Evaluated first, the prelude had those optimising compiles start while it ran, competing
- * with it for the cores; after a tiny evaluation they start later. The prelude's first evaluation
- * took about half as long on the cold start's critical path (docs/design/engine.md, Cold start).
+ * threads once they have run enough. Evaluated first, the prelude had those optimising compiles
+ * start while it ran, competing with it for the cores; after a tiny evaluation they start later. The
+ * prelude's first evaluation took about half as long on the cold start's critical path
+ * (docs/design/engine.md, Cold start).
  */
 let firstEvaluation = true;
 
