@@ -545,8 +545,6 @@ const TRACE_CATEGORIES = [
   'disabled-by-default-devtools.timeline', 'disabled-by-default-v8.compile', 'disabled-by-default-v8.gc',
 ];
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-
 /**
  * One thread's complete trace events cut to [from, to] (µs), nested by time: its busy time (the
  * top-level events), the self time of each event name (an event's time minus its children's), and the
@@ -639,13 +637,13 @@ async function traceCold(browser, spec) {
       await opened.close();
     }
   }
-  const order = [...marks].map(([name, at]) => [name, median(at.filter((x) => x !== undefined))]).sort((a, b) => a[1] - b[1]);
+  const order = [...marks].map(([name, at]) => [name, summarize(at.filter((x) => x !== undefined)).p50]).sort((a, b) => a[1] - b[1]);
   log(`${peer} cold: ${walls.map((w) => w.toFixed(0)).join(' ')} ms (traced: tracing slows the page)`);
   log(`marks, median ms after cold:start: ${order.map(([name, at]) => `${name} ${at.toFixed(1)}`).join(', ')}`);
   const steps = order.slice(1).map(([name], i) => {
     const prev = order[i][0];
     const d = marks.get(name).map((at, page) => at - marks.get(prev)[page]).filter((x) => !Number.isNaN(x));
-    return `${prev} -> ${name} ${d.length ? median(d).toFixed(1) : "n/a"}`;
+    return `${prev} -> ${name} ${d.length ? summarize(d).p50.toFixed(1) : 'n/a'}`;
   });
   log(`median ms from each mark to the next: ${steps.join(', ')}`);
   if (marksOnly) return;
